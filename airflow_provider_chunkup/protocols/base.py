@@ -1,0 +1,77 @@
+"""The interface every upload API implements: init, append, finalize, status (and abort)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from airflow_provider_chunkup.protocols.chunking import ChunkPlan, Limits, Segment, plan_chunks
+from airflow_provider_chunkup.protocols.http import ApiClient
+from airflow_provider_chunkup.protocols.session import (
+    ProcessingStatus,
+    UploadResult,
+    UploadSession,
+    UploadSpec,
+)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an API allows beyond sending chunks in order."""
+
+    parallel_segments: bool
+    """Segments may arrive out of order and several at a time."""
+    reports_committed: bool = False
+    """The server can say which chunks it already has (resume without trusting our own count)."""
+    abortable: bool = False
+    """An unfinished remote upload can be deleted."""
+    processes_media: bool = False
+    """Media may need processing after finalize (a status to poll)."""
+
+
+class UploadProtocol(ABC):
+    """One upload API over one :class:`ApiClient`. Use as ``async with``; it closes the client."""
+
+    api: ClassVar[str]
+    """Short API name stored in sessions (``x``, ``apivideo``...)."""
+    display_name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    limits: Limits
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+
+    async def __aenter__(self) -> UploadProtocol:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    def plan(self, spec: UploadSpec) -> ChunkPlan:
+        """Validate ``spec`` and plan its chunks; raises before any request is sent."""
+        self.validate(spec)
+        return plan_chunks(spec.total_bytes, self.limits, spec.chunk_size, api=self.display_name)
+
+    def validate(self, spec: UploadSpec) -> None:  # noqa: B027 - optional hook, most APIs add rules
+        """Reject what the API would reject (media type, category, size), before any request."""
+
+    @abstractmethod
+    async def init(self, spec: UploadSpec) -> UploadSession:
+        """Open a remote upload for ``spec``."""
+
+    @abstractmethod
+    async def append(self, session: UploadSession, segment: Segment, data: bytes) -> None:
+        """Send one segment's bytes."""
+
+    @abstractmethod
+    async def finalize(self, session: UploadSession) -> UploadResult:
+        """Close the upload; the result carries the media id and processing as first reported."""
+
+    @abstractmethod
+    async def status(self, media_id: str) -> ProcessingStatus:
+        """Processing state of an uploaded media."""
+
+    async def abort(self, session: UploadSession) -> bool:
+        """Delete an unfinished remote upload where the API allows it; ``False`` if it cannot."""
+        return False

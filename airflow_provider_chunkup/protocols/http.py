@@ -1,0 +1,120 @@
+"""One async HTTP client for every protocol: retries, rate-limit waits, and error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    RateLimited,
+    RemoteError,
+    RemoteRejected,
+    RetryExhausted,
+    ServerError,
+)
+from airflow_provider_chunkup.protocols.retry import RetryPolicy, announced_wait
+
+log = logging.getLogger(__name__)
+
+ErrorFactory = Callable[[httpx.Response, str], RemoteError]
+"""Turns a failed response and the step's name into the API's own error, in its own words."""
+
+BODY_EXCERPT = 2000
+
+
+def response_body(response: httpx.Response) -> Any:
+    """The parsed JSON body, or the start of the text when it is not JSON."""
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return response.text[:BODY_EXCERPT]
+
+
+def error_class(status: int) -> type[RemoteError]:
+    """The error class a status maps to, before any API-specific refinement."""
+    if status in (401, 403):
+        return AuthenticationFailed
+    if status == 429:
+        return RateLimited
+    if status >= 500 or status == 408:
+        return ServerError
+    return RemoteRejected
+
+
+def generic_error(response: httpx.Response, step: str) -> RemoteError:
+    body = response_body(response)
+    text = body if isinstance(body, str) else json.dumps(body)
+    cls = error_class(response.status_code)
+    return cls(f"{step} failed with HTTP {response.status_code}: {text[:BODY_EXCERPT]}",
+               status=response.status_code, body=body)
+
+
+class ApiClient:
+    """An ``httpx.AsyncClient`` that retries what is worth retrying and explains the rest.
+
+    :param transport: an httpx transport, so tests can swap the network without patching.
+    """
+
+    def __init__(self, base_url: str, *, auth: httpx.Auth | None = None, timeout: float = 120.0,
+                 retry: RetryPolicy | None = None, error_factory: ErrorFactory = generic_error,
+                 headers: Mapping[str, str] | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.retry = retry or RetryPolicy()
+        self._error_factory = error_factory
+        self._client = httpx.AsyncClient(
+            base_url=base_url, auth=auth, headers=dict(headers or {}), transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        )
+        self.retries = 0
+        """Retried requests so far, for progress logs and benchmarks."""
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(self, method: str, url: str, *, step: str, **kwargs: Any) -> httpx.Response:
+        """Send, retrying transport failures and retryable statuses; raise the API's error otherwise."""
+        policy = self.retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._client.request(method, url, **kwargs)
+            except httpx.TransportError as e:
+                error: RemoteError = ServerError(f"{step} failed: {type(e).__name__}: {e}")
+                wait = policy.backoff(attempt)
+            else:
+                if response.is_success:
+                    return response
+                error = self._error_factory(response, step)
+                if response.status_code not in policy.statuses:
+                    raise error
+                announced = announced_wait(response.headers)
+                wait = policy.backoff(attempt)
+                if response.status_code == 429 and announced is not None:
+                    wait = announced + policy.backoff(1) * 0.1
+                    if isinstance(error, RateLimited):
+                        error.retry_after = announced
+            elapsed = time.monotonic() - started
+            if attempt >= policy.max_attempts or elapsed + wait > policy.max_elapsed:
+                if isinstance(error, RateLimited):
+                    raise error
+                raise RetryExhausted(
+                    f"{error} (gave up after {attempt} attempts in {elapsed:.1f} s)",
+                    status=error.status, body=error.body,
+                ) from error
+            self.retries += 1
+            log.warning("%s; retry %d of %d in %.1f s", error, attempt, policy.max_attempts - 1, wait)
+            await asyncio.sleep(wait)

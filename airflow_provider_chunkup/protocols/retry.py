@@ -1,0 +1,65 @@
+"""Retry policy shared by every protocol: which failures to retry, and how long to wait."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, bounded in attempts and in total time per request.
+
+    ``max_attempts`` counts the first try. Rate-limit waits announced by the platform are honoured
+    as long as they fit in ``max_elapsed`` seconds.
+    """
+
+    max_attempts: int = 5
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    max_elapsed: float = 600.0
+    jitter: float = 0.25
+    statuses: frozenset[int] = field(default=RETRYABLE_STATUSES)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> RetryPolicy:
+        """Build from connection/operator options such as ``retry_max_attempts``."""
+        kwargs: dict[str, float | int] = {}
+        for key, name, kind in (("retry_max_attempts", "max_attempts", int),
+                                ("retry_backoff_initial", "backoff_initial", float),
+                                ("retry_backoff_max", "backoff_max", float),
+                                ("retry_max_elapsed", "max_elapsed", float)):
+            if options.get(key) not in (None, ""):
+                kwargs[name] = kind(options[key])  # type: ignore[call-overload]
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        base = min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
+        return base * (1 + random.uniform(-self.jitter, self.jitter))
+
+
+def announced_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the platform asks us to wait, from ``Retry-After`` or rate-limit reset headers."""
+    now = time.time() if now is None else now
+    for name in ("retry-after", "x-ratelimit-retry-after"):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                parsed = email.utils.parsedate_to_datetime(value)
+                if parsed is not None:
+                    return max(0.0, parsed.timestamp() - now)
+    reset = headers.get("x-rate-limit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None

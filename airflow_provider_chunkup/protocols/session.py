@@ -1,0 +1,177 @@
+"""The small JSON-safe records that travel between steps, tasks (XCom) and the task state store.
+
+None of them ever holds a secret: they carry ids, sizes, names and checksums only.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.protocols.chunking import ChunkPlan
+
+T = TypeVar("T", bound="_Record")
+
+
+class _Record:
+    """to_dict/from_dict for the dataclasses below, tolerant of XCom's string renderings."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[T], value: Mapping[str, Any] | str | T) -> T:
+        """Accept an instance, a dict, or the dict's JSON or ``repr`` (what Jinja renders)."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            value = _parse_mapping(value, cls.__name__)
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(
+                f"Expected a {cls.__name__} dict (the previous task's XCom), got {type(value).__name__}."
+            )
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        missing = [f.name for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+                   if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                   and f.name not in value]
+        if missing:
+            raise ConfigurationError(
+                f"{cls.__name__} is missing {', '.join(missing)}: pass the XCom of the previous chunkup "
+                "task unchanged."
+            )
+        kwargs = {k: v for k, v in value.items() if k in names}
+        return cls._from_kwargs(kwargs)
+
+    @classmethod
+    def _from_kwargs(cls: type[T], kwargs: dict[str, Any]) -> T:
+        return cls(**kwargs)
+
+
+def _parse_mapping(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError) as e:
+        raise ConfigurationError(
+            f"Cannot read a {what} from {text[:80]!r}: pass the previous task's output (XComArg), "
+            "or set render_template_as_native_obj=True on the DAG when templating it."
+        ) from e
+
+
+@dataclass
+class UploadSpec(_Record):
+    """What the caller wants uploaded; the protocol validates it before any request."""
+
+    total_bytes: int
+    media_type: str | None = None
+    media_category: str | None = None
+    chunk_size: int | None = None
+    source: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """API-specific fields (X: ``shared``, ``additional_owners``; api.video: ``title``...)."""
+
+
+@dataclass
+class UploadSession(_Record):
+    """A remote upload in progress: enough to append, finalize or resume it from another task."""
+
+    api: str
+    media_id: str
+    total_bytes: int
+    chunk_size: int
+    conn_id: str | None = None
+    source: str | None = None
+    media_type: str | None = None
+    media_category: str | None = None
+    media_key: str | None = None
+    expires_at: float | None = None
+    """Epoch seconds after which the platform forgets the upload."""
+    remote: dict[str, Any] = field(default_factory=dict)
+    """Protocol-specific ids and flags (dialect, upload_id...), never secrets."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """Whole-file checksums, once every segment was read in order."""
+    sent_bytes: int = 0
+    transfer_seconds: float = 0.0
+
+    @property
+    def plan(self) -> ChunkPlan:
+        return ChunkPlan(self.total_bytes, self.chunk_size)
+
+    @property
+    def segment_count(self) -> int:
+        return self.plan.segment_count
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at is not None and (now or time.time()) >= self.expires_at
+
+
+@dataclass
+class ProcessingStatus(_Record):
+    """Where the platform is with processing an uploaded media.
+
+    ``state`` is the platform's word (X: pending, in_progress, succeeded, failed); ``none`` means
+    there is nothing to process and the media is ready.
+    """
+
+    state: str
+    check_after_secs: float | None = None
+    progress_percent: float | None = None
+    error: dict[str, Any] | None = None
+
+    TERMINAL_OK = ("succeeded", "none")
+
+    @property
+    def done(self) -> bool:
+        return self.state in self.TERMINAL_OK
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    def reason(self) -> str:
+        """The platform's own failure reason, verbatim."""
+        if not self.error:
+            return "no reason given"
+        parts = [str(self.error.get(k)) for k in ("name", "code") if self.error.get(k) is not None]
+        message = self.error.get("message") or self.error.get("detail") or json.dumps(self.error)
+        return f"{' '.join(parts)}: {message}" if parts else str(message)
+
+
+@dataclass
+class UploadResult(_Record):
+    """A finished upload: the ids to publish with, what was sent, and processing as first seen."""
+
+    api: str
+    media_id: str
+    size: int
+    conn_id: str | None = None
+    media_key: str | None = None
+    sha256: str | None = None
+    md5: str | None = None
+    processing: dict[str, Any] | None = None
+    """A :class:`ProcessingStatus` dict, or ``None`` when there is nothing to process."""
+    expires_after_secs: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    """Small platform facts (X: ``video``/``image``; api.video: asset URLs)."""
+    transfer_seconds: float | None = None
+
+    @property
+    def processing_status(self) -> ProcessingStatus:
+        if self.processing is None:
+            return ProcessingStatus(state="none")
+        return ProcessingStatus.from_dict(self.processing)
+
+    @property
+    def mib_per_second(self) -> float | None:
+        if not self.transfer_seconds:
+            return None
+        return self.size / self.transfer_seconds / (1024 * 1024)

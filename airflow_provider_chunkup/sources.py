@@ -1,0 +1,168 @@
+"""Chunk readers over any fsspec filesystem: size, exact ranged reads, streaming checksums.
+
+A :class:`ChunkSource` never holds more than the chunk asked for: every read is one ranged
+read (``os.pread`` on local files, ``cat_file(path, start, end)`` elsewhere, one ranged GET on
+object stores). This module imports nothing from Airflow; an Airflow ``ObjectStoragePath`` is
+accepted by duck typing (it carries ``fs`` and ``path``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from airflow_provider_chunkup.errors import ConfigurationError, SourceError
+
+SourceLike = Any
+"""A local path, an ``os.PathLike``, any fsspec URL string, or an object with ``fs`` and ``path``."""
+
+
+class ChunkSource:
+    """Random access to one file, one bounded read at a time.
+
+    :param source: local path, ``file://``, ``memory://``, ``s3://``... URL, or an
+        ``ObjectStoragePath``/``UPath`` (anything with ``fs`` and ``path`` attributes).
+    :param storage_options: passed to the fsspec filesystem (credentials, ``endpoint_url``...).
+    :param fs: an already configured filesystem; ``source`` is then a path on it.
+    """
+
+    def __init__(self, source: SourceLike, storage_options: Mapping[str, Any] | None = None,
+                 fs: fsspec.AbstractFileSystem | None = None) -> None:
+        self.url = describe_source(source)
+        self.fs, self.path = _resolve(source, storage_options, fs)
+        self._size: int | None = None
+        self._fd: int | None = None
+        self._fd_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ChunkSource({self.url!r})"
+
+    def __enter__(self) -> ChunkSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        """Size in bytes, asked once."""
+        if self._size is None:
+            try:
+                self._size = int(self.fs.size(self.path))
+            except FileNotFoundError as e:
+                raise SourceError(
+                    f"Source {self.url} does not exist. Check the path or URL, and that the task "
+                    "producing it ran before this one."
+                ) from e
+            except PermissionError as e:
+                raise SourceError(
+                    f"Source {self.url} cannot be read: permission denied. Grant read access to the "
+                    "worker's user, or use a connection with read rights."
+                ) from e
+            except IsADirectoryError as e:
+                raise SourceError(f"Source {self.url} is a directory, not a file.") from e
+            if self.fs.isdir(self.path):
+                raise SourceError(f"Source {self.url} is a directory, not a file.")
+        return self._size
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Exactly the bytes ``[offset, offset + length)``, clipped to the end of the file."""
+        if offset < 0 or length < 0:
+            raise ValueError("offset and length must be >= 0")
+        expected = max(0, min(length, self.size - offset))
+        if expected == 0:
+            return b""
+        try:
+            if isinstance(self.fs, LocalFileSystem):
+                data = os.pread(self._local_fd(), expected, offset)
+            else:
+                data = self.fs.cat_file(self.path, start=offset, end=offset + expected)
+        except FileNotFoundError as e:
+            raise SourceError(f"Source {self.url} disappeared while it was being read.") from e
+        except PermissionError as e:
+            raise SourceError(f"Source {self.url} cannot be read: permission denied.") from e
+        if len(data) != expected:
+            raise SourceError(
+                f"Source {self.url} changed while it was being uploaded: expected {expected} bytes at "
+                f"offset {offset}, read {len(data)}. Upload a file that is no longer being written."
+            )
+        return data
+
+    async def aread(self, offset: int, length: int) -> bytes:
+        """:meth:`read` in a worker thread, so reading overlaps sending."""
+        return await asyncio.to_thread(self.read, offset, length)
+
+    def close(self) -> None:
+        with self._fd_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def _local_fd(self) -> int:
+        # One descriptor shared by all reads: pread is positionless, so threads can share it.
+        with self._fd_lock:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            return self._fd
+
+
+class StreamingDigest:
+    """Whole-file checksums updated chunk by chunk, in file order."""
+
+    def __init__(self, algorithms: Iterable[str] = ("sha256",)) -> None:
+        self._hashes = {name: hashlib.new(name) for name in algorithms}
+        self.bytes = 0
+
+    def update(self, data: bytes) -> None:
+        for h in self._hashes.values():
+            h.update(data)
+        self.bytes += len(data)
+
+    def hexdigests(self) -> dict[str, str]:
+        return {name: h.hexdigest() for name, h in self._hashes.items()}
+
+
+def file_digest(source: SourceLike, algorithm: str = "sha256", chunk_size: int = 8 * 1024 * 1024,
+                storage_options: Mapping[str, Any] | None = None) -> str:
+    """Checksum of a whole source, read in bounded chunks."""
+    digest = StreamingDigest((algorithm,))
+    with ChunkSource(source, storage_options) as src:
+        for offset in range(0, src.size, chunk_size):
+            digest.update(src.read(offset, chunk_size))
+    return digest.hexdigests()[algorithm]
+
+
+def describe_source(source: SourceLike) -> str:
+    """A printable, credential-free name for a source."""
+    if hasattr(source, "fs") and hasattr(source, "path") and not isinstance(source, str):
+        return str(source)
+    return os.fspath(source) if isinstance(source, os.PathLike) else str(source)
+
+
+def _resolve(source: SourceLike, storage_options: Mapping[str, Any] | None,
+             fs: fsspec.AbstractFileSystem | None) -> tuple[fsspec.AbstractFileSystem, str]:
+    if fs is not None:
+        return fs, os.fspath(source) if isinstance(source, os.PathLike) else str(source)
+    if hasattr(source, "fs") and hasattr(source, "path") and not isinstance(source, (str, os.PathLike)):
+        return source.fs, source.path
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    if not isinstance(source, str) or not source:
+        raise ConfigurationError(
+            f"Source must be a path, an fsspec URL or an ObjectStoragePath, got {source!r}."
+        )
+    try:
+        return fsspec.core.url_to_fs(source, **dict(storage_options or {}))
+    except (ValueError, ImportError) as e:
+        scheme = source.split("://", 1)[0] if "://" in source else "file"
+        raise ConfigurationError(
+            f"No filesystem for {scheme}:// sources ({e}). Install the fsspec implementation for "
+            f"{scheme!r} (for example s3fs, adlfs, gcsfs) or check the URL."
+        ) from e
