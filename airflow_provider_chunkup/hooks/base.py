@@ -1,0 +1,234 @@
+"""What every chunkup hook shares: connection -> protocol, and the upload steps, sync and async.
+
+An API's hook only says how its connection becomes a protocol (:meth:`build_protocol`); the steps
+(init, append, finalize, status, and the one-call upload) are written once, here, async first,
+with synchronous wrappers for operators and scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from airflow.sdk import BaseHook, Connection
+
+from airflow_provider_chunkup._aio import run_sync
+from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.hooks.connection import ConnectionOptions
+from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.progress import ProgressCallback
+from airflow_provider_chunkup.protocols.session import (
+    ProcessingStatus,
+    UploadResult,
+    UploadSession,
+    UploadSpec,
+)
+from airflow_provider_chunkup.protocols.transfer import send_segments
+from airflow_provider_chunkup.protocols.transfer import upload as upload_all
+from airflow_provider_chunkup.sources import ChunkSource, SourceLike
+
+T = TypeVar("T")
+
+# Types Python's table lacks but media pipelines meet.
+mimetypes.add_type("video/mp2t", ".ts")
+mimetypes.add_type("video/quicktime", ".mov")
+mimetypes.add_type("text/vtt", ".vtt")
+mimetypes.add_type("text/srt", ".srt")
+mimetypes.add_type("video/webm", ".webm")
+mimetypes.add_type("image/webp", ".webp")
+
+
+class ChunkUploadHook(BaseHook, ABC):
+    """Base of the per-API hooks. Subclasses set the class attributes and :meth:`build_protocol`.
+
+    :param conn_id: the Airflow connection of the API (its type must be :attr:`conn_type`).
+    """
+
+    api: ClassVar[str]
+    conn_type: ClassVar[str]
+    default_conn_name: ClassVar[str]
+    default_max_in_flight: ClassVar[int] = 1
+
+    def __init__(self, conn_id: str | None = None, logger_name: str | None = None) -> None:
+        super().__init__(logger_name=logger_name)
+        self.conn_id = conn_id or self.default_conn_name
+        self._conn: Connection | None = None
+        self._options: ConnectionOptions | None = None
+
+    # -- connection -> protocol -------------------------------------------------------------------
+
+    @abstractmethod
+    def build_protocol(self, conn: Connection, options: ConnectionOptions) -> UploadProtocol:
+        """The configured protocol client for this connection."""
+
+    def _check_type(self, conn: Connection) -> None:
+        if conn.conn_type != self.conn_type:
+            raise ConfigurationError(
+                f"Connection {self.conn_id!r} has type {conn.conn_type!r}, but {type(self).__name__} needs "
+                f"a {self.conn_type!r} connection. Point conn_id at a {self.conn_type} connection."
+            )
+
+    def _load(self, conn: Connection, extra: Mapping[str, Any]) -> None:
+        self._check_type(conn)
+        self._conn = conn
+        self._options = ConnectionOptions(self.conn_id, conn.conn_type, extra)
+
+    def get_conn(self) -> UploadProtocol:
+        """A new protocol client for the connection (use it as ``async with``)."""
+        if self._conn is None:
+            conn = self.get_connection(self.conn_id)
+            self._load(conn, conn.extra_dejson)
+        assert self._conn is not None
+        return self.build_protocol(self._conn, self.options)
+
+    async def aget_conn(self) -> UploadProtocol:
+        """:meth:`get_conn` for async callers (triggers): no blocking connection lookup."""
+        if self._conn is None:
+            conn = await self.aget_connection(self.conn_id)
+            self._load(conn, await conn.aextra_dejson())
+        return self.get_conn()
+
+    @property
+    def options(self) -> ConnectionOptions:
+        """The connection's extra fields, typed (the connection is fetched on first use)."""
+        if self._options is None:
+            self.get_conn()
+        assert self._options is not None
+        return self._options
+
+    def chunk_size(self, override: int | None = None) -> int | None:
+        return override if override is not None else self.options.get_int("chunk_size")
+
+    def max_in_flight(self, override: int | None = None) -> int:
+        if override is not None:
+            return override
+        return self.options.get_int("max_in_flight", self.default_max_in_flight) or 1
+
+    # -- the steps, async ------------------------------------------------------------------------
+
+    async def _using(self, protocol: UploadProtocol, step: Callable[[UploadProtocol], Awaitable[T]]) -> T:
+        async with protocol:
+            return await step(protocol)
+
+    async def ainit(self, source: SourceLike, *, media_type: str | None = None,
+                    media_category: str | None = None, chunk_size: int | None = None,
+                    options: Mapping[str, Any] | None = None,
+                    storage_options: Mapping[str, Any] | None = None) -> UploadSession:
+        """Open a remote upload for ``source``; returns the session to append to."""
+        protocol = await self.aget_conn()
+        spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
+        return await self._using(protocol, lambda p: self._init(p, spec))
+
+    async def aappend(self, session: UploadSession | Mapping[str, Any] | str, *,
+                      segments: Iterable[int] | None = None, max_in_flight: int | None = None,
+                      progress: ProgressCallback | None = None,
+                      storage_options: Mapping[str, Any] | None = None) -> UploadSession:
+        """Send ``segments`` (every one by default) of the session's source."""
+        protocol = await self.aget_conn()
+        return await self._using(protocol, lambda p: self._append(
+            p, UploadSession.from_dict(session), segments, max_in_flight, progress, storage_options))
+
+    async def afinalize(self, session: UploadSession | Mapping[str, Any] | str) -> UploadResult:
+        """Close the upload; the result holds the media id and the processing state."""
+        protocol = await self.aget_conn()
+        return await self._using(protocol, lambda p: self._finalize(p, UploadSession.from_dict(session)))
+
+    async def astatus(self, media_id: str) -> ProcessingStatus:
+        """Processing state of an uploaded media."""
+        protocol = await self.aget_conn()
+        return await self._using(protocol, lambda p: p.status(media_id))
+
+    async def aupload(self, source: SourceLike, *, media_type: str | None = None,
+                      media_category: str | None = None, chunk_size: int | None = None,
+                      options: Mapping[str, Any] | None = None, max_in_flight: int | None = None,
+                      progress: ProgressCallback | None = None,
+                      storage_options: Mapping[str, Any] | None = None) -> UploadResult:
+        """init, append every segment, finalize: one call for scripts and single tasks."""
+        protocol = await self.aget_conn()
+        spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
+        return await self._using(protocol, lambda p: self._upload(
+            p, source, spec, max_in_flight, progress, storage_options))
+
+    # -- the steps, sync (the connection is fetched synchronously first) --------------------------
+
+    def init(self, source: SourceLike, **kwargs: Any) -> UploadSession:
+        """Synchronous :meth:`ainit`."""
+        self.get_conn()
+        return run_sync(self.ainit(source, **kwargs))
+
+    def append(self, session: UploadSession | Mapping[str, Any] | str, **kwargs: Any) -> UploadSession:
+        """Synchronous :meth:`aappend`."""
+        self.get_conn()
+        return run_sync(self.aappend(session, **kwargs))
+
+    def finalize(self, session: UploadSession | Mapping[str, Any] | str) -> UploadResult:
+        """Synchronous :meth:`afinalize`."""
+        self.get_conn()
+        return run_sync(self.afinalize(session))
+
+    def status(self, media_id: str) -> ProcessingStatus:
+        """Synchronous :meth:`astatus`."""
+        self.get_conn()
+        return run_sync(self.astatus(media_id))
+
+    def upload(self, source: SourceLike, **kwargs: Any) -> UploadResult:
+        """Synchronous :meth:`aupload`: upload ``source`` and return the :class:`UploadResult`."""
+        self.get_conn()
+        return run_sync(self.aupload(source, **kwargs))
+
+    # -- shared step bodies ----------------------------------------------------------------------
+
+    async def _spec(self, source: SourceLike, media_type: str | None, media_category: str | None,
+                    chunk_size: int | None, options: Mapping[str, Any] | None,
+                    storage_options: Mapping[str, Any] | None) -> UploadSpec:
+        with ChunkSource(source, storage_options) as src:
+            size = await asyncio.to_thread(lambda: src.size)
+            return UploadSpec(
+                total_bytes=size, media_type=media_type or guess_media_type(src.url),
+                media_category=media_category or None, chunk_size=self.chunk_size(chunk_size),
+                source=src.url, options=dict(options or {}),
+            )
+
+    async def _init(self, protocol: UploadProtocol, spec: UploadSpec) -> UploadSession:
+        session = await protocol.init(spec)
+        session.conn_id = self.conn_id
+        self.log.info("%s upload %s opened for %s: %d bytes in %d segments of %d bytes",
+                      protocol.display_name, session.media_id, spec.source, session.total_bytes,
+                      session.segment_count, session.chunk_size)
+        return session
+
+    async def _append(self, protocol: UploadProtocol, session: UploadSession,
+                      segments: Iterable[int] | None, max_in_flight: int | None,
+                      progress: ProgressCallback | None,
+                      storage_options: Mapping[str, Any] | None) -> UploadSession:
+        if not session.source:
+            raise ConfigurationError(f"Upload {session.media_id} has no source to read from.")
+        with ChunkSource(session.source, storage_options) as src:
+            return await send_segments(protocol, session, src, indexes=segments,
+                                       max_in_flight=self.max_in_flight(max_in_flight), progress=progress)
+
+    async def _finalize(self, protocol: UploadProtocol, session: UploadSession) -> UploadResult:
+        result = await protocol.finalize(session)
+        result.conn_id = self.conn_id
+        self.log.info("%s upload %s finalized: %d bytes, processing %s", protocol.display_name,
+                      result.media_id, result.size, result.processing_status.state)
+        return result
+
+    async def _upload(self, protocol: UploadProtocol, source: SourceLike, spec: UploadSpec,
+                      max_in_flight: int | None, progress: ProgressCallback | None,
+                      storage_options: Mapping[str, Any] | None) -> UploadResult:
+        with ChunkSource(source, storage_options) as src:
+            result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
+                                      progress=progress, conn_id=self.conn_id)
+        result.conn_id = self.conn_id
+        return result
+
+
+def guess_media_type(name: str) -> str | None:
+    """The media type a file name suggests (``.mp4`` -> ``video/mp4``), or ``None``."""
+    media_type, _ = mimetypes.guess_type(name.split("?", 1)[0], strict=False)
+    return media_type
+

@@ -1,0 +1,35 @@
+"""Which hook serves which API or connection type, so tasks after init need only the session."""
+
+from __future__ import annotations
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.x import XMediaUploadHook
+
+HOOKS: tuple[type[ChunkUploadHook], ...] = (XMediaUploadHook,)
+BY_API = {hook.api: hook for hook in HOOKS}
+BY_CONN_TYPE = {hook.conn_type: hook for hook in HOOKS}
+
+
+def hook_for_api(api: str, conn_id: str | None = None) -> ChunkUploadHook:
+    """The hook of ``api`` (as stored in an upload session) on ``conn_id``."""
+    try:
+        hook_class = BY_API[api]
+    except KeyError:
+        raise ConfigurationError(f"Unknown upload API {api!r}; known: {', '.join(sorted(BY_API))}.") from None
+    return hook_class(conn_id or hook_class.default_conn_name)
+
+
+def hook_for_connection(conn_id: str) -> ChunkUploadHook:
+    """The hook matching the type of connection ``conn_id``."""
+    conn_type = BaseHook.get_connection(conn_id).conn_type
+    try:
+        hook_class = BY_CONN_TYPE[conn_type]
+    except KeyError:
+        raise ConfigurationError(
+            f"Connection {conn_id!r} has type {conn_type!r}, which no chunkup hook serves. Use one of: "
+            f"{', '.join(sorted(BY_CONN_TYPE))}."
+        ) from None
+    return hook_class(conn_id)

@@ -1,0 +1,158 @@
+"""Operators for chunked uploads: init, append and finalize as separate tasks, or all in one.
+
+The session passes between tasks through XCom as a small JSON dict (ids, sizes, checksums; never
+a secret). Every operator is thin: the work is in the hooks and the protocol layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context
+
+from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.registry import hook_for_api, hook_for_connection
+from airflow_provider_chunkup.protocols.progress import ProgressLog
+from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession
+
+SessionLike = UploadSession | Mapping[str, Any] | str
+"""An ``UploadSession``, its dict (an upstream task's XCom), or that dict rendered as text."""
+
+
+def _segments(value: Sequence[int] | str | None) -> list[int] | None:
+    """``[0, 1, 5]`` or ``"10:20"`` (a half-open range, for mapped appends) or ``None`` (all)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        start, _, stop = value.partition(":")
+        return list(range(int(start), int(stop))) if stop else [int(start)]
+    return [int(i) for i in value]
+
+
+class _SessionOperator(BaseOperator):
+    """Shared by the operators that continue an upload opened by an init task."""
+
+    def __init__(self, *, session: SessionLike, conn_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.conn_id = conn_id
+
+    def _session_and_hook(self) -> tuple[UploadSession, ChunkUploadHook]:
+        session = UploadSession.from_dict(self.session)
+        return session, hook_for_api(session.api, self.conn_id or session.conn_id)
+
+
+class ChunkUploadInitOperator(BaseOperator):
+    """Open a remote upload for ``source``; returns the session (XCom) for the append task.
+
+    :param source: local path, fsspec URL (``s3://``, ``file://``, ``memory://``...) or
+        ``ObjectStoragePath``. Templated.
+    :param conn_id: connection of the upload API (its type picks the API). Templated.
+    :param media_type: MIME type; guessed from the file name when unset. Templated.
+    :param media_category: the platform's category (X: ``tweet_video``, ``amplify_video``...). Templated.
+    :param chunk_size: bytes per segment; the connection's or the API's default when unset.
+    :param upload_options: API-specific init fields (X: ``shared``, ``additional_owners``). Templated.
+    :param storage_options: fsspec options for the source's filesystem.
+    """
+
+    template_fields: Sequence[str] = ("source", "conn_id", "media_type", "media_category", "upload_options")
+    ui_color = "#d6eaf8"
+
+    def __init__(self, *, source: Any, conn_id: str = "chunkup_x_default", media_type: str | None = None,
+                 media_category: str | None = None, chunk_size: int | None = None,
+                 upload_options: Mapping[str, Any] | None = None,
+                 storage_options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.conn_id = conn_id
+        self.media_type = media_type
+        self.media_category = media_category
+        self.chunk_size = chunk_size
+        self.upload_options = upload_options
+        self.storage_options = storage_options
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = hook_for_connection(self.conn_id)
+        session = hook.init(self.source, media_type=self.media_type, media_category=self.media_category,
+                            chunk_size=self.chunk_size, options=self.upload_options,
+                            storage_options=self.storage_options)
+        return session.to_dict()
+
+
+class ChunkUploadAppendOperator(_SessionOperator):
+    """Send the session's segments; returns the session with the file's checksums (XCom).
+
+    :param session: the init task's output (``init.output``, or a template of it). Templated.
+    :param segments: which segments to send: ``None`` for all, a list, or ``"start:stop"``, so
+        several mapped tasks can share one upload where the API accepts segments in any order.
+        Templated.
+    :param max_in_flight: segments on the wire at once; the connection's setting when unset.
+    :param progress_interval: seconds between progress lines in the task log.
+    """
+
+    template_fields: Sequence[str] = ("session", "conn_id", "segments")
+    ui_color = "#aed6f1"
+
+    def __init__(self, *, session: SessionLike, segments: Sequence[int] | str | None = None,
+                 max_in_flight: int | None = None, storage_options: Mapping[str, Any] | None = None,
+                 progress_interval: float = 10.0, conn_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(session=session, conn_id=conn_id, **kwargs)
+        self.segments = segments
+        self.max_in_flight = max_in_flight
+        self.storage_options = storage_options
+        self.progress_interval = progress_interval
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        session, hook = self._session_and_hook()
+        progress = ProgressLog(self.log, f"upload {session.media_id}", self.progress_interval)
+        session = hook.append(session, segments=_segments(self.segments), max_in_flight=self.max_in_flight,
+                              progress=progress, storage_options=self.storage_options)
+        return session.to_dict()
+
+
+class ChunkUploadFinalizeOperator(_SessionOperator):
+    """Close the upload; returns the result (media id, size, sha256, processing) as XCom.
+
+    :param session: the append task's output. Templated.
+    """
+
+    template_fields: Sequence[str] = ("session", "conn_id")
+    ui_color = "#85c1e9"
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        session, hook = self._session_and_hook()
+        return _report(self, hook.finalize(session))
+
+
+class ChunkedUploadOperator(ChunkUploadInitOperator):
+    """init, append and finalize in one task: the common case. Returns the result as XCom.
+
+    Takes :class:`ChunkUploadInitOperator`'s arguments plus ``max_in_flight`` and
+    ``progress_interval``.
+    """
+
+    ui_color = "#5dade2"
+
+    def __init__(self, *, max_in_flight: int | None = None, progress_interval: float = 10.0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_in_flight = max_in_flight
+        self.progress_interval = progress_interval
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = hook_for_connection(self.conn_id)
+        progress = ProgressLog(self.log, f"upload of {self.source}", self.progress_interval)
+        result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
+                             chunk_size=self.chunk_size, options=self.upload_options,
+                             max_in_flight=self.max_in_flight, progress=progress,
+                             storage_options=self.storage_options)
+        return _report(self, result)
+
+
+def _report(operator: BaseOperator, result: UploadResult) -> dict[str, Any]:
+    rate = result.mib_per_second
+    operator.log.info("Media %s (%s): %d bytes, sha256 %s%s, processing: %s", result.media_id,
+                      result.media_key or "no media key", result.size, result.sha256 or "not computed",
+                      f", sent at {rate:.1f} MiB/s" if rate else "", result.processing_status.state)
+    return result.to_dict()

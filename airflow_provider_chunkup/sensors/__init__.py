@@ -1,0 +1,1 @@
+"""Airflow sensors: wait for the platform to process an uploaded media."""

@@ -1,0 +1,1 @@
+"""Async triggers for deferrable chunkup sensors (run in the triggerer)."""
