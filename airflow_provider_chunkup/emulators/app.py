@@ -1,0 +1,35 @@
+"""The ASGI app: every emulated API plus the ``/_emulator`` control endpoints."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from .config import EmulatorConfig
+from .context import EmulatorContext
+from .control import PREFIX, control_routes
+from .middleware import EmulatorMiddleware
+from .storage import Storage
+from .x import XEmulator
+
+
+def build_app(config: EmulatorConfig | None = None) -> Starlette:
+    """Build the emulator app around ``config`` (kept live: later mutations apply).
+
+    Without ``config.data_dir`` the bytes go to a fresh temp directory (not removed: use
+    ``EmulatorServer`` for a managed lifetime). ``app.state.context`` exposes the internals.
+    """
+    config = config or EmulatorConfig()
+    if config.data_dir is None:
+        config.data_dir = Path(tempfile.mkdtemp(prefix="chunkup-emulator-"))
+    context = EmulatorContext(config=config, storage=Storage(Path(config.data_dir)))
+    x = XEmulator(context)
+    # Sibling APIs (api.video, django-chunked-upload) add their routes here the same way.
+    routes = [*x.routes(), *control_routes(context, x)]
+    app = Starlette(routes=routes)
+    app.add_middleware(EmulatorMiddleware, stats=context.stats, faults=context.faults, control_prefix=PREFIX)
+    app.state.context = context
+    app.state.x = x
+    return app

@@ -1,0 +1,97 @@
+"""``chunkup-emulator``: serve the emulated upload APIs until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from .config import EmulatorConfig
+from .server import EmulatorServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chunkup-emulator",
+        description="Local emulator of media upload APIs (X v2 and v1.1) for chunkup tests and demos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8787, help="port; 0 picks a free one (default 8787)")
+    parser.add_argument("--data-dir", type=Path, help="where received bytes go (default: a temp dir, removed on exit)")
+    parser.add_argument("--port-file", type=Path, help="write the bound port to this file once listening")
+    parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    parser.add_argument(
+        "--bearer-token", action="append", dest="bearer_tokens", metavar="TOKEN",
+        help="accept this OAuth 2.0 bearer token (repeatable; replaces the default token)",
+    )  # fmt: skip
+    parser.add_argument("--x-processing-seconds", type=float, help="time from FINALIZE to processed (default 3)")
+    parser.add_argument("--x-processing-fail", action="store_true", help="make X media processing fail")
+    parser.add_argument("--x-check-after-secs", type=int, help="processing_info.check_after_secs (default 1)")
+    parser.add_argument("--x-expires-after-secs", type=int, help="upload session lifetime (default 86400)")
+    parser.add_argument("--no-size-limits", action="store_true", help="do not enforce per-category size limits")
+    parser.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug", "trace"]
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    config = EmulatorConfig(host=args.host, port=args.port, data_dir=args.data_dir)
+    x = config.x
+    if args.bearer_tokens:
+        x.bearer_tokens = set(args.bearer_tokens)
+    if args.x_processing_seconds is not None:
+        x.processing_seconds = args.x_processing_seconds
+    if args.x_processing_fail:
+        x.processing_outcome = "failed"
+    if args.x_check_after_secs is not None:
+        x.check_after_secs = args.x_check_after_secs
+    if args.x_expires_after_secs is not None:
+        x.expires_after_secs = args.x_expires_after_secs
+    if args.no_size_limits:
+        x.enforce_size_limits = False
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the emulator, print where it listens, and serve until a signal arrives."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper() if args.log_level != "trace" else 5,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        server = EmulatorServer(config_from_args(args), allow_remote=args.allow_remote, log_level=args.log_level)
+        server.start()
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"chunkup-emulator: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.port_file:
+            args.port_file.write_text(f"{server.config.port}\n")
+        print(f"chunkup-emulator listening on {server.url}", flush=True)
+        # Event.wait with a timeout keeps the main thread responsive to signals.
+        while not stop.wait(0.5):
+            if not server.running:
+                print("chunkup-emulator: server thread exited unexpectedly", file=sys.stderr)
+                return 1
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Runtime-adjustable emulator configuration.
+
+Handlers read the config on every request, so mutating an attribute (from Python, or through
+``PATCH /_emulator/config``) takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+KIB = 1024
+MIB = 1024 * KIB
+
+#: Upload size limits per X media category (bytes), checked against INIT's ``total_bytes``.
+#: Images, GIFs and videos follow X's docs (5 MB, 15 MB, 512 MB); X documents no limit for
+#: subtitles, so 512 KiB is our pick (an SRT/VTT file for a long video is well under that).
+DEFAULT_X_SIZE_LIMITS: dict[str, int] = {
+    "tweet_image": 5 * MIB,
+    "dm_image": 5 * MIB,
+    "tweet_gif": 15 * MIB,
+    "dm_gif": 15 * MIB,
+    "tweet_video": 512 * MIB,
+    "dm_video": 512 * MIB,
+    "amplify_video": 512 * MIB,
+    "subtitles": 512 * KIB,
+}
+
+#: What real X returns in ``processing_info.error`` for a video it cannot transcode (v1.1 docs).
+DEFAULT_X_PROCESSING_ERROR: dict[str, Any] = {
+    "code": 1,
+    "name": "InvalidMedia",
+    "message": "Unsupported video format",
+}
+
+
+@dataclass
+class XEmulatorConfig:
+    """Behaviour of the X media upload emulator (v2 and v1.1)."""
+
+    #: OAuth 2.0 bearer tokens accepted as a user with the ``media.write`` scope.
+    bearer_tokens: set[str] = field(default_factory=lambda: {"chunkup-emulator-token"})
+    #: Bearer tokens that authenticate but lack ``media.write``: every media call gets 403.
+    forbidden_tokens: set[str] = field(default_factory=lambda: {"chunkup-emulator-no-media-write"})
+    #: OAuth 1.0a consumer key -> consumer secret.
+    oauth1_consumers: dict[str, str] = field(
+        default_factory=lambda: {"chunkup-consumer-key": "chunkup-consumer-secret"}
+    )
+    #: OAuth 1.0a access token -> access token secret.
+    oauth1_tokens: dict[str, str] = field(
+        default_factory=lambda: {"chunkup-access-token": "chunkup-access-token-secret"}
+    )
+    #: Accepted clock skew of ``oauth_timestamp`` (seconds, either direction).
+    oauth1_timestamp_tolerance_secs: int = 300
+    #: Lifetime of an upload session from INIT, and of a finalized media id.
+    expires_after_secs: int = 86400
+    #: Largest accepted APPEND segment (decoded bytes). X documents 5 MB.
+    max_segment_bytes: int = 5 * MIB
+    #: Whether INIT rejects ``total_bytes`` above the category's limit in ``size_limits``.
+    enforce_size_limits: bool = True
+    size_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_X_SIZE_LIMITS))
+    #: Time from FINALIZE to a terminal processing state (first quarter ``pending``, then
+    #: ``in_progress``). 0 means the first STATUS call already sees the terminal state.
+    processing_seconds: float = 3.0
+    #: Terminal processing state: ``"succeeded"`` or ``"failed"`` (per-media overrides win).
+    processing_outcome: str = "succeeded"
+    processing_error: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_X_PROCESSING_ERROR))
+    #: ``processing_info.check_after_secs`` while processing is not terminal.
+    check_after_secs: int = 1
+    #: Upload bucket (initialize, append, finalize; v2 and v1.1) requests per window.
+    rate_limit: int = 1875
+    #: Status bucket (GET status, v2 and v1.1) requests per window.
+    status_rate_limit: int = 1000
+    rate_limit_window_secs: float = 900.0
+
+
+@dataclass
+class EmulatorConfig:
+    """Emulator process settings plus one section per emulated API.
+
+    ``data_dir``, ``host`` and ``port`` are fixed once the server started (``EmulatorServer``
+    fills in the real port and data directory); everything under ``x`` can change at any time.
+    """
+
+    data_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    x: XEmulatorConfig = field(default_factory=XEmulatorConfig)
+
+
+#: Top-level fields a PATCH may not change: they are bound when the server starts.
+STARTUP_ONLY_FIELDS = frozenset({"data_dir", "host", "port"})
+
+
+class ConfigPatchError(ValueError):
+    """A config patch names an unknown field or has a value of the wrong type."""
+
+
+def config_to_dict(obj: Any) -> Any:
+    """JSON-safe view of a config object (sets become sorted lists, paths strings)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: config_to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, dict):
+        return {str(k): config_to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def apply_config_patch(config: EmulatorConfig, patch: dict[str, Any]) -> None:
+    """Apply a JSON merge patch (RFC 7386) to ``config`` in place.
+
+    The whole patch is validated on a copy first, so a bad patch changes nothing. ``null`` resets
+    a field to its default, or removes a key from a dict field.
+    """
+    if not isinstance(patch, dict):
+        raise ConfigPatchError("the config patch must be a JSON object")
+    for name in STARTUP_ONLY_FIELDS & patch.keys():
+        raise ConfigPatchError(f"{name} is fixed once the server started")
+    trial = dataclasses.replace(config, x=dataclasses.replace(config.x))
+    _patch_dataclass(trial, patch, path="")
+    validate_x_config(trial.x)
+    # Validation passed: apply to the live objects so references held elsewhere see the change.
+    _patch_dataclass(config, patch, path="")
+
+
+def validate_x_config(x: XEmulatorConfig) -> None:
+    """Reject values the emulator cannot act on (negative limits, unknown outcome, ...)."""
+    if x.processing_outcome not in ("succeeded", "failed"):
+        raise ConfigPatchError("x.processing_outcome must be 'succeeded' or 'failed'")
+    for name in (
+        "expires_after_secs",
+        "max_segment_bytes",
+        "processing_seconds",
+        "check_after_secs",
+        "rate_limit",
+        "status_rate_limit",
+        "oauth1_timestamp_tolerance_secs",
+    ):
+        if getattr(x, name) < 0:
+            raise ConfigPatchError(f"x.{name} must not be negative")
+    if x.rate_limit_window_secs <= 0:
+        raise ConfigPatchError("x.rate_limit_window_secs must be positive")
+    for category, limit in x.size_limits.items():
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ConfigPatchError(f"x.size_limits.{category} must be a non-negative integer")
+    for name in ("oauth1_consumers", "oauth1_tokens"):
+        if not all(isinstance(v, str) for v in getattr(x, name).values()):
+            raise ConfigPatchError(f"x.{name} values must be strings")
+
+
+def _patch_dataclass(target: Any, patch: dict[str, Any], path: str) -> None:
+    fields = {f.name: f for f in dataclasses.fields(target)}
+    for key, value in patch.items():
+        where = f"{path}{key}"
+        if key not in fields:
+            raise ConfigPatchError(f"unknown config field {where!r}")
+        current = getattr(target, key)
+        if value is None:
+            setattr(target, key, _default_of(fields[key]))
+        elif dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigPatchError(f"{where} must be an object")
+            _patch_dataclass(current, value, path=f"{where}.")
+        else:
+            setattr(target, key, _coerce(current, value, where))
+
+
+def _default_of(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def _coerce(current: Any, value: Any, where: str) -> Any:
+    """Check ``value`` against the type of the field's current value and convert it."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ConfigPatchError(f"{where} must be true or false")
+        return value
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigPatchError(f"{where} must be a number")
+        if isinstance(current, int) and not isinstance(value, int):
+            if not float(value).is_integer():
+                raise ConfigPatchError(f"{where} must be an integer")
+            return int(value)
+        return type(current)(value)
+    if isinstance(current, str):
+        if not isinstance(value, str):
+            raise ConfigPatchError(f"{where} must be a string")
+        return value
+    if isinstance(current, set):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigPatchError(f"{where} must be a list of strings")
+        return set(value)
+    if isinstance(current, dict):
+        if not isinstance(value, dict):
+            raise ConfigPatchError(f"{where} must be an object")
+        merged = dict(current)
+        for k, v in value.items():
+            if v is None:
+                merged.pop(k, None)
+            else:
+                merged[k] = v
+        return merged
+    if current is None or isinstance(current, Path):
+        return value
+    raise ConfigPatchError(f"{where} cannot be patched")
