@@ -27,3 +27,64 @@ def set_connection(monkeypatch) -> Callable[..., str]:
         return conn_id
 
     return define
+
+
+EMULATOR_TOKEN = "chunkup-emulator-token"
+OAUTH1 = {"consumer_key": "chunkup-consumer-key", "consumer_secret": "chunkup-consumer-secret",
+          "access_token": "chunkup-access-token", "access_token_secret": "chunkup-access-token-secret"}
+
+
+@pytest.fixture
+def emulator():
+    """The chunkup emulator on a free loopback port, processing quickly; stopped after the test."""
+    from airflow_provider_chunkup.emulators import EmulatorServer
+
+    with EmulatorServer() as server:
+        server.config.x.processing_seconds = 0.0
+        yield server
+
+
+@pytest.fixture
+def x_connection(emulator, set_connection) -> Callable[..., str]:
+    """A chunkup_x connection to the emulator: OAuth 2.0 bearer by default, or OAuth 1.0a."""
+
+    def define(conn_id: str = "chunkup_x_default", *, auth: str = "oauth2", **extra: Any) -> str:
+        if auth == "oauth1":
+            return set_connection(conn_id, conn_type="chunkup_x", host=emulator.url, login=OAUTH1["consumer_key"],
+                                  password=OAUTH1["consumer_secret"],
+                                  extra={"access_token": OAUTH1["access_token"],
+                                         "access_token_secret": OAUTH1["access_token_secret"], **extra})
+        return set_connection(conn_id, conn_type="chunkup_x", host=emulator.url, password=EMULATOR_TOKEN,
+                              extra=extra)
+
+    return define
+
+
+@pytest.fixture
+def media_file(tmp_path) -> Callable[..., Any]:
+    """Write a file of random bytes (in bounded pieces) and return its path."""
+
+    def make(size: int, name: str = "clip.mp4"):
+        path = tmp_path / name
+        with open(path, "wb") as f:
+            left = size
+            while left:
+                piece = os.urandom(min(left, 1 << 20))
+                f.write(piece)
+                left -= len(piece)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def received(emulator) -> Callable[[str], dict[str, Any]]:
+    """What the emulator received for a media id: size, sha256, segments, state."""
+    import httpx
+
+    def inspect(media_id: str) -> dict[str, Any]:
+        response = httpx.get(f"{emulator.url}/_emulator/x/media/{media_id}")
+        response.raise_for_status()
+        return response.json()
+
+    return inspect

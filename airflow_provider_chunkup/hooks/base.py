@@ -75,6 +75,9 @@ class ChunkUploadHook(BaseHook, ABC):
         self._check_type(conn)
         self._conn = conn
         self._options = ConnectionOptions(self.conn_id, conn.conn_type, extra)
+        # Read the transfer settings now, so a typo fails before any request.
+        self.chunk_size()
+        self.max_in_flight()
 
     def get_conn(self) -> UploadProtocol:
         """A new protocol client for the connection (use it as ``async with``)."""
@@ -103,9 +106,10 @@ class ChunkUploadHook(BaseHook, ABC):
         return override if override is not None else self.options.get_int("chunk_size")
 
     def max_in_flight(self, override: int | None = None) -> int:
-        if override is not None:
-            return override
-        return self.options.get_int("max_in_flight", self.default_max_in_flight) or 1
+        value = override if override is not None else self.options.get_int("max_in_flight", self.default_max_in_flight)
+        if value is None or value < 1:
+            raise ConfigurationError(f"max_in_flight must be at least 1, got {value!r} (connection {self.conn_id!r}).")
+        return value
 
     # -- the steps, async ------------------------------------------------------------------------
 

@@ -1,0 +1,96 @@
+"""Operators run directly (no DB) against the emulator; the DAG-level run is in tests/dags."""
+
+import hashlib
+import json
+
+import pytest
+
+from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.operators.upload import (
+    ChunkedUploadOperator,
+    ChunkUploadAppendOperator,
+    ChunkUploadFinalizeOperator,
+    ChunkUploadInitOperator,
+    _segments,
+)
+from airflow_provider_chunkup.protocols.chunking import MiB
+
+SECRETS = ("chunkup-emulator-token", "chunkup-consumer-secret", "chunkup-access-token-secret")
+
+
+def assert_no_secret(value):
+    text = json.dumps(value)
+    for secret in SECRETS:
+        assert secret not in text
+
+
+@pytest.mark.parametrize("auth", ["oauth2", "oauth1"])
+def test_init_append_finalize_as_separate_tasks(x_connection, received, media_file, auth):
+    x_connection(auth=auth, chunk_size=1 * MiB)
+    path = media_file(5 * MiB + 1)
+    session = ChunkUploadInitOperator(task_id="init", source=str(path), media_category="tweet_video").execute({})
+    assert session["total_bytes"] == 5 * MiB + 1 and session["chunk_size"] == 1 * MiB
+    assert session["media_type"] == "video/mp4"  # guessed from .mp4
+    assert_no_secret(session)
+    json.dumps(session)  # XCom-safe
+
+    appended = ChunkUploadAppendOperator(task_id="append", session=session, max_in_flight=2).execute({})
+    assert appended["digests"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    result = ChunkUploadFinalizeOperator(task_id="finalize", session=json.dumps(appended)).execute({})
+    assert_no_secret(result)
+    assert result["sha256"] == received(result["media_id"])["sha256"]
+    assert result["processing"]["state"] == "pending"
+    assert len(json.dumps(result)) < 2048  # small XCom
+
+
+def test_mapped_appends_share_one_upload(x_connection, received, media_file):
+    x_connection(chunk_size=1 * MiB)
+    path = media_file(4 * MiB)
+    session = ChunkUploadInitOperator(task_id="init", source=str(path)).execute({})
+    for part in ("0:2", "2:4"):
+        ChunkUploadAppendOperator(task_id="append", session=session, segments=part).execute({})
+    result = ChunkUploadFinalizeOperator(task_id="finalize", session=session).execute({})
+    assert received(result["media_id"])["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_single_task_upload_logs_progress(x_connection, received, media_file, capsys):
+    x_connection()
+    path = media_file(9 * MiB)
+    op = ChunkedUploadOperator(task_id="upload", source=f"file://{path}", media_category="amplify_video",
+                               progress_interval=0)
+    result = op.execute({})
+    assert result["size"] == 9 * MiB
+    assert result["sha256"] == received(result["media_id"])["sha256"]
+    log = capsys.readouterr().out
+    progress = [line for line in log.splitlines() if "MiB/s" in line and "% )" not in line]
+    assert any("9.0 MiB of 9.0 MiB (100.0%)" in line and "done" in line for line in progress)
+    for secret in SECRETS:
+        assert secret not in log
+
+
+def test_template_fields_render(x_connection):
+    op = ChunkUploadInitOperator(task_id="init", source="{{ params.src }}", media_type="{{ params.mt }}")
+    assert {"source", "media_type", "media_category", "conn_id", "upload_options"} <= set(op.template_fields)
+    assert "session" in ChunkUploadAppendOperator.template_fields
+    assert "session" in ChunkUploadFinalizeOperator.template_fields
+
+
+def test_wrong_connection_type(set_connection, media_file):
+    set_connection("not_x", conn_type="http", host="example.com")
+    with pytest.raises(ConfigurationError, match="no chunkup hook serves"):
+        ChunkUploadInitOperator(task_id="init", source=str(media_file(10)), conn_id="not_x").execute({})
+
+
+def test_garbage_session_is_explained(x_connection):
+    x_connection()
+    with pytest.raises(ConfigurationError, match="previous task's output"):
+        ChunkUploadAppendOperator(task_id="append", session="not a session").execute({})
+    with pytest.raises(ConfigurationError, match="missing media_id"):
+        ChunkUploadFinalizeOperator(task_id="finalize", session={"api": "x"}).execute({})
+
+
+def test_segments_argument_forms():
+    assert _segments(None) is None
+    assert _segments("3:6") == [3, 4, 5]
+    assert _segments("7") == [7]
+    assert _segments([1, "2"]) == [1, 2]

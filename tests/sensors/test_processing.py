@@ -1,0 +1,67 @@
+"""MediaProcessingSensor in poke and deferrable modes against the emulator."""
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
+
+from airflow_provider_chunkup.hooks.x import XMediaUploadHook
+from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
+from airflow_provider_chunkup.triggers.processing import MediaProcessingTrigger
+
+
+@pytest.fixture
+def uploaded(x_connection, media_file, emulator):
+    conn_id = x_connection()
+    emulator.config.x.processing_seconds = 1.0
+    return XMediaUploadHook(conn_id).upload(media_file(4096)).to_dict()
+
+
+def test_poke_mode_waits_until_succeeded(uploaded):
+    sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, poke_interval=0.1, timeout=30)
+    assert sensor.poke({}) is False
+    result = sensor.execute({})
+    assert result["state"] == "succeeded"
+
+
+def test_poke_mode_fails_with_platform_reason(uploaded, emulator):
+    emulator.config.x.processing_outcome = "failed"
+    emulator.config.x.processing_seconds = 0
+    sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, poke_interval=0.1, timeout=30)
+    with pytest.raises(AirflowFailException, match="InvalidMedia 1: Unsupported video format"):
+        sensor.execute({})
+
+
+def test_nothing_to_process_succeeds_without_a_request(set_connection):
+    set_connection("unreachable", conn_type="chunkup_x", host="http://127.0.0.1:9", password="t")
+    result = {"api": "x", "media_id": "1", "size": 5, "conn_id": "unreachable", "processing": None}
+    assert MediaProcessingSensor(task_id="wait", upload=result).execute({})["state"] == "none"
+    assert MediaProcessingSensor(task_id="wait", upload=result, deferrable=True).execute({})["state"] == "none"
+
+
+def test_deferrable_defers_to_trigger_and_completes(uploaded):
+    sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, deferrable=True, poke_interval=0.5, timeout=60)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute({})
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, MediaProcessingTrigger)
+    assert deferred.value.method_name == "execute_complete"
+    assert trigger.media_id == uploaded["media_id"] and trigger.conn_id == uploaded["conn_id"]
+    event = {"status": "succeeded", "media_id": "1", "processing": {"state": "succeeded"}}
+    assert sensor.execute_complete({}, event)["state"] == "succeeded"
+
+
+def test_execute_complete_failures():
+    sensor = MediaProcessingSensor(task_id="wait", media_id="7")
+    with pytest.raises(AirflowFailException, match="InvalidMedia"):
+        sensor.execute_complete({}, {"status": "failed", "media_id": "7", "processing": {
+            "state": "failed", "error": {"code": 1, "name": "InvalidMedia", "message": "bad"}}})
+    with pytest.raises(AirflowException, match="timeout ran out"):
+        sensor.execute_complete({}, {"status": "timeout", "media_id": "7", "processing": {"state": "in_progress"}})
+    with pytest.raises(AirflowException, match="HTTP 404"):
+        sensor.execute_complete({}, {"status": "error", "media_id": "7", "message": "HTTP 404"})
+
+
+def test_needs_upload_or_media_id():
+    from airflow_provider_chunkup.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="needs upload"):
+        MediaProcessingSensor(task_id="wait").execute({})
