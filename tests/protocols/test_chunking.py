@@ -1,7 +1,7 @@
 import pytest
 
 from airflow_provider_chunkup.errors import PlanError
-from airflow_provider_chunkup.protocols.chunking import MiB, ChunkPlan, Limits, plan_chunks
+from airflow_provider_chunkup.protocols.chunking import ChunkPlan, Limits, MiB, plan_chunks
 
 X = Limits(default_chunk_bytes=4 * MiB, max_chunk_bytes=5 * MiB, max_segments=1000)
 

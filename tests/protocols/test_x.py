@@ -99,7 +99,7 @@ async def test_wrong_and_missing_credentials(emulator, dialect):
 
 async def test_token_without_media_write_is_403(emulator):
     async with XMediaUpload(auth=BearerAuth("chunkup-emulator-no-media-write"), base_url=emulator.url) as x:
-        with pytest.raises(AuthenticationFailed, match="media.write") as e:
+        with pytest.raises(AuthenticationFailed, match=r"media\.write") as e:
             await x.init(UploadSpec(total_bytes=10, media_type="video/mp4"))
     assert e.value.status == 403
     assert e.value.body["title"] == "Forbidden"

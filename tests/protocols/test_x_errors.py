@@ -59,7 +59,7 @@ async def test_401_and_403_are_not_retried_and_explain_the_fix():
         return problem(403, title="Forbidden", type="about:blank", status=403, detail="Forbidden")
 
     async with protocol(handler) as p:
-        with pytest.raises(AuthenticationFailed, match="media.write"):
+        with pytest.raises(AuthenticationFailed, match=r"media\.write"):
             await p.init(UploadSpec(total_bytes=10, media_type="video/mp4"))
     assert len(calls) == 1
     async with protocol(lambda r: problem(401, title="Unauthorized", detail="Unauthorized")) as p:
