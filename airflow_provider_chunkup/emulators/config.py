@@ -6,6 +6,7 @@ Handlers read the config on every request, so mutating an attribute (from Python
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,21 @@ def apply_config_patch(config: EmulatorConfig, patch: dict[str, Any]) -> None:
     validate_x_config(trial.x)
     # Validation passed: apply to the live objects so references held elsewhere see the change.
     _patch_dataclass(config, patch, path="")
+
+
+def restore_config(target: Any, baseline: Any) -> None:
+    """Set ``target``'s runtime fields back to ``baseline``'s values, in place.
+
+    In place, because handlers and tests hold references to the live objects (``config.x``).
+    """
+    for f in dataclasses.fields(target):
+        if f.name in STARTUP_ONLY_FIELDS:
+            continue
+        value = getattr(baseline, f.name)
+        if dataclasses.is_dataclass(value):
+            restore_config(getattr(target, f.name), value)
+        else:
+            setattr(target, f.name, copy.deepcopy(value))
 
 
 def validate_x_config(x: XEmulatorConfig) -> None:

@@ -73,10 +73,7 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
         return JSONResponse(context.stats.snapshot())
 
     async def reset_all(_: Request) -> Response:
-        context.stats.reset()
-        context.limiter.reset()
-        context.faults.clear()
-        x.reset()
+        context.reset()
         return JSONResponse({"ok": True})
 
     async def list_faults(_: Request) -> Response:

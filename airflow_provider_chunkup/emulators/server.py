@@ -121,6 +121,15 @@ class EmulatorServer:
             time.sleep(0.005)
         return self
 
+    def reset(self) -> None:
+        """Restore the startup config and forget uploads, stats, rate-limit windows and faults.
+
+        Call it between tests that share one server, while no request is in flight.
+        """
+        if self.app is None:
+            raise RuntimeError("the emulator is not running")
+        self.app.state.context.reset()
+
     def stop(self) -> None:
         """Shut down, wait for the thread, and remove the data dir if it was a temp one."""
         if self._server is not None:

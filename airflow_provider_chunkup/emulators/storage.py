@@ -116,6 +116,7 @@ class Storage:
         """
         final = self.final_path(api, upload_id)
         partial = final.with_suffix(".assembling")
+        final.parent.mkdir(parents=True, exist_ok=True)  # an empty upload committed no segment
         digest = hashlib.sha256()
         buffer = bytearray(COPY_BLOCK_BYTES)
         view = memoryview(buffer)

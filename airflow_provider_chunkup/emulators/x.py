@@ -155,6 +155,7 @@ class XEmulator:
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context
         self.store = XMediaStore(context.storage, lambda: context.config.x)
+        context.resetters.append(self.store.forget_all)
 
     @property
     def config(self) -> XEmulatorConfig:
@@ -168,9 +169,6 @@ class XEmulator:
             Route("/2/media/upload", self.v2_status, methods=["GET"]),
             Route(V11_PATH, self.v11_upload, methods=["GET", "POST"]),
         ]
-
-    def reset(self) -> None:
-        self.store.forget_all()
 
     # -- rate limits ----------------------------------------------------------------------------
 

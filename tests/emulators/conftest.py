@@ -1,0 +1,40 @@
+"""Fixtures for the emulator tests: a real server on 127.0.0.1 per test, and httpx clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from airflow_provider_chunkup.emulators import EmulatorServer
+
+from .support import BEARER
+
+
+@pytest.fixture(scope="session")
+def shared_emulator() -> Iterator[EmulatorServer]:
+    """One server for the whole run: uvicorn takes ~0.2 s to shut down, too slow per test."""
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(shared_emulator: EmulatorServer) -> EmulatorServer:
+    """The shared server, reset to its startup config with no uploads, stats, limits or faults."""
+    shared_emulator.reset()
+    return shared_emulator
+
+
+@pytest.fixture
+def client(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """Authenticated with the default bearer token."""
+    with httpx.Client(base_url=emulator.url, headers=BEARER, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def anon(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """No credentials: for the control endpoints and auth failures."""
+    with httpx.Client(base_url=emulator.url, timeout=30) as c:
+        yield c

@@ -1,0 +1,128 @@
+"""Helpers shared by the emulator tests: OAuth 1.0a signing and X upload shortcuts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import oauthlib.oauth1
+
+TOKEN = "chunkup-emulator-token"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+CONSUMER_KEY, CONSUMER_SECRET = "chunkup-consumer-key", "chunkup-consumer-secret"
+ACCESS_TOKEN, ACCESS_SECRET = "chunkup-access-token", "chunkup-access-token-secret"
+INVALID_REQUEST = "https://api.x.com/2/problems/invalid-request"
+V11 = "/1.1/media/upload.json"
+
+
+class OAuth1(httpx.Auth):
+    """OAuth 1.0a (HMAC-SHA1) signing with oauthlib, as a client would do it."""
+
+    requires_request_body = True
+
+    def __init__(
+        self,
+        consumer_key: str = CONSUMER_KEY,
+        consumer_secret: str = CONSUMER_SECRET,
+        token: str = ACCESS_TOKEN,
+        token_secret: str = ACCESS_SECRET,
+        **client_kwargs: Any,
+    ) -> None:
+        self.client = oauthlib.oauth1.Client(
+            consumer_key,
+            client_secret=consumer_secret,
+            resource_owner_key=token,
+            resource_owner_secret=token_secret,
+            **client_kwargs,
+        )
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        content_type = request.headers.get("content-type", "")
+        # RFC 5849: only a urlencoded body's parameters are signed.
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            body, headers = request.content.decode(), {"Content-Type": content_type}
+        else:
+            body, headers = None, {}
+        _, signed, _ = self.client.sign(str(request.url), request.method, body=body, headers=headers)
+        request.headers["Authorization"] = signed["Authorization"]
+        yield request
+
+
+def random_bytes(n: int) -> bytes:
+    return os.urandom(n)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def split(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def init_v2(client: httpx.Client, total_bytes: int, media_type: str = "video/mp4", **extra: Any) -> str:
+    body = {"media_type": media_type, "total_bytes": total_bytes, **extra}
+    response = client.post("/2/media/upload/initialize", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["id"]
+
+
+def append_v2(client: httpx.Client, media_id: str, index: int, data: bytes) -> httpx.Response:
+    return client.post(
+        f"/2/media/upload/{media_id}/append",
+        data={"segment_index": str(index)},
+        files={"media": ("blob", data, "application/octet-stream")},
+    )
+
+
+def upload_v2(client: httpx.Client, data: bytes, segment_size: int = 1024, **init: Any) -> str:
+    """INIT and APPEND all of ``data``; returns the media id (not finalized)."""
+    media_id = init_v2(client, len(data), **init)
+    for index, chunk in enumerate(split(data, segment_size)):
+        assert append_v2(client, media_id, index, chunk).status_code == 200
+    return media_id
+
+
+def status_v2(client: httpx.Client, media_id: str) -> httpx.Response:
+    return client.get("/2/media/upload", params={"media_id": media_id, "command": "STATUS"})
+
+
+def inspect(anon: httpx.Client, media_id: str) -> dict[str, Any]:
+    response = anon.get(f"/_emulator/x/media/{media_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_invalid_request(response: httpx.Response, parameter: str | None = None) -> dict[str, Any]:
+    """A v2 InvalidRequestProblem; returns the body for further checks."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == INVALID_REQUEST
+    assert body["title"] == "Invalid Request"
+    assert body["status"] == 400
+    assert isinstance(body["detail"], str) and body["detail"]
+    if parameter is not None:
+        assert body["parameter"] == parameter
+        assert isinstance(body.get("value", ""), str)
+    return body
+
+
+def assert_v11_error(response: httpx.Response, status: int, code: int) -> str:
+    assert response.status_code == status, response.text
+    errors = response.json()["errors"]
+    assert len(errors) == 1 and errors[0]["code"] == code
+    return errors[0]["message"]
+
+
+def multipart(parts: dict[str, bytes], boundary: str = "chunkup-test-boundary") -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body of plain fields (no filenames), built by hand."""
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+        for name, value in parts.items()
+    )
+    body += f"--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
