@@ -62,14 +62,13 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_urlencoded(request: Request, limit: int = SMALL_FIELD_LIMIT) -> tuple[bytes, dict[str, str]]:
-    """Raw body (OAuth 1.0a signs it) and its fields, last value winning."""
+async def read_urlencoded(request: Request, limit: int = SMALL_FIELD_LIMIT) -> list[tuple[str, str]]:
+    """The body's fields in order (OAuth 1.0a signs them as sent, duplicates included)."""
     raw = await read_capped_body(request, limit)
     try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError as exc:
         raise BodyError("form body is not valid UTF-8") from exc
-    return raw, dict(pairs)
 
 
 async def read_json(request: Request, limit: int) -> Any:

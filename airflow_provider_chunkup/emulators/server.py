@@ -59,7 +59,7 @@ class EmulatorServer:
         if not allow_remote and not is_loopback(self.config.host):
             raise ValueError(
                 f"refusing to bind the emulator to non-loopback host {self.config.host!r}; "
-                "pass allow_remote=True if you really want it reachable from other machines"
+                "pass allow_remote=True (CLI: --allow-remote) to make it reachable from other machines"
             )
         self.log_level = log_level
         self.app: Starlette | None = None

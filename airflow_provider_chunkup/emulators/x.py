@@ -125,7 +125,8 @@ def x_endpoint(api: str, bucket: str | None = None) -> Callable[[Handler], Handl
             try:
                 if media_type_of(request) == "application/x-www-form-urlencoded":
                     limit = 4 * config.max_segment_bytes + SMALL_FIELD_LIMIT  # percent-encoded base64
-                    form_pairs, request.state.form_fields = await read_urlencoded(request, limit)
+                    form_pairs = await read_urlencoded(request, limit)
+                    request.state.form_fields = dict(form_pairs)
             except BodyError as exc:
                 return self._finish(render_error(api, XMediaError(str(exc))), self._peek(limit_bucket))
             outcome = authenticate(request, config, form_pairs)

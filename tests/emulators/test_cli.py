@@ -1,0 +1,101 @@
+"""``chunkup-emulator`` / ``python -m airflow_provider_chunkup.emulators`` as a process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args, main
+
+LISTENING = re.compile(r"^chunkup-emulator listening on http://127\.0\.0\.1:(\d+)$")
+
+
+@pytest.fixture
+def run_emulator(tmp_path):
+    """Start the CLI as a subprocess; always killed at the end."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> tuple[subprocess.Popen[str], int]:
+        port_file = tmp_path / "port"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "airflow_provider_chunkup.emulators", "--port", "0",
+             "--port-file", str(port_file), "--data-dir", str(tmp_path / "data"), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        procs.append(proc)
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        match = LISTENING.match(line)
+        assert match, f"unexpected first line {line!r}; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
+        port = int(match.group(1))
+        assert port_file.read_text().strip() == str(port)
+        return proc, port
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_cli_serves_and_stops_on_signal(run_emulator, sig):
+    proc, port = run_emulator("--x-processing-seconds", "0", "--bearer-token", "cli-token")
+    base = f"http://127.0.0.1:{port}"
+    assert httpx.get(f"{base}/_emulator/health").json() == {"ok": True}
+    config = httpx.get(f"{base}/_emulator/config").json()
+    assert config["x"]["processing_seconds"] == 0
+    assert config["x"]["bearer_tokens"] == ["cli-token"]
+    init = httpx.post(
+        f"{base}/2/media/upload/initialize",
+        json={"media_type": "video/mp4", "total_bytes": 1},
+        headers={"Authorization": "Bearer cli-token"},
+    )
+    assert init.status_code == 200
+    started = time.monotonic()
+    proc.send_signal(sig)
+    assert proc.wait(10) == 0
+    assert time.monotonic() - started < 5
+    assert proc.stdout is not None and proc.stdout.read() == ""  # exactly one line on stdout
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{base}/_emulator/health", timeout=1)
+
+
+def test_cli_flags_map_to_config():
+    args = build_parser().parse_args(
+        ["--x-processing-fail", "--x-check-after-secs", "3", "--x-expires-after-secs", "60", "--no-size-limits",
+         "--bearer-token", "a", "--bearer-token", "b", "--port", "0"]
+    )  # fmt: skip
+    config = config_from_args(args)
+    assert config.port == 0 and config.host == "127.0.0.1"
+    assert config.x.processing_outcome == "failed"
+    assert config.x.check_after_secs == 3 and config.x.expires_after_secs == 60
+    assert config.x.enforce_size_limits is False
+    assert config.x.bearer_tokens == {"a", "b"}
+    defaults = config_from_args(build_parser().parse_args([]))
+    assert defaults.port == 8787 and defaults.x.bearer_tokens == {"chunkup-emulator-token"}
+
+
+def test_cli_refuses_remote_host(capsys):
+    assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "allow_remote" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    script = os.path.join(os.path.dirname(sys.executable), "chunkup-emulator")
+    if not os.path.exists(script):
+        pytest.skip("package not installed with its console scripts")
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "--port-file" in result.stdout

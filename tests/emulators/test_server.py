@@ -1,0 +1,179 @@
+"""EmulatorServer lifecycle, and the app's building blocks in isolation."""
+
+from __future__ import annotations
+
+import socket
+import struct
+from pathlib import Path
+
+import httpx
+import pytest
+
+from airflow_provider_chunkup.emulators import EmulatorConfig, EmulatorServer, XEmulatorConfig
+from airflow_provider_chunkup.emulators.config import ConfigPatchError, apply_config_patch
+from airflow_provider_chunkup.emulators.ratelimit import RateLimiter
+from airflow_provider_chunkup.emulators.sniff import image_size
+from airflow_provider_chunkup.emulators.storage import Storage
+
+from .support import BEARER, sha256
+
+
+def test_start_serves_and_stop_cleans_up():
+    server = EmulatorServer()
+    server.start()
+    try:
+        assert server.url == f"http://127.0.0.1:{server.config.port}"
+        assert server.config.port > 0
+        data_dir = Path(server.config.data_dir)
+        assert data_dir.is_dir()
+        assert httpx.get(f"{server.url}/_emulator/health").json() == {"ok": True}
+        assert server.start() is server  # already running: no second server
+    finally:
+        server.stop()
+    assert not server.running
+    assert not data_dir.exists()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/_emulator/health", timeout=1)
+    server.stop()  # idempotent
+
+
+def test_given_data_dir_is_kept(tmp_path):
+    with EmulatorServer(data_dir=tmp_path / "store") as server:
+        headers = BEARER
+        media_id = httpx.post(
+            f"{server.url}/2/media/upload/initialize",
+            json={"media_type": "image/png", "total_bytes": 3},
+            headers=headers,
+        ).json()["data"]["id"]
+        httpx.post(
+            f"{server.url}/2/media/upload/{media_id}/append",
+            data={"segment_index": "0"},
+            files={"media": ("b", b"abc")},
+            headers=headers,
+        )
+        httpx.post(f"{server.url}/2/media/upload/{media_id}/finalize", headers=headers)
+    assert (tmp_path / "store" / "x" / f"{media_id}.bin").read_bytes() == b"abc"
+
+
+def test_explicit_port_and_config_object():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = EmulatorConfig(x=XEmulatorConfig(bearer_tokens={"t"}))
+    with EmulatorServer(config, port=port) as server:
+        assert server.config is config and server.url.endswith(f":{port}")
+        ok = httpx.post(
+            f"{server.url}/2/media/upload/initialize",
+            json={"media_type": "video/mp4", "total_bytes": 1},
+            headers={"Authorization": "Bearer t"},
+        )
+        assert ok.status_code == 200
+
+
+def test_port_in_use_raises():
+    with EmulatorServer() as first, pytest.raises(OSError):
+        EmulatorServer(port=first.config.port).start()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])
+def test_refuses_non_loopback_hosts(host):
+    with pytest.raises(ValueError, match="allow_remote"):
+        EmulatorServer(host=host)
+    EmulatorServer(host=host, allow_remote=True)  # allowed, not started
+
+
+def test_ipv6_loopback():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        server = EmulatorServer(host="::1").start()
+    except OSError:
+        pytest.skip("::1 not available")
+    with server:
+        assert server.url.startswith("http://[::1]:")
+        assert httpx.get(f"{server.url}/_emulator/health").status_code == 200
+
+
+def test_live_config_mutation(emulator, client):
+    emulator.config.x.max_segment_bytes = 2
+    media_id = client.post("/2/media/upload/initialize", json={"media_type": "video/mp4", "total_bytes": 3}).json()[
+        "data"
+    ]["id"]
+    response = client.post(
+        f"/2/media/upload/{media_id}/append", data={"segment_index": "0"}, files={"media": ("b", b"abc")}
+    )
+    assert response.status_code == 400
+
+
+# -- building blocks ------------------------------------------------------------------------------
+
+
+def test_storage_assembles_with_sha256(tmp_path):
+    storage = Storage(tmp_path)
+    parts = [b"first-", b"second-", b"third"]
+    for index, part in reversed(list(enumerate(parts))):
+        spool = storage.spool(limit=100)
+        spool.write(part)
+        storage.commit_segment(spool, "api", "42", index)
+    assembled = storage.assemble("api", "42", range(3))
+    assert assembled.size == len(b"".join(parts))
+    assert assembled.sha256 == sha256(b"".join(parts))
+    assert assembled.path.read_bytes() == b"".join(parts)
+    storage.discard_segments("api", "42")
+    assert not storage.segments_dir("api", "42").exists()
+    assert list(storage.tmp_dir.iterdir()) == []
+
+
+def test_spool_stops_writing_past_its_limit(tmp_path):
+    spool = Storage(tmp_path).spool(limit=4)
+    spool.write(b"abc")
+    spool.write(b"de")
+    assert spool.overflowed and spool.size == 5
+    spool.discard()
+    assert not spool.path.exists()
+
+
+def test_rate_limiter_windows():
+    limiter = RateLimiter()
+    states = [limiter.take("b", 2, 10, now=100.0) for _ in range(3)]
+    assert [s.allowed for s in states] == [True, True, False]
+    assert [s.remaining for s in states] == [1, 0, 0]
+    assert states[0].reset == 110
+    assert limiter.peek("b", 2, 10, now=105.0).remaining == 0
+    assert limiter.take("b", 3, 10, now=105.0).allowed  # a raised limit applies at once
+    fresh = limiter.take("b", 2, 10, now=110.0)
+    assert fresh.allowed and fresh.remaining == 1 and fresh.reset == 120
+    assert fresh.headers() == {"x-rate-limit-limit": "2", "x-rate-limit-remaining": "1", "x-rate-limit-reset": "120"}
+
+
+def test_config_patch_is_atomic():
+    config = EmulatorConfig()
+    with pytest.raises(ConfigPatchError):
+        apply_config_patch(config, {"x": {"rate_limit": 5, "processing_outcome": "bad"}})
+    assert config.x.rate_limit == 1875
+    x = config.x
+    apply_config_patch(config, {"x": {"rate_limit": 5}})
+    assert config.x is x and x.rate_limit == 5
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0" + b"\0" * 9
+    sof0 = b"\xff\xc0" + struct.pack(">HBHH", 17, 8, height, width) + b"\0" * 10
+    return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"
+
+
+@pytest.mark.parametrize(
+    ("head", "size"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 640, 480), (640, 480)),
+        (b"GIF89a" + struct.pack("<HH", 320, 200), (320, 200)),
+        (_jpeg(1280, 720), (1280, 720)),
+        (b"BM" + b"\0" * 16 + struct.pack("<ii", 10, -20), (10, 20)),
+        (b"RIFF\0\0\0\0WEBPVP8X" + b"\0" * 8 + (99).to_bytes(3, "little") + (49).to_bytes(3, "little"), (100, 50)),
+        (b"random bytes" * 3, None),
+        (b"", None),
+    ],
+    ids=["png", "gif", "jpeg", "bmp", "webp", "unknown", "empty"],
+)
+def test_image_size(head, size):
+    assert image_size(head) == size
