@@ -29,6 +29,7 @@ from airflow_provider_chunkup.protocols.http import (
     error_class,
     response_body,
 )
+from airflow_provider_chunkup.protocols.multipart import MultipartBody
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 from airflow_provider_chunkup.protocols.session import (
     ProcessingStatus,
@@ -188,16 +189,17 @@ class XMediaUpload(UploadProtocol):
 
     async def append(self, session: UploadSession, segment: Segment, data: bytes) -> None:
         self._check_alive(session)
-        files = {"media": ("blob", data, "application/octet-stream")}
         step = f"X append of segment {segment.index} to media {session.media_id}"
         if self._dialect(session) == V2:
-            await self.client.request("POST", f"/2/media/upload/{session.media_id}/append",
-                                      data={"segment_index": str(segment.index)}, files=files, step=step)
+            path, fields = f"/2/media/upload/{session.media_id}/append", {"segment_index": str(segment.index)}
         else:
-            await self.client.request(
-                "POST", "/1.1/media/upload.json", files=files, step=step,
-                data={"command": "APPEND", "media_id": session.media_id, "segment_index": str(segment.index)},
-            )
+            path = "/1.1/media/upload.json"
+            fields = {"command": "APPEND", "media_id": session.media_id, "segment_index": str(segment.index)}
+        body = MultipartBody(fields, "media", data)
+        try:
+            await self.client.request("POST", path, content=body, headers=body.headers, step=step)
+        finally:
+            body.release()
 
     async def finalize(self, session: UploadSession) -> UploadResult:
         self._check_alive(session)
