@@ -8,6 +8,7 @@ import socket
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from types import TracebackType
 
@@ -124,11 +125,15 @@ class EmulatorServer:
     def reset(self) -> None:
         """Restore the startup config and forget uploads, stats, rate-limit windows and faults.
 
-        Call it between tests that share one server, while no request is in flight.
+        Goes through ``POST /_emulator/reset`` so the reset runs on the server's event loop,
+        not concurrently with a request it would pull the state from under.
         """
-        if self.app is None:
+        if not self.running:
             raise RuntimeError("the emulator is not running")
-        self.app.state.context.reset()
+        request = urllib.request.Request(f"{self.url}/_emulator/reset", method="POST")
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
+        with no_proxy.open(request, timeout=STOP_TIMEOUT_SECS) as response:
+            response.read()
 
     def stop(self) -> None:
         """Shut down, wait for the thread, and remove the data dir if it was a temp one."""

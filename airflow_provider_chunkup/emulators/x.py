@@ -193,6 +193,13 @@ class XEmulator:
 
     @x_endpoint(V2, UPLOAD_BUCKET)
     async def v2_initialize(self, request: Request) -> Response:
+        content_type = media_type_of(request)
+        if content_type != "application/json":
+            raise XMediaError(
+                f"Unsupported Content-Type {content_type or '(none)'!r}: initialize takes application/json.",
+                parameter="Content-Type",
+                value=content_type,
+            )
         body = await read_json(request, SMALL_FIELD_LIMIT)
         if not isinstance(body, dict):
             raise XMediaError("The request body must be a JSON object.")

@@ -247,6 +247,16 @@ def test_initialize_rejects_bad_json(client, content):
     assert_invalid_request(response)
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"media_type=video%2Fmp4&total_bytes=1", "application/x-www-form-urlencoded"), (b"{}", "text/plain")],
+    ids=["urlencoded", "text"],
+)
+def test_initialize_needs_json_content_type(client, content, content_type):
+    response = client.post("/2/media/upload/initialize", content=content, headers={"Content-Type": content_type})
+    assert_invalid_request(response, "Content-Type")
+
+
 # -- append validation ----------------------------------------------------------------------------
 
 
