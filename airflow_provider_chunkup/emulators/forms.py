@@ -176,6 +176,10 @@ async def read_multipart(
     except (FormParserError, ValueError) as exc:
         collector.form.discard()
         raise BodyError(f"malformed multipart body: {exc}") from exc
+    except BaseException:
+        # Client gone (ClientDisconnect) or task cancelled: leave no temp files behind.
+        collector.form.discard()
+        raise
     if collector.error:
         collector.form.discard()
         raise BodyError(collector.error)

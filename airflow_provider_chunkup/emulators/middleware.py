@@ -11,6 +11,7 @@ import asyncio
 import json
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .faults import FaultInjector, FaultRule
@@ -75,6 +76,9 @@ class EmulatorMiddleware:
                 await self._fault_before(rule, scope, body, receive, send_after_drain, status)
             else:
                 await self._fault_after(rule, scope, body, receive, send_after_drain, status)
+        except ClientDisconnect:
+            # The client hung up mid-body: nobody to answer, and nothing worth logging as an error.
+            status[0] = "disconnected"
         finally:
             self.stats.record(_stats_key(scope), body.bytes, status[0])
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -224,3 +226,34 @@ def test_unlimited_fault_until_cleared(client, anon):
 )
 def test_bad_fault_rules(anon, rule):
     assert anon.post("/_emulator/faults", json=rule).status_code == 400
+
+
+def test_client_disconnect_mid_segment_leaves_nothing_behind(client, anon, emulator):
+    media_id = init_v2(client, 10)
+    head = (
+        f"POST /2/media/upload/{media_id}/append HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Authorization: Bearer chunkup-emulator-token\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n"
+    ).encode()
+    part = b'--b\r\nContent-Disposition: form-data; name="media"; filename="x"\r\n\r\n' + b"x" * 100_000
+    with socket.create_connection(("127.0.0.1", emulator.config.port)) as sock:
+        sock.sendall(head + part)
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        statuses = anon.get("/_emulator/stats").json()["routes"].get(APPEND_ROUTE, {}).get("statuses")
+        if statuses:
+            break
+        time.sleep(0.02)
+    assert statuses == {"disconnected": 1}
+    assert list((Path(emulator.config.data_dir) / "tmp").iterdir()) == []
+    assert inspect(anon, media_id)["segments_received"] == 0
+
+
+def test_rejected_segments_leave_no_temp_files(client, emulator):
+    emulator.config.x.max_segment_bytes = 100
+    media_id = init_v2(client, 1000)
+    append_v2(client, media_id, 0, b"x" * 101)  # too large
+    append_v2(client, media_id, 1000, b"x" * 10)  # bad index
+    client.post(f"/2/media/upload/{media_id}/append", files={"media": ("b", b"x")})  # no segment_index
+    assert list((Path(emulator.config.data_dir) / "tmp").iterdir()) == []
