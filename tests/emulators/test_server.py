@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -177,3 +179,12 @@ def _jpeg(width: int, height: int) -> bytes:
 )
 def test_image_size(head, size):
     assert image_size(head) == size
+
+
+def test_emulators_do_not_import_airflow():
+    code = (
+        "import sys, airflow_provider_chunkup.emulators.cli, airflow_provider_chunkup.emulators.app; "
+        "print(any(m == 'airflow' or m.startswith('airflow.') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
