@@ -8,6 +8,8 @@ For each file size it measures, with the emulator in its own process on loopback
   connection (``--next``), plus the initialize and finalize calls: the baseline.
 - ``chunkup x1``: ``XMediaUploadHook.upload`` with one segment in flight (same requests as curl).
 - ``chunkup x3``: the default, three segments in flight.
+- ``chunkup x3 nosum``: the same without the sha256 chunkup computes as chunks pass (curl
+  computes none), to show what the checksum costs on this machine.
 
 Each chunkup run is a fresh child process reporting its peak RSS, next to a child that only imports
 the same modules: the difference is what the upload itself holds. Medians and ratios to curl are
@@ -39,13 +41,13 @@ CHUNK = 4 * 1024 * 1024
 CHILD = textwrap.dedent("""
     import json, os, resource, sys, time
     from airflow_provider_chunkup.hooks.x import XMediaUploadHook
-    path, in_flight = sys.argv[1], int(sys.argv[2])
+    path, in_flight, checksum = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
     result = None
     if path != "-":
         hook = XMediaUploadHook()
         started = time.perf_counter()
         result = hook.upload(path, media_type="video/mp4", media_category="amplify_video",
-                             chunk_size={chunk}, max_in_flight=in_flight)
+                             chunk_size={chunk}, max_in_flight=in_flight, checksum=checksum)
         seconds = time.perf_counter() - started
     print(json.dumps({{
         "seconds": seconds if result else None,
@@ -87,10 +89,11 @@ def clear_received(work: Path) -> None:
             item.unlink()
 
 
-def run_chunkup(url: str, path: Path | str, in_flight: int) -> dict:
+def run_chunkup(url: str, path: Path | str, in_flight: int, checksum: bool = True) -> dict:
     env = {**os.environ, "AIRFLOW_CONN_CHUNKUP_X_DEFAULT": json.dumps(
         {"conn_type": "chunkup_x", "host": url, "password": TOKEN})}
-    out = subprocess.run([PYTHON, "-c", CHILD, str(path), str(in_flight)], env=env, check=True,
+    out = subprocess.run([PYTHON, "-c", CHILD, str(path), str(in_flight), "1" if checksum else "0"], env=env,
+                         check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -148,14 +151,15 @@ def main() -> int:
             segments_dir.mkdir()
             subprocess.run(["split", "-b", str(CHUNK), "-d", "-a", "4", str(path), f"{segments_dir}/seg-"],
                            check=True)
-            runs: dict[str, list[dict]] = {"curl": [], "chunkup x1": [], "chunkup x3": []}
+            runs: dict[str, list[dict]] = {"curl": [], "chunkup x1": [], "chunkup x3": [], "chunkup x3 nosum": []}
             for _ in range(args.repeats):  # interleaved, so drift in machine load hits every method alike
                 for name in runs:
                     if name == "curl":
                         run = run_curl(url, path, segments_dir, size)
                     else:
-                        run = run_chunkup(url, path, int(name[-1]))
-                        assert run["sha256"] == expected, "chunkup read the file wrong"
+                        checksum = not name.endswith("nosum")
+                        run = run_chunkup(url, path, int(name.split()[1][1:]), checksum)
+                        assert run["sha256"] == (expected if checksum else None), "chunkup read the file wrong"
                     received = httpx.get(f"{url}/_emulator/x/media/{run['media_id']}").json()
                     assert received["sha256"] == expected, f"{name}: emulator got different bytes"
                     runs[name].append(run)
@@ -180,11 +184,11 @@ def main() -> int:
         emulator.wait(10)
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n{'size':>8} {'method':<12} {'median s':>9} {'MiB/s':>8} {'time/curl':>10} {'peak RSS':>9} {'+upload':>8}")
+    print(f"\n{'size':>8} {'method':<17} {'median s':>9} {'MiB/s':>8} {'time/curl':>10} {'peak RSS':>9} {'+upload':>8}")
     for r in rows:
         rss = f"{r['peak_rss_mib']:.0f} MiB" if r["peak_rss_mib"] else "-"
         extra = f"{r['rss_over_baseline_mib']:.0f} MiB" if r.get("rss_over_baseline_mib") is not None else "-"
-        print(f"{r['size_mib']:>5} MiB {r['method']:<12} {r['median_seconds']:>9.2f} {r['mib_per_second']:>8.1f} "
+        print(f"{r['size_mib']:>5} MiB {r['method']:<17} {r['median_seconds']:>9.2f} {r['mib_per_second']:>8.1f} "
               f"{r['time_vs_curl']:>10.2f} {rss:>9} {extra:>8}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({

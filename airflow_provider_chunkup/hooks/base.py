@@ -129,11 +129,14 @@ class ChunkUploadHook(BaseHook, ABC):
     async def aappend(self, session: UploadSession | Mapping[str, Any] | str, *,
                       segments: Iterable[int] | None = None, max_in_flight: int | None = None,
                       progress: ProgressCallback | None = None,
-                      storage_options: Mapping[str, Any] | None = None) -> UploadSession:
-        """Send ``segments`` (every one by default) of the session's source."""
+                      storage_options: Mapping[str, Any] | None = None, checksum: bool = True) -> UploadSession:
+        """Send ``segments`` (every one by default) of the session's source.
+
+        With ``checksum`` (the default) the whole file's sha256 is computed as the chunks pass.
+        """
         protocol = await self.aget_conn()
         return await self._using(protocol, lambda p: self._append(
-            p, UploadSession.from_dict(session), segments, max_in_flight, progress, storage_options))
+            p, UploadSession.from_dict(session), segments, max_in_flight, progress, storage_options, checksum))
 
     async def afinalize(self, session: UploadSession | Mapping[str, Any] | str) -> UploadResult:
         """Close the upload; the result holds the media id and the processing state."""
@@ -149,12 +152,12 @@ class ChunkUploadHook(BaseHook, ABC):
                       media_category: str | None = None, chunk_size: int | None = None,
                       options: Mapping[str, Any] | None = None, max_in_flight: int | None = None,
                       progress: ProgressCallback | None = None,
-                      storage_options: Mapping[str, Any] | None = None) -> UploadResult:
+                      storage_options: Mapping[str, Any] | None = None, checksum: bool = True) -> UploadResult:
         """init, append every segment, finalize: one call for scripts and single tasks."""
         protocol = await self.aget_conn()
         spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
         return await self._using(protocol, lambda p: self._upload(
-            p, source, spec, max_in_flight, progress, storage_options))
+            p, source, spec, max_in_flight, progress, storage_options, checksum))
 
     # -- the steps, sync (the connection is fetched synchronously first) --------------------------
 
@@ -207,12 +210,13 @@ class ChunkUploadHook(BaseHook, ABC):
     async def _append(self, protocol: UploadProtocol, session: UploadSession,
                       segments: Iterable[int] | None, max_in_flight: int | None,
                       progress: ProgressCallback | None,
-                      storage_options: Mapping[str, Any] | None) -> UploadSession:
+                      storage_options: Mapping[str, Any] | None, checksum: bool) -> UploadSession:
         if not session.source:
             raise ConfigurationError(f"Upload {session.media_id} has no source to read from.")
         with ChunkSource(session.source, storage_options) as src:
             return await send_segments(protocol, session, src, indexes=segments,
-                                       max_in_flight=self.max_in_flight(max_in_flight), progress=progress)
+                                       max_in_flight=self.max_in_flight(max_in_flight), progress=progress,
+                                       checksum=checksum)
 
     async def _finalize(self, protocol: UploadProtocol, session: UploadSession) -> UploadResult:
         result = await protocol.finalize(session)
@@ -223,10 +227,10 @@ class ChunkUploadHook(BaseHook, ABC):
 
     async def _upload(self, protocol: UploadProtocol, source: SourceLike, spec: UploadSpec,
                       max_in_flight: int | None, progress: ProgressCallback | None,
-                      storage_options: Mapping[str, Any] | None) -> UploadResult:
+                      storage_options: Mapping[str, Any] | None, checksum: bool) -> UploadResult:
         with ChunkSource(source, storage_options) as src:
             result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
-                                      progress=progress, conn_id=self.conn_id)
+                                      progress=progress, conn_id=self.conn_id, checksum=checksum)
         result.conn_id = self.conn_id
         return result
 

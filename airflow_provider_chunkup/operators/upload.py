@@ -89,6 +89,7 @@ class ChunkUploadAppendOperator(_SessionOperator):
         Templated.
     :param max_in_flight: segments on the wire at once; the connection's setting when unset.
     :param progress_interval: seconds between progress lines in the task log.
+    :param checksum: compute the file's sha256 as the chunks pass (reported by finalize).
     """
 
     template_fields: Sequence[str] = ("session", "conn_id", "segments")
@@ -96,18 +97,20 @@ class ChunkUploadAppendOperator(_SessionOperator):
 
     def __init__(self, *, session: SessionLike, segments: Sequence[int] | str | None = None,
                  max_in_flight: int | None = None, storage_options: Mapping[str, Any] | None = None,
-                 progress_interval: float = 10.0, conn_id: str | None = None, **kwargs: Any) -> None:
+                 progress_interval: float = 10.0, checksum: bool = True, conn_id: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(session=session, conn_id=conn_id, **kwargs)
         self.segments = segments
         self.max_in_flight = max_in_flight
         self.storage_options = storage_options
         self.progress_interval = progress_interval
+        self.checksum = checksum
 
     def execute(self, context: Context) -> dict[str, Any]:
         session, hook = self._session_and_hook()
         progress = ProgressLog(self.log, f"upload {session.media_id}", self.progress_interval)
         session = hook.append(session, segments=_segments(self.segments), max_in_flight=self.max_in_flight,
-                              progress=progress, storage_options=self.storage_options)
+                              progress=progress, storage_options=self.storage_options, checksum=self.checksum)
         return session.to_dict()
 
 
@@ -128,17 +131,18 @@ class ChunkUploadFinalizeOperator(_SessionOperator):
 class ChunkedUploadOperator(ChunkUploadInitOperator):
     """init, append and finalize in one task: the common case. Returns the result as XCom.
 
-    Takes :class:`ChunkUploadInitOperator`'s arguments plus ``max_in_flight`` and
-    ``progress_interval``.
+    Takes :class:`ChunkUploadInitOperator`'s arguments plus ``max_in_flight``,
+    ``progress_interval`` and ``checksum`` (see :class:`ChunkUploadAppendOperator`).
     """
 
     ui_color = "#5dade2"
 
     def __init__(self, *, max_in_flight: int | None = None, progress_interval: float = 10.0,
-                 **kwargs: Any) -> None:
+                 checksum: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_in_flight = max_in_flight
         self.progress_interval = progress_interval
+        self.checksum = checksum
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = hook_for_connection(self.conn_id)
@@ -146,7 +150,7 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
         result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
                              chunk_size=self.chunk_size, options=self.upload_options,
                              max_in_flight=self.max_in_flight, progress=progress,
-                             storage_options=self.storage_options)
+                             storage_options=self.storage_options, checksum=self.checksum)
         return _report(self, result)
 
 

@@ -38,6 +38,8 @@ class UploadProtocol(ABC):
     display_name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     limits: Limits
+    digests: ClassVar[tuple[str, ...]] = ()
+    """Whole-file checksums the API needs besides sha256 (which every result carries)."""
 
     def __init__(self, client: ApiClient) -> None:
         self.client = client

@@ -14,21 +14,21 @@ from collections.abc import Iterable, Sequence
 
 from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.chunking import Segment
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession, UploadSpec
 from airflow_provider_chunkup.sources import ChunkSource, StreamingDigest
 
 log = logging.getLogger(__name__)
 
-DIGESTS = ("sha256", "md5")
-
 
 async def send_segments(protocol: UploadProtocol, session: UploadSession, source: ChunkSource, *,
                         indexes: Iterable[int] | None = None, max_in_flight: int = 1,
-                        progress: ProgressCallback | None = None) -> UploadSession:
+                        progress: ProgressCallback | None = None, checksum: bool = True) -> UploadSession:
     """Send the given segments (all by default) and return the session updated.
 
-    When every segment is sent, in order, the session gains the whole file's checksums.
+    When every segment is sent by this call, the session gains the whole file's sha256 (unless
+    ``checksum`` is off) and any checksum the API itself needs.
     """
     if max_in_flight < 1:
         raise ConfigurationError(f"max_in_flight must be at least 1, got {max_in_flight}.")
@@ -42,7 +42,8 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     plan = session.plan
     order: Sequence[int] = list(range(plan.segment_count) if indexes is None else indexes)
     whole_file = list(order) == list(range(plan.segment_count))
-    digest = StreamingDigest(DIGESTS) if whole_file else None
+    algorithms = (("sha256",) if checksum else ()) + protocol.digests
+    digest = StreamingDigest(algorithms) if whole_file and algorithms else None
     total = sum(plan.segment(i).length for i in order)
     done = 0
     slots = asyncio.Semaphore(max_in_flight)
@@ -70,10 +71,7 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
 
     try:
         for index in order:
-            segment = plan.segment(index)
-            data = await source.aread(segment.offset, segment.length)
-            if digest is not None:
-                digest.update(data)
+            data = await asyncio.to_thread(_read, source, plan.segment(index), digest)
             await slots.acquire()
             if failures:
                 slots.release()
@@ -96,16 +94,28 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     return session
 
 
+def _read(source: ChunkSource, segment: Segment, digest: StreamingDigest | None) -> bytes:
+    """Read one segment and hash it, in a worker thread (hashlib and pread release the GIL).
+
+    Segments are read one at a time, in order, so the digests see the file in order.
+    """
+    data = source.read(segment.offset, segment.length)
+    if digest is not None:
+        digest.update(data)
+    return data
+
+
 async def upload(protocol: UploadProtocol, source: ChunkSource, spec: UploadSpec, *,
                  max_in_flight: int = 1, progress: ProgressCallback | None = None,
-                 conn_id: str | None = None) -> UploadResult:
+                 conn_id: str | None = None, checksum: bool = True) -> UploadResult:
     """init, every segment, finalize: the whole upload in one call."""
     session = await protocol.init(spec)
     session.conn_id = conn_id
     log.info("%s upload %s opened: %d bytes in %d segments of %d bytes", protocol.display_name,
              session.media_id, session.total_bytes, session.segment_count, session.chunk_size)
     try:
-        await send_segments(protocol, session, source, max_in_flight=max_in_flight, progress=progress)
+        await send_segments(protocol, session, source, max_in_flight=max_in_flight, progress=progress,
+                            checksum=checksum)
         return await protocol.finalize(session)
     except BaseException:
         if protocol.capabilities.abortable and await _abort_quietly(protocol, session):

@@ -39,7 +39,7 @@ async def test_upload_byte_exact(emulator, received, media_file, dialect, auth):
     assert info["size"] == result.size == path.stat().st_size
     assert info["segments_received"] == 5
     assert result.media_key.startswith("7_")
-    assert result.md5 == hashlib.md5(path.read_bytes()).hexdigest()
+    assert result.md5 is None  # X needs no md5: not computed
 
 
 async def test_image_has_nothing_to_process(emulator, media_file):
@@ -142,3 +142,12 @@ async def test_server_side_size_limit_is_reported_verbatim(emulator):
         with pytest.raises(RemoteRejected, match="HTTP 400") as e:
             await x.init(UploadSpec(total_bytes=6 * MiB, media_type="image/png"))
     assert e.value.body["type"] == "https://api.x.com/2/problems/invalid-request"
+
+
+async def test_checksum_can_be_turned_off(emulator, received, media_file):
+    path = media_file(3 * MiB)
+    async with XMediaUpload(auth=BearerAuth(TOKEN), base_url=emulator.url) as x:
+        result = await upload(x, ChunkSource(path), UploadSpec(total_bytes=3 * MiB, media_type="video/mp4"),
+                              checksum=False)
+    assert result.sha256 is None
+    assert received(result.media_id)["sha256"] == sha256(path)
