@@ -73,6 +73,48 @@ class SpoolFile:
         self.path.unlink(missing_ok=True)
 
 
+class Assembler:
+    """Appends segment files, in order, to one partial file while hashing them.
+
+    Blocking file I/O: call ``add``/``finish``/``discard`` from a worker thread.
+    """
+
+    def __init__(self, partial: Path, final: Path) -> None:
+        self.partial = partial
+        self.final = final
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._started = False
+
+    def add(self, segment: Path) -> int:
+        """Copy one segment to the end of the partial file; returns its size."""
+        mode = "ab" if self._started else "wb"
+        if not self._started:
+            self.partial.parent.mkdir(parents=True, exist_ok=True)
+            self._started = True
+        buffer = bytearray(COPY_BLOCK_BYTES)
+        view = memoryview(buffer)
+        copied = 0
+        with open(segment, "rb") as source, open(self.partial, mode) as out:
+            while n := source.readinto(buffer):
+                self._digest.update(view[:n])
+                out.write(view[:n])
+                copied += n
+        self.size += copied
+        return copied
+
+    def finish(self) -> AssembledFile:
+        """Move the partial file to the final path (an empty file if nothing was added)."""
+        if not self._started:
+            self.partial.parent.mkdir(parents=True, exist_ok=True)
+            self.partial.write_bytes(b"")
+        os.replace(self.partial, self.final)
+        return AssembledFile(path=self.final, size=self.size, sha256=self._digest.hexdigest())
+
+    def discard(self) -> None:
+        self.partial.unlink(missing_ok=True)
+
+
 class Storage:
     """Files of all emulated APIs under one data directory."""
 
@@ -109,30 +151,31 @@ class Storage:
         os.replace(spool.path, target)
         return spool.size
 
+    def assembler(self, api: str, upload_id: str, suffix: str = ".assembling") -> Assembler:
+        """An ``Assembler`` building ``<upload_id><suffix>``, renamed to the final path at the end."""
+        final = self.final_path(api, upload_id)
+        return Assembler(final.with_suffix(suffix), final)
+
     def assemble(self, api: str, upload_id: str, indexes: Iterable[int]) -> AssembledFile:
         """Join segments in ``indexes`` order into the final file, hashing while copying.
 
         Blocking (a 1 GiB upload takes a second or two): run it in a worker thread.
         """
-        final = self.final_path(api, upload_id)
-        partial = final.with_suffix(".assembling")
-        final.parent.mkdir(parents=True, exist_ok=True)  # an empty upload committed no segment
-        digest = hashlib.sha256()
-        buffer = bytearray(COPY_BLOCK_BYTES)
-        view = memoryview(buffer)
-        size = 0
-        with open(partial, "wb") as out:
-            for index in indexes:
-                with open(self.segment_path(api, upload_id, index), "rb") as segment:
-                    while n := segment.readinto(buffer):
-                        digest.update(view[:n])
-                        out.write(view[:n])
-                        size += n
-        os.replace(partial, final)
-        return AssembledFile(path=final, size=size, sha256=digest.hexdigest())
+        assembler = self.assembler(api, upload_id)
+        for index in indexes:
+            assembler.add(self.segment_path(api, upload_id, index))
+        return assembler.finish()
 
     def discard_segments(self, api: str, upload_id: str) -> None:
         shutil.rmtree(self.segments_dir(api, upload_id), ignore_errors=True)
+
+    def discard_upload(self, api: str, upload_id: str) -> None:
+        """Remove every file of an upload: segments, partial assemblies, the final file."""
+        self.discard_segments(api, upload_id)
+        final = self.final_path(api, upload_id)
+        for path in final.parent.glob(f"{upload_id}.*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
 
     @staticmethod
     def read_head(path: Path, size: int) -> bytes:

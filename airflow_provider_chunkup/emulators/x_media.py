@@ -19,9 +19,10 @@ from typing import Any
 
 import anyio.to_thread
 
+from .assembly import BackgroundAssembly
 from .config import XEmulatorConfig
 from .sniff import SNIFF_BYTES, image_size
-from .storage import SpoolFile, Storage
+from .storage import AssembledFile, SpoolFile, Storage
 
 STORAGE_AREA = "x"
 
@@ -160,6 +161,7 @@ class XMedia:
     path: Path | None = None
     image_dimensions: tuple[int, int] | None = None
     processing_override: dict[str, Any] | None = None
+    assembly: BackgroundAssembly | None = field(default=None, repr=False)
 
     def expired(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) >= self.expires_at
@@ -239,6 +241,7 @@ class XMediaStore:
             needs_processing=processed,
             created_at=now,
             expires_at=now + config.expires_after_secs,
+            assembly=BackgroundAssembly(self.storage, STORAGE_AREA, media_id),
         )
         self.media[media_id] = media
         return media
@@ -308,6 +311,8 @@ class XMediaStore:
         # Checked again: the session may have expired or been finalized while the body arrived.
         media = self.get_open(media_id)
         media.segments[segment_index] = self.storage.commit_segment(spool, STORAGE_AREA, media_id, segment_index)
+        if media.assembly is not None:
+            media.assembly.committed(segment_index, media.segments)
         return media
 
     # -- FINALIZE -----------------------------------------------------------------------------
@@ -330,7 +335,11 @@ class XMediaStore:
             raise XMediaError("Large file can not be finalized synchronously.", parameter="media_id")
         media.state = "finalizing"
         try:
-            assembled = await anyio.to_thread.run_sync(self._assemble, media, indexes)
+            assembly, media.assembly = media.assembly, None
+            assembled = await assembly.result(len(indexes)) if assembly is not None else None
+            if assembled is None:
+                assembled = await anyio.to_thread.run_sync(self.storage.assemble, STORAGE_AREA, media.id, indexes)
+            await anyio.to_thread.run_sync(self._after_assembly, media, assembled)
         except BaseException:
             media.state = "uploading"
             raise
@@ -339,12 +348,10 @@ class XMediaStore:
         media.state = "finalized"
         return media
 
-    def _assemble(self, media: XMedia, indexes: list[int]) -> Any:
-        assembled = self.storage.assemble(STORAGE_AREA, media.id, indexes)
+    def _after_assembly(self, media: XMedia, assembled: AssembledFile) -> None:
         self.storage.discard_segments(STORAGE_AREA, media.id)
         if media.category in IMAGE_CATEGORIES:
             media.image_dimensions = image_size(self.storage.read_head(assembled.path, SNIFF_BYTES))
-        return assembled
 
     # -- processing ---------------------------------------------------------------------------
 
@@ -402,9 +409,10 @@ class XMediaStore:
 
     def forget_all(self) -> None:
         """Drop every upload and its files."""
-        for media_id in list(self.media):
-            self.storage.discard_segments(STORAGE_AREA, media_id)
-            self.storage.final_path(STORAGE_AREA, media_id).unlink(missing_ok=True)
+        for media in self.media.values():
+            if media.assembly is not None:
+                media.assembly.valid = False  # stop a background copy at its next segment
+            self.storage.discard_upload(STORAGE_AREA, media.id)
         self.media.clear()
 
     def inspect(self, media: XMedia) -> dict[str, Any]:

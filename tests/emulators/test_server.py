@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 import subprocess
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from airflow_provider_chunkup.emulators import EmulatorConfig, EmulatorServer, XEmulatorConfig
+from airflow_provider_chunkup.emulators.assembly import BackgroundAssembly
 from airflow_provider_chunkup.emulators.config import ConfigPatchError, apply_config_patch
 from airflow_provider_chunkup.emulators.ratelimit import RateLimiter
 from airflow_provider_chunkup.emulators.sniff import image_size
@@ -188,3 +190,42 @@ def test_emulators_do_not_import_airflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+async def _commit(storage: Storage, assembly, segments: dict[int, int], index: int, data: bytes) -> None:
+    spool = storage.spool()
+    spool.write(data)
+    segments[index] = storage.commit_segment(spool, "api", "7", index)
+    assembly.committed(index, segments)
+
+
+async def test_background_assembly_follows_the_in_order_prefix(tmp_path):
+    storage = Storage(tmp_path)
+    assembly = BackgroundAssembly(storage, "api", "7")
+    segments: dict[int, int] = {}
+    for index in (1, 0, 3, 2):  # a gap at first, then filled
+        await _commit(storage, assembly, segments, index, bytes([65 + index]) * 100)
+    assembled = await assembly.result(4)
+    assert assembled is not None and assembled.size == 400
+    assert assembled.sha256 == sha256(b"A" * 100 + b"B" * 100 + b"C" * 100 + b"D" * 100)
+    assert assembled.path.read_bytes()[:101] == b"A" * 100 + b"B"
+
+
+async def test_background_assembly_gives_up_when_a_copied_segment_is_replaced(tmp_path):
+    storage = Storage(tmp_path)
+    assembly = BackgroundAssembly(storage, "api", "7")
+    segments: dict[int, int] = {}
+    await _commit(storage, assembly, segments, 0, b"old")
+    await asyncio.sleep(0.05)  # let the copy of segment 0 happen
+    await _commit(storage, assembly, segments, 0, b"new")
+    assert await assembly.result(1) is None
+    assert list(tmp_path.glob("api/*.inorder")) == []
+    assert storage.assemble("api", "7", [0]).path.read_bytes() == b"new"
+
+
+async def test_background_assembly_of_a_partial_upload_is_not_used(tmp_path):
+    storage = Storage(tmp_path)
+    assembly = BackgroundAssembly(storage, "api", "7")
+    segments: dict[int, int] = {}
+    await _commit(storage, assembly, segments, 0, b"only")
+    assert await assembly.result(2) is None

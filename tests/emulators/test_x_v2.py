@@ -83,6 +83,19 @@ def test_chunked_upload_is_byte_exact(client, anon, emulator):
     assert not (x_dir / f"{media_id}.segments").exists()
 
 
+def test_in_order_upload_is_assembled_while_it_arrives(client, anon, emulator):
+    data = random_bytes(8 * 256 * 1024)
+    media_id = upload_v2(client, data, segment_size=256 * 1024)
+    partial = Path(emulator.config.data_dir) / "x" / f"{media_id}.inorder"
+    deadline = time.monotonic() + 5
+    while not (partial.exists() and partial.stat().st_size == len(data)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert partial.stat().st_size == len(data)  # FINALIZE only has to rename it
+    assert client.post(f"/2/media/upload/{media_id}/finalize").status_code == 200
+    assert inspect(anon, media_id)["sha256"] == sha256(data)
+    assert not partial.exists()
+
+
 def test_ids_are_unique_and_time_ordered(client):
     ids = [init_v2(client, 10) for _ in range(20)]
     assert len(set(ids)) == 20
