@@ -101,3 +101,21 @@ async def test_async_read(sample):
     path, data = sample
     with ChunkSource(path) as src:
         assert await src.aread(3, 4) == data[3:7]
+
+
+def test_read_into_reuses_the_buffer(sample):
+    path, data = sample
+    buffer = bytearray(4096)
+    with ChunkSource(path) as src:
+        view = src.read_into(10, memoryview(buffer))
+        assert bytes(view) == data[10:4106]
+        tail = src.read_into(len(data) - 100, memoryview(buffer))
+        assert bytes(tail) == data[-100:] and len(tail) == 100
+
+
+def test_read_into_for_fsspec_sources(sample):
+    _, data = sample
+    fsspec.filesystem("memory").pipe("/bucket/into.bin", data)
+    buffer = bytearray(1000)
+    view = ChunkSource("memory://bucket/into.bin").read_into(5, memoryview(buffer))
+    assert bytes(view) == data[5:1005]

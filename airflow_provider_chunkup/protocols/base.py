@@ -15,6 +15,9 @@ from airflow_provider_chunkup.protocols.session import (
     UploadSpec,
 )
 
+Chunk = bytes | bytearray | memoryview
+"""One segment's bytes, often a view of a reused buffer."""
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -63,8 +66,8 @@ class UploadProtocol(ABC):
         """Open a remote upload for ``spec``."""
 
     @abstractmethod
-    async def append(self, session: UploadSession, segment: Segment, data: bytes) -> None:
-        """Send one segment's bytes."""
+    async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
+        """Send one segment's bytes. ``data`` is only valid during the call: keep no reference."""
 
     @abstractmethod
     async def finalize(self, session: UploadSession) -> UploadResult:

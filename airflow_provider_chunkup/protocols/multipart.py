@@ -19,8 +19,8 @@ def _quote(value: str) -> str:
 class MultipartBody:
     """``fields`` as plain form fields, then ``data`` as the file part ``file_field``."""
 
-    def __init__(self, fields: Mapping[str, str], file_field: str, data: bytes, *, filename: str = "blob",
-                 content_type: str = "application/octet-stream") -> None:
+    def __init__(self, fields: Mapping[str, str], file_field: str, data: bytes | bytearray | memoryview, *,
+                 filename: str = "blob", content_type: str = "application/octet-stream") -> None:
         boundary = os.urandom(16).hex()
         parts = [
             f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n{value}\r\n'
@@ -30,13 +30,13 @@ class MultipartBody:
                      f'filename="{_quote(filename)}"\r\nContent-Type: {content_type}\r\n\r\n')
         self._head = "".join(parts).encode()
         self._tail = f"\r\n--{boundary}--\r\n".encode()
-        self._data: bytes | None = data
+        self._data: bytes | bytearray | memoryview | None = data
         self.headers = {
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Content-Length": str(len(self._head) + len(data) + len(self._tail)),
         }
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def __aiter__(self) -> AsyncIterator[bytes | bytearray | memoryview]:
         if self._data is None:
             raise RuntimeError("the chunk of this body was already released")
         yield self._head

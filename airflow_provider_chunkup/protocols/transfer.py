@@ -1,7 +1,8 @@
 """Moving a source's segments through a protocol: bounded memory, reads overlapping sends.
 
 Segments are read in file order (so whole-file checksums stream as they pass) while up to
-``max_in_flight`` requests are on the wire; one more chunk may be read ahead. Memory is bounded by
+``max_in_flight`` requests are on the wire; one more chunk is read ahead. The chunks live in a
+fixed pool of ``max_in_flight + 1`` reused buffers, so memory is bounded by
 ``chunk_size * (max_in_flight + 1)`` whatever the file size.
 """
 
@@ -47,11 +48,14 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     total = sum(plan.segment(i).length for i in order)
     done = 0
     slots = asyncio.Semaphore(max_in_flight)
+    buffers: asyncio.Queue[bytearray] = asyncio.Queue()
+    for _ in range(max_in_flight + 1):
+        buffers.put_nowait(bytearray(plan.chunk_size))
     pending: set[asyncio.Task[None]] = set()
     failures: list[BaseException] = []
     started = time.monotonic()
 
-    async def send(index: int, data: bytes) -> None:
+    async def send(index: int, data: memoryview, buffer: bytearray) -> None:
         nonlocal done
         try:
             await protocol.append(session, plan.segment(index), data)
@@ -60,6 +64,7 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
             raise
         finally:
             slots.release()
+            buffers.put_nowait(buffer)
         done += len(data)
         if progress is not None:
             progress(done, total)
@@ -71,15 +76,17 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
 
     try:
         for index in order:
-            data = await asyncio.to_thread(_read, source, plan.segment(index), digest)
+            buffer = await buffers.get()
+            # Off the event loop: a local path may be a network mount, an object store is remote.
+            data = await asyncio.to_thread(_read, source, plan.segment(index), buffer, digest)
             await slots.acquire()
             if failures:
                 slots.release()
                 raise failures[0]
-            task = asyncio.create_task(send(index, data), name=f"append-{index}")
+            task = asyncio.create_task(send(index, data, buffer), name=f"append-{index}")
             pending.add(task)
             task.add_done_callback(settled)
-            del data
+            del data, buffer
         if pending:
             await asyncio.gather(*pending)
     except BaseException:
@@ -94,12 +101,12 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     return session
 
 
-def _read(source: ChunkSource, segment: Segment, digest: StreamingDigest | None) -> bytes:
-    """Read one segment and hash it, in a worker thread (hashlib and pread release the GIL).
+def _read(source: ChunkSource, segment: Segment, buffer: bytearray, digest: StreamingDigest | None) -> memoryview:
+    """Read one segment into ``buffer`` and hash it, in a worker thread (both release the GIL).
 
     Segments are read one at a time, in order, so the digests see the file in order.
     """
-    data = source.read(segment.offset, segment.length)
+    data = source.read_into(segment.offset, memoryview(buffer)[: segment.length])
     if digest is not None:
         digest.update(data)
     return data

@@ -21,7 +21,7 @@ from airflow_provider_chunkup.errors import (
     RemoteError,
     UploadExpired,
 )
-from airflow_provider_chunkup.protocols.base import Capabilities, UploadProtocol
+from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
 from airflow_provider_chunkup.protocols.chunking import Limits, MiB, Segment
 from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
@@ -187,7 +187,7 @@ class XMediaUpload(UploadProtocol):
             remote={"dialect": self.dialect},
         )
 
-    async def append(self, session: UploadSession, segment: Segment, data: bytes) -> None:
+    async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
         self._check_alive(session)
         step = f"X append of segment {segment.index} to media {session.media_id}"
         if self._dialect(session) == V2:
