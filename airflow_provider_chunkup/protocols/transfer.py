@@ -31,8 +31,7 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     When every segment is sent by this call, the session gains the whole file's sha256 (unless
     ``checksum`` is off) and any checksum the API itself needs.
     """
-    if max_in_flight < 1:
-        raise ConfigurationError(f"max_in_flight must be at least 1, got {max_in_flight}.")
+    _check_in_flight(max_in_flight)
     if max_in_flight > 1 and not protocol.capabilities.parallel_segments:
         max_in_flight = 1
     if source.size != session.total_bytes:
@@ -101,6 +100,11 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     return session
 
 
+def _check_in_flight(max_in_flight: int) -> None:
+    if max_in_flight < 1:
+        raise ConfigurationError(f"max_in_flight must be at least 1, got {max_in_flight}.")
+
+
 def _read(source: ChunkSource, segment: Segment, buffer: bytearray, digest: StreamingDigest | None) -> memoryview:
     """Read one segment into ``buffer`` and hash it, in a worker thread (both release the GIL).
 
@@ -116,6 +120,7 @@ async def upload(protocol: UploadProtocol, source: ChunkSource, spec: UploadSpec
                  max_in_flight: int = 1, progress: ProgressCallback | None = None,
                  conn_id: str | None = None, checksum: bool = True) -> UploadResult:
     """init, every segment, finalize: the whole upload in one call."""
+    _check_in_flight(max_in_flight)  # before init: a bad setting must not leave a remote upload behind
     session = await protocol.init(spec)
     session.conn_id = conn_id
     log.info("%s upload %s opened: %d bytes in %d segments of %d bytes", protocol.display_name,
