@@ -19,7 +19,8 @@ from typing import ClassVar
 import httpx
 from airflow.sdk import Connection
 
-from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup._aio import run_sync
+from airflow_provider_chunkup.errors import AuthenticationFailed, ChunkupError, ConfigurationError, RemoteRejected
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import (
     ConnectionOptions,
@@ -68,6 +69,24 @@ class XMediaUploadHook(ChunkUploadHook):
             retry=RetryPolicy.from_options(options.retry_options()),
             timeout=options.get_float("timeout", 120.0) or 120.0, transport=transport,
         )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials with a STATUS call for a media id that cannot exist.
+
+        X authenticates before it looks the media up: 401/403 means the credentials are wrong,
+        a 4xx about the media means they work. Nothing is uploaded.
+        """
+        try:
+            protocol = self.get_conn()
+            protocol.client.retry = RetryPolicy(max_attempts=1)
+            run_sync(self._using(protocol, lambda p: p.status("1")))
+        except AuthenticationFailed as e:
+            return False, str(e)
+        except RemoteRejected as e:
+            return True, f"Authenticated to X ({self.options.get_str('api_version', V2)}); probe answered {e.status}."
+        except ChunkupError as e:
+            return False, str(e)
+        return True, f"Authenticated to X ({self.options.get_str('api_version', V2)})."
 
     def _auth(self, conn: Connection, options: ConnectionOptions) -> httpx.Auth:
         token = options.get_str("access_token")

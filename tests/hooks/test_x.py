@@ -87,3 +87,17 @@ def test_secrets_stay_out_of_repr(set_connection):
     set_connection("x_secret", conn_type="chunkup_x", password="super-secret-token")
     protocol = XMediaUploadHook("x_secret").get_conn()
     assert "super-secret-token" not in repr(protocol.client._client.auth)
+
+
+def test_test_connection_against_the_emulator(x_connection, set_connection, emulator):
+    ok, message = XMediaUploadHook(x_connection("good")).test_connection()
+    assert ok, message
+    assert "Authenticated to X (v2)" in message
+    ok, message = XMediaUploadHook(x_connection("good_oauth1", auth="oauth1", api_version="v1.1")).test_connection()
+    assert ok and "v1.1" in message
+    set_connection("bad", conn_type="chunkup_x", host=emulator.url, password="wrong-token")
+    ok, message = XMediaUploadHook("bad").test_connection()
+    assert not ok and "HTTP 401" in message
+    set_connection("typo", conn_type="chunkup_x", host=emulator.url, password="t", extra={"api_version": "v9"})
+    ok, message = XMediaUploadHook("typo").test_connection()
+    assert not ok and "api_version" in message

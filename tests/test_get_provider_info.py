@@ -1,0 +1,41 @@
+"""The provider metadata Airflow reads, and Airflow actually finding the provider."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from airflow_provider_chunkup import __version__
+from airflow_provider_chunkup.get_provider_info import get_provider_info
+
+
+def test_provider_info_shape():
+    info = get_provider_info()
+    assert info["package-name"] == "airflow-provider-chunkup"
+    assert info["versions"] == [__version__]
+    (conn,) = info["connection-types"]
+    assert conn["connection-type"] == "chunkup_x"
+    assert conn["hook-class-name"] == "airflow_provider_chunkup.hooks.x.XMediaUploadHook"
+    secret_fields = {name for name, field in conn["conn-fields"].items() if field["schema"].get("format") == "password"}
+    assert secret_fields == {"access_token", "access_token_secret"}
+    assert set(conn["ui-field-behaviour"]["hidden-fields"]) <= {"description", "host", "port", "login", "password",
+                                                                  "schema", "extra"}
+
+
+def test_every_listed_module_imports():
+    import importlib
+
+    info = get_provider_info()
+    for kind in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info[kind]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+
+
+def test_airflow_lists_the_provider_and_its_connection_type():
+    airflow = Path(sys.executable).with_name("airflow")
+    env = os.environ.copy()
+    listed = subprocess.run([str(airflow), "providers", "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert "airflow-provider-chunkup" in listed.stdout, listed.stderr[-2000:]
+    hooks = subprocess.run([str(airflow), "providers", "hooks"], env=env, capture_output=True, text=True, timeout=120)
+    assert "airflow_provider_chunkup.hooks.x.XMediaUploadHook" in hooks.stdout
