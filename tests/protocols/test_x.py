@@ -151,3 +151,22 @@ async def test_checksum_can_be_turned_off(emulator, received, media_file):
                               checksum=False)
     assert result.sha256 is None
     assert received(result.media_id)["sha256"] == sha256(path)
+
+
+async def test_retries_through_real_faults(emulator, received, media_file):
+    """503s, a connection dropped before the body, and a response lost after the segment was stored."""
+    faults = [
+        {"match": r"POST /2/media/upload/\d+/append", "action": "error", "status": 503, "times": 2},
+        {"match": r"POST /2/media/upload/\d+/append", "action": "drop", "times": 1},
+        {"match": r"POST /2/media/upload/\d+/append", "action": "drop", "when": "after", "times": 1},
+        {"match": r"/finalize", "action": "error", "status": 502, "times": 1},
+    ]
+    for rule in faults:
+        httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+    path = media_file(6 * MiB)
+    policy = RetryPolicy(max_attempts=6, backoff_initial=0.01, backoff_max=0.05)
+    async with XMediaUpload(auth=BearerAuth(TOKEN), base_url=emulator.url, retry=policy) as x:
+        result = await upload(x, ChunkSource(path), UploadSpec(total_bytes=6 * MiB, media_type="video/mp4",
+                                                               chunk_size=1 * MiB), max_in_flight=2)
+        assert x.client.retries == 5
+    assert received(result.media_id)["sha256"] == sha256(path) == result.sha256
