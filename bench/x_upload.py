@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,11 +46,15 @@ CHILD = textwrap.dedent("""
     result = None
     if path != "-":
         hook = XMediaUploadHook()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         result = hook.upload(path, media_type="video/mp4", media_category="amplify_video",
                              chunk_size={chunk}, max_in_flight=in_flight, checksum=checksum)
         seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(json.dumps({{
+        "cpu_seconds": cpu if result else None,
         "seconds": seconds if result else None,
         "sha256": result.sha256 if result else None,
         "media_id": result.media_id if result else None,
@@ -106,6 +111,7 @@ def run_curl(url: str, path: Path, segments_dir: Path, size: int) -> dict:
     """initialize, every segment in order over one connection, finalize; all with curl."""
     auth = ["-H", f"Authorization: Bearer {TOKEN}"]
     segments = sorted(segments_dir.iterdir())
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     init = subprocess.run(
         ["curl", "-sS", "--fail-with-body", *auth, "-H", "Content-Type: application/json", "-d",
@@ -123,7 +129,10 @@ def run_curl(url: str, path: Path, segments_dir: Path, size: int) -> dict:
         raise RuntimeError(f"curl append failed ({appended.returncode}): {appended.stderr[-500:]}")
     subprocess.run(["curl", "-sS", "--fail-with-body", "-o", "/dev/null", *auth, "-X", "POST",
                     f"{url}/2/media/upload/{media_id}/finalize"], check=True, capture_output=True)
-    return {"seconds": time.perf_counter() - started, "media_id": media_id}
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"seconds": seconds, "media_id": media_id, "cpu_seconds": cpu}
 
 
 def sha256_of(path: Path) -> str:
@@ -178,6 +187,7 @@ def main() -> int:
                     "mib_per_second": round(size_mib / median, 1),
                     "time_vs_curl": round(median / curl_median, 3),
                     "peak_rss_mib": round(max(r.get("peak_rss_mib") or 0 for r in results), 1) or None,
+                    "client_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in results), 3),
                     "runs": [round(r["seconds"], 3) for r in results],
                 }
                 if row["peak_rss_mib"]:
@@ -190,12 +200,13 @@ def main() -> int:
         emulator.wait(10)
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n{'size':>8} {'method':<17} {'median s':>9} {'MiB/s':>8} {'time/curl':>10} {'peak RSS':>9} {'+upload':>8}")
+    print(f"\n{'size':>8} {'method':<17} {'median s':>9} {'MiB/s':>8} {'time/curl':>10} {'client CPU s':>13} "
+          f"{'peak RSS':>9} {'+upload':>8}")
     for r in rows:
         rss = f"{r['peak_rss_mib']:.0f} MiB" if r["peak_rss_mib"] else "-"
         extra = f"{r['rss_over_baseline_mib']:.0f} MiB" if r.get("rss_over_baseline_mib") is not None else "-"
         print(f"{r['size_mib']:>5} MiB {r['method']:<17} {r['median_seconds']:>9.2f} {r['mib_per_second']:>8.1f} "
-              f"{r['time_vs_curl']:>10.2f} {rss:>9} {extra:>8}")
+              f"{r['time_vs_curl']:>10.2f} {r['client_cpu_seconds']:>13.2f} {rss:>9} {extra:>8}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({
         "benchmark": "x_upload", "date": time.strftime("%Y-%m-%d"), "machine": {
