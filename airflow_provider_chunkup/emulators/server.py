@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import shutil
 import socket
 import tempfile
@@ -15,20 +14,12 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
+from .._net import is_loopback
 from .app import build_app
 from .config import EmulatorConfig
 
 START_TIMEOUT_SECS = 10.0
 STOP_TIMEOUT_SECS = 10.0
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class EmulatorServer:

@@ -6,13 +6,15 @@ Connections written as URIs carry every extra as a string; the UI may prefix con
 
 from __future__ import annotations
 
-import ipaddress
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from airflow_provider_chunkup._net import is_loopback
 from airflow_provider_chunkup.errors import ConfigurationError
+
+N = TypeVar("N", int, float)
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off", "")
@@ -37,26 +39,19 @@ class ConnectionOptions:
         return default if value is None else str(value)
 
     def get_int(self, name: str, default: int | None = None) -> int | None:
-        value = self.raw(name)
-        if value is None:
-            return default
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigurationError(
-                f"Connection {self.conn_id!r}: {name} must be a whole number, got {value!r}."
-            ) from None
+        return self._number(name, int, "a whole number", default)
 
     def get_float(self, name: str, default: float | None = None) -> float | None:
+        return self._number(name, float, "a number", default)
+
+    def _number(self, name: str, kind: Callable[[Any], N], what: str, default: N | None) -> N | None:
         value = self.raw(name)
         if value is None:
             return default
         try:
-            return float(value)
+            return kind(value)
         except (TypeError, ValueError):
-            raise ConfigurationError(
-                f"Connection {self.conn_id!r}: {name} must be a number, got {value!r}."
-            ) from None
+            raise ConfigurationError(f"Connection {self.conn_id!r}: {name} must be {what}, got {value!r}.") from None
 
     def get_bool(self, name: str, default: bool = False) -> bool:
         value = self.raw(name)
@@ -119,19 +114,9 @@ def base_url(conn_id: str, host: str | None, port: int | None, schema: str | Non
     return parts.geturl().rstrip("/")
 
 
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def require_safe_transport(conn_id: str, url: str, allow_insecure_http: bool) -> None:
     """Refuse to send credentials in clear text to anything but this machine."""
-    if url.startswith("http://") and not is_loopback(url) and not allow_insecure_http:
+    if url.startswith("http://") and not is_loopback(urlsplit(url).hostname or "") and not allow_insecure_http:
         raise ConfigurationError(
             f"Connection {conn_id!r} points at {url} over plain http, which would send credentials "
             "unencrypted. Use https, or set allow_insecure_http=true in the connection's extra if you "

@@ -95,7 +95,6 @@ def test_cli_refuses_remote_host(capsys):
 
 def test_console_script_is_installed():
     script = os.path.join(os.path.dirname(sys.executable), "chunkup-emulator")
-    if not os.path.exists(script):
-        pytest.skip("package not installed with its console scripts")
+    assert os.path.exists(script), "pyproject's [project.scripts] should install chunkup-emulator"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "--port-file" in result.stdout
