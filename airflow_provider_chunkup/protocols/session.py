@@ -45,12 +45,7 @@ class _Record:
                 f"{cls.__name__} is missing {', '.join(missing)}: pass the XCom of the previous chunkup "
                 "task unchanged."
             )
-        kwargs = {k: v for k, v in value.items() if k in names}
-        return cls._from_kwargs(kwargs)
-
-    @classmethod
-    def _from_kwargs(cls: type[T], kwargs: dict[str, Any]) -> T:
-        return cls(**kwargs)
+        return cls(**{k: v for k, v in value.items() if k in names})
 
 
 def _parse_mapping(text: str, what: str) -> Any:
