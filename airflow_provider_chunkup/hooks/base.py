@@ -26,7 +26,7 @@ from airflow_provider_chunkup.protocols.session import (
     UploadSession,
     UploadSpec,
 )
-from airflow_provider_chunkup.protocols.transfer import send_segments
+from airflow_provider_chunkup.protocols.transfer import finish, held_back, send_segments
 from airflow_provider_chunkup.protocols.transfer import upload as upload_all
 from airflow_provider_chunkup.sources import ChunkSource, SourceLike
 
@@ -138,15 +138,20 @@ class ChunkUploadHook(BaseHook, ABC):
         return await self._using(protocol, lambda p: self._append(
             p, UploadSession.from_dict(session), segments, max_in_flight, progress, storage_options, checksum))
 
-    async def afinalize(self, session: UploadSession | Mapping[str, Any] | str) -> UploadResult:
-        """Close the upload; the result holds the media id and the processing state."""
-        protocol = await self.aget_conn()
-        return await self._using(protocol, lambda p: self._finalize(p, UploadSession.from_dict(session)))
+    async def afinalize(self, session: UploadSession | Mapping[str, Any] | str,
+                        storage_options: Mapping[str, Any] | None = None) -> UploadResult:
+        """Close the upload (sending the last segment where the API completes on it).
 
-    async def astatus(self, media_id: str) -> ProcessingStatus:
-        """Processing state of an uploaded media."""
+        The result holds the media id and the processing state.
+        """
         protocol = await self.aget_conn()
-        return await self._using(protocol, lambda p: p.status(media_id))
+        return await self._using(protocol, lambda p: self._finalize(p, UploadSession.from_dict(session),
+                                                                    storage_options))
+
+    async def astatus(self, media_id: str, until: str | None = None) -> ProcessingStatus:
+        """Processing state of an uploaded media (``until``: what "done" means, where the API distinguishes)."""
+        protocol = await self.aget_conn()
+        return await self._using(protocol, lambda p: p.status(media_id, until))
 
     async def aupload(self, source: SourceLike, *, media_type: str | None = None,
                       media_category: str | None = None, chunk_size: int | None = None,
@@ -171,15 +176,16 @@ class ChunkUploadHook(BaseHook, ABC):
         self.get_conn()
         return run_sync(self.aappend(session, **kwargs))
 
-    def finalize(self, session: UploadSession | Mapping[str, Any] | str) -> UploadResult:
+    def finalize(self, session: UploadSession | Mapping[str, Any] | str,
+                 storage_options: Mapping[str, Any] | None = None) -> UploadResult:
         """Synchronous :meth:`afinalize`."""
         self.get_conn()
-        return run_sync(self.afinalize(session))
+        return run_sync(self.afinalize(session, storage_options))
 
-    def status(self, media_id: str) -> ProcessingStatus:
+    def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
         """Synchronous :meth:`astatus`."""
         self.get_conn()
-        return run_sync(self.astatus(media_id))
+        return run_sync(self.astatus(media_id, until))
 
     def upload(self, source: SourceLike, **kwargs: Any) -> UploadResult:
         """Synchronous :meth:`aupload`: upload ``source`` and return the :class:`UploadResult`."""
@@ -216,10 +222,15 @@ class ChunkUploadHook(BaseHook, ABC):
         with ChunkSource(session.source, storage_options) as src:
             return await send_segments(protocol, session, src, indexes=segments,
                                        max_in_flight=self.max_in_flight(max_in_flight), progress=progress,
-                                       checksum=checksum)
+                                       checksum=checksum, hold=held_back(protocol, session))
 
-    async def _finalize(self, protocol: UploadProtocol, session: UploadSession) -> UploadResult:
-        result = await protocol.finalize(session)
+    async def _finalize(self, protocol: UploadProtocol, session: UploadSession,
+                        storage_options: Mapping[str, Any] | None = None) -> UploadResult:
+        if protocol.capabilities.completes_with_last_segment and session.source:
+            with ChunkSource(session.source, storage_options) as src:
+                result = await finish(protocol, session, src)
+        else:
+            result = await finish(protocol, session, None)
         result.conn_id = self.conn_id
         self.log.info("%s upload %s finalized: %d bytes, processing %s", protocol.display_name,
                       result.media_id, result.size, result.processing_status.state)

@@ -31,6 +31,12 @@ class Capabilities:
     """An unfinished remote upload can be deleted."""
     processes_media: bool = False
     """Media may need processing after finalize (a status to poll)."""
+    opens_with_first_segment: bool = False
+    """The remote id comes back from the first segment's response (no init request): segment 0 goes
+    alone before any other."""
+    completes_with_last_segment: bool = False
+    """Sending the last segment completes the upload, so it goes last, after every other is
+    acknowledged (in the split tasks: by finalize)."""
 
 
 class UploadProtocol(ABC):
@@ -39,7 +45,7 @@ class UploadProtocol(ABC):
     api: ClassVar[str]
     """Short API name stored in sessions (``x``, ``apivideo``...)."""
     display_name: ClassVar[str]
-    capabilities: ClassVar[Capabilities]
+    capabilities: Capabilities
     limits: Limits
     digests: ClassVar[tuple[str, ...]] = ()
     """Whole-file checksums the API needs besides sha256 (which every result carries)."""
@@ -74,8 +80,16 @@ class UploadProtocol(ABC):
         """Close the upload; the result carries the media id and processing as first reported."""
 
     @abstractmethod
-    async def status(self, media_id: str) -> ProcessingStatus:
-        """Processing state of an uploaded media."""
+    async def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
+        """Processing state of an uploaded media.
+
+        ``until`` says what "done" means where the API distinguishes (api.video: ``playable`` or
+        ``encoded``); ``None`` takes the API's default.
+        """
+
+    async def committed(self, session: UploadSession) -> set[int] | None:
+        """Segments the server already holds, where it can tell (``None``: it cannot)."""
+        return None
 
     async def abort(self, session: UploadSession) -> bool:
         """Delete an unfinished remote upload where the API allows it; ``False`` if it cannot."""

@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 
 async def send_segments(protocol: UploadProtocol, session: UploadSession, source: ChunkSource, *,
                         indexes: Iterable[int] | None = None, max_in_flight: int = 1,
-                        progress: ProgressCallback | None = None, checksum: bool = True) -> UploadSession:
+                        progress: ProgressCallback | None = None, checksum: bool = True,
+                        hold: Iterable[int] = ()) -> UploadSession:
     """Send the given segments (all by default) and return the session updated.
 
-    When every segment is sent by this call, the session gains the whole file's sha256 (unless
-    ``checksum`` is off) and any checksum the API itself needs.
+    Segments in ``hold`` are read but not sent (the last one, for APIs that complete on it), and so
+    are segments the server says it already has (a retried task resumes). When every segment was
+    read by this call, the session gains the whole file's sha256 (unless ``checksum`` is off) and any
+    checksum the API itself needs.
     """
     _check_in_flight(max_in_flight)
     if max_in_flight > 1 and not protocol.capabilities.parallel_segments:
@@ -44,7 +47,13 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     whole_file = list(order) == list(range(plan.segment_count))
     algorithms = (("sha256",) if checksum else ()) + protocol.digests
     digest = StreamingDigest(algorithms) if whole_file and algorithms else None
-    total = sum(plan.segment(i).length for i in order)
+    skip = set(hold) | await _already_sent(protocol, session)
+    first_alone = protocol.capabilities.opens_with_first_segment and not session.media_id
+    if first_alone and order and order[0] != 0:
+        raise ConfigurationError(
+            f"{protocol.display_name} opens the upload with the first segment: send segment 0 before the others."
+        )
+    total = sum(plan.segment(i).length for i in order if i not in skip)
     done = 0
     slots = asyncio.Semaphore(max_in_flight)
     buffers: asyncio.Queue[bytearray] = asyncio.Queue()
@@ -75,9 +84,14 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
 
     try:
         for index in order:
+            if index in skip and digest is None:
+                continue
             buffer = await buffers.get()
             # Off the event loop: a local path may be a network mount, an object store is remote.
             data = await asyncio.to_thread(_read, source, plan.segment(index), buffer, digest)
+            if index in skip:  # read for the checksum only
+                buffers.put_nowait(buffer)
+                continue
             await slots.acquire()
             if failures:
                 slots.release()
@@ -86,6 +100,9 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
             pending.add(task)
             task.add_done_callback(settled)
             del data, buffer
+            if first_alone:  # its response names the remote upload the others go to
+                await asyncio.gather(task)
+                first_alone = False
         if pending:
             await asyncio.gather(*pending)
     except BaseException:
@@ -98,6 +115,37 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     if digest is not None:
         session.digests = digest.hexdigests()
     return session
+
+
+def held_back(protocol: UploadProtocol, session: UploadSession) -> tuple[int, ...]:
+    """The segments :func:`finish` sends rather than the append step."""
+    if protocol.capabilities.completes_with_last_segment and session.segment_count > 1:
+        return (session.segment_count - 1,)
+    return ()
+
+
+async def _already_sent(protocol: UploadProtocol, session: UploadSession) -> set[int]:
+    if not (protocol.capabilities.reports_committed and session.media_id):
+        return set()
+    have = await protocol.committed(session) or set()
+    if have:
+        log.info("%s already holds %d of %d segments of %s; sending the rest.", protocol.display_name,
+                 len(have), session.segment_count, session.media_id)
+    return have
+
+
+async def finish(protocol: UploadProtocol, session: UploadSession, source: ChunkSource | None) -> UploadResult:
+    """Finalize; for APIs that complete with the last segment, send it first (unless the server has it)."""
+    if protocol.capabilities.completes_with_last_segment and session.segment_count > 1:
+        last = session.plan.segment(session.segment_count - 1)
+        if last.index not in await _already_sent(protocol, session):
+            if source is None:
+                raise ConfigurationError(f"Finalizing {session.media_id} sends the last segment: it needs the source.")
+            buffer = bytearray(last.length)
+            data = await asyncio.to_thread(source.read_into, last.offset, memoryview(buffer))
+            await protocol.append(session, last, data)
+            session.sent_bytes += last.length
+    return await protocol.finalize(session)
 
 
 def _check_in_flight(max_in_flight: int) -> None:
@@ -127,8 +175,8 @@ async def upload(protocol: UploadProtocol, source: ChunkSource, spec: UploadSpec
              session.media_id, session.total_bytes, session.segment_count, session.chunk_size)
     try:
         await send_segments(protocol, session, source, max_in_flight=max_in_flight, progress=progress,
-                            checksum=checksum)
-        return await protocol.finalize(session)
+                            checksum=checksum, hold=held_back(protocol, session))
+        return await finish(protocol, session, source)
     except BaseException:
         if protocol.capabilities.abortable and await _abort_quietly(protocol, session):
             log.warning("Deleted the unfinished %s upload %s.", protocol.display_name, session.media_id)

@@ -94,7 +94,7 @@ class XMediaUpload(UploadProtocol):
 
     api: ClassVar[str] = "x"
     display_name: ClassVar[str] = "X"
-    capabilities: ClassVar[Capabilities] = Capabilities(parallel_segments=True, processes_media=True)
+    capabilities = Capabilities(parallel_segments=True, processes_media=True)
     limits = LIMITS
 
     def __init__(self, *, auth: httpx.Auth | None, dialect: str = V2, base_url: str | None = None,
@@ -227,7 +227,7 @@ class XMediaUpload(UploadProtocol):
             transfer_seconds=round(session.transfer_seconds, 3) or None,
         )
 
-    async def status(self, media_id: str) -> ProcessingStatus:
+    async def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
         path = "/2/media/upload" if self.dialect == V2 else "/1.1/media/upload.json"
         step = f"X status of media {media_id}"
         response = await self.client.request("GET", path, params={"command": "STATUS", "media_id": media_id},
