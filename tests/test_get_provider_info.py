@@ -13,8 +13,12 @@ def test_provider_info_shape():
     info = get_provider_info()
     assert info["package-name"] == "airflow-provider-chunkup"
     assert info["versions"] == [__version__]
-    (conn,) = info["connection-types"]
+    conn, apivideo = info["connection-types"]
     assert conn["connection-type"] == "chunkup_x"
+    assert apivideo["connection-type"] == "chunkup_apivideo"
+    assert apivideo["hook-class-name"] == "airflow_provider_chunkup.hooks.apivideo.ApiVideoHook"
+    secrets = {n for n, f in apivideo["conn-fields"].items() if f["schema"].get("format") == "password"}
+    assert secrets == {"upload_token"}
     assert conn["hook-class-name"] == "airflow_provider_chunkup.hooks.x.XMediaUploadHook"
     secret_fields = {name for name, field in conn["conn-fields"].items() if field["schema"].get("format") == "password"}
     assert secret_fields == {"access_token", "access_token_secret"}

@@ -24,6 +24,8 @@ class MediaProcessingSensor(BaseSensorOperator):
         ``media_id`` (and ``api``/``conn_id``) instead.
     :param poke_interval: seconds between polls when the platform gives no ``check_after_secs``
         (which is honoured when longer).
+    :param until: what "done" means where the platform distinguishes: api.video ``playable``
+        (the connection's choice by default) or ``encoded`` (every quality). Templated.
     :param timeout: the maximum wait, in seconds, before the task fails.
     :param deferrable: hand the wait to the triggerer instead of holding a worker slot.
 
@@ -31,11 +33,11 @@ class MediaProcessingSensor(BaseSensorOperator):
     request. XCom: the final :class:`ProcessingStatus` dict.
     """
 
-    template_fields: Sequence[str] = ("upload", "media_id", "conn_id")
+    template_fields: Sequence[str] = ("upload", "media_id", "conn_id", "until")
     ui_color = "#f9e79f"
 
     def __init__(self, *, upload: Mapping[str, Any] | str | None = None, media_id: str | None = None,
-                 api: str = "x", conn_id: str | None = None, poke_interval: float = 5.0,
+                 api: str = "x", conn_id: str | None = None, until: str | None = None, poke_interval: float = 5.0,
                  timeout: float | timedelta = 3600.0,
                  deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
                  **kwargs: Any) -> None:
@@ -44,6 +46,7 @@ class MediaProcessingSensor(BaseSensorOperator):
         self.media_id = media_id
         self.api = api
         self.conn_id = conn_id
+        self.until = until
         self.deferrable = deferrable
         self._next_check = 0.0
 
@@ -62,12 +65,12 @@ class MediaProcessingSensor(BaseSensorOperator):
             return self._finish(media_id, known)
         if not self.deferrable:
             return super().execute(context)
-        status = hook_for_api(api, conn_id).status(media_id)
+        status = hook_for_api(api, conn_id).status(media_id, self.until)
         if status.done or status.failed:
             return self._finish(media_id, status)
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else float(self.timeout)
         self.defer(
-            trigger=MediaProcessingTrigger(api=api, conn_id=conn_id, media_id=media_id,
+            trigger=MediaProcessingTrigger(api=api, conn_id=conn_id, media_id=media_id, until=self.until,
                                            poll_interval=float(self.poke_interval),
                                            deadline=time.time() + timeout),
             method_name="execute_complete",
@@ -78,7 +81,7 @@ class MediaProcessingSensor(BaseSensorOperator):
         api, media_id, conn_id, _ = self._target()
         if time.monotonic() < self._next_check:
             return False  # the platform asked us to wait longer than poke_interval
-        status = hook_for_api(api, conn_id).status(media_id)
+        status = hook_for_api(api, conn_id).status(media_id, self.until)
         if status.failed:
             self._finish(media_id, status)
         if status.done:

@@ -16,22 +16,24 @@ class MediaProcessingTrigger(BaseTrigger):
     """Yields one event when processing ends: ``succeeded``, ``failed``, ``timeout`` or ``error``.
 
     :param api: the session's API (``x``...). :param conn_id: its connection.
-    :param media_id: the uploaded media. :param poll_interval: seconds between polls when the
+    :param media_id: the uploaded media. :param until: what "done" means (api.video: ``playable``
+        or ``encoded``). :param poll_interval: seconds between polls when the
         platform gives no ``check_after_secs``. :param deadline: epoch seconds to give up at.
     """
 
-    def __init__(self, *, api: str, conn_id: str | None, media_id: str, poll_interval: float = 5.0,
-                 deadline: float | None = None) -> None:
+    def __init__(self, *, api: str, conn_id: str | None, media_id: str, until: str | None = None,
+                 poll_interval: float = 5.0, deadline: float | None = None) -> None:
         super().__init__()
         self.api = api
         self.conn_id = conn_id
         self.media_id = media_id
+        self.until = until
         self.poll_interval = poll_interval
         self.deadline = deadline
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (f"{type(self).__module__}.{type(self).__qualname__}", {
-            "api": self.api, "conn_id": self.conn_id, "media_id": self.media_id,
+            "api": self.api, "conn_id": self.conn_id, "media_id": self.media_id, "until": self.until,
             "poll_interval": self.poll_interval, "deadline": self.deadline,
         })
 
@@ -43,7 +45,7 @@ class MediaProcessingTrigger(BaseTrigger):
             hook = hook_for_api(self.api, self.conn_id)
             async with await hook.aget_conn() as protocol:
                 while True:
-                    status = await protocol.status(self.media_id)
+                    status = await protocol.status(self.media_id, self.until)
                     if status.done or status.failed:
                         yield TriggerEvent({**event, "status": status.state, "processing": status.to_dict()})
                         return

@@ -12,7 +12,7 @@ def test_serialize_is_exact():
     trigger = MediaProcessingTrigger(api="x", conn_id="c", media_id="42", poll_interval=3.0, deadline=100.0)
     assert trigger.serialize() == (
         "airflow_provider_chunkup.triggers.processing.MediaProcessingTrigger",
-        {"api": "x", "conn_id": "c", "media_id": "42", "poll_interval": 3.0, "deadline": 100.0},
+        {"api": "x", "conn_id": "c", "media_id": "42", "until": None, "poll_interval": 3.0, "deadline": 100.0},
     )
     classpath, kwargs = trigger.serialize()
     assert MediaProcessingTrigger(**kwargs).serialize() == (classpath, kwargs)
