@@ -1,0 +1,148 @@
+"""The api.video protocol against the emulator over real HTTP: every mode, resume, token, bearer, abort."""
+
+import hashlib
+
+import httpx
+import pytest
+
+from airflow_provider_chunkup.errors import RemoteRejected
+from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth, ApiVideoUpload
+from airflow_provider_chunkup.protocols.chunking import MiB
+from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.session import UploadSpec
+from airflow_provider_chunkup.protocols.transfer import finish, held_back, send_segments, upload
+from airflow_provider_chunkup.sources import ChunkSource
+
+KEY = "chunkup-apivideo-key"
+BASIC = httpx.BasicAuth(KEY, "")
+FAST = RetryPolicy(max_attempts=4, backoff_initial=0.01, backoff_max=0.05)
+SOURCE_ROUTE = "POST /videos/{videoId}/source"
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def video(emulator, video_id):
+    return httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{video_id}").json()
+
+
+def stats(emulator):
+    return httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
+
+
+def spec(path, chunk=5 * MiB, **options):
+    return UploadSpec(total_bytes=path.stat().st_size, chunk_size=chunk, source=str(path), options=options)
+
+
+@pytest.mark.parametrize("in_flight", [1, 4])
+async def test_part_mode_byte_exact(emulator, media_file, in_flight):
+    path = media_file(23 * MiB + 7)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+        result = await upload(av, ChunkSource(path), spec(path, title="Launch", tags=["a"]), max_in_flight=in_flight)
+        assert (await av.status(result.media_id, "playable")).state in ("pending", "in_progress", "succeeded")
+    got = video(emulator, result.media_id)
+    assert got["complete"] and got["sha256"] == sha256(path) == result.sha256
+    assert got["mode"] == "part" and got["title"] == "Launch"
+    assert result.details["videoId"] == result.media_id
+    assert {"player", "hls"} <= set(result.details["assets"])
+
+
+async def test_bytes_mode_byte_exact(emulator, media_file):
+    path = media_file(12 * MiB + 1)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url, mode="bytes") as av:
+        result = await upload(av, ChunkSource(path), spec(path), max_in_flight=4)  # ranges go one at a time
+    got = video(emulator, result.media_id)
+    assert got["mode"] == "bytes" and got["sha256"] == sha256(path)
+
+
+async def test_single_part_file(emulator, media_file):
+    path = media_file(3 * MiB)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+        result = await upload(av, ChunkSource(path), spec(path))
+    assert video(emulator, result.media_id)["sha256"] == sha256(path)
+
+
+async def test_upload_token_makes_one_video_with_videoid_on_every_later_part(emulator, media_file):
+    token = httpx.post(f"{emulator.url}/upload-tokens", json={"ttl": 3600}, auth=BASIC).json()["token"]
+    before = len(httpx.get(f"{emulator.url}/_emulator/apivideo/videos").json())
+    path = media_file(16 * MiB)
+    async with ApiVideoUpload(auth=None, upload_token=token, base_url=emulator.url) as av:
+        result = await upload(av, ChunkSource(path), spec(path), max_in_flight=3)
+    videos = httpx.get(f"{emulator.url}/_emulator/apivideo/videos").json()
+    assert len(videos) == before + 1  # api.video's own clients create one video per chunk here
+    assert video(emulator, result.media_id)["sha256"] == sha256(path) == result.sha256
+    assert stats(emulator)["POST /upload"]["requests"] == 4
+
+
+async def test_bearer_auth_refreshes_after_expiry(emulator, media_file):
+    path = media_file(11 * MiB)
+    auth = ApiVideoBearerAuth(KEY)
+    async with ApiVideoUpload(auth=auth, base_url=emulator.url) as av:
+        session = await av.init(spec(path))
+        await send_segments(av, session, ChunkSource(path), indexes=[0])
+        httpx.post(f"{emulator.url}/_emulator/apivideo/tokens/expire").raise_for_status()
+        await send_segments(av, session, ChunkSource(path), indexes=[1], hold=())
+        await finish(av, session, ChunkSource(path))
+    assert video(emulator, session.media_id)["sha256"] == sha256(path)
+    assert stats(emulator)["POST /auth/refresh"]["requests"] >= 1
+
+
+async def test_retried_append_sends_only_missing_parts(emulator, media_file):
+    path = media_file(40 * MiB)  # 8 parts of 5 MiB
+    source = ChunkSource(path)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+        session = await av.init(spec(path))
+        await send_segments(av, session, source, indexes=[0, 1, 2, 5])  # the task died after these
+        httpx.post(f"{emulator.url}/_emulator/stats/reset").raise_for_status()
+        resumed = await send_segments(av, session, source, max_in_flight=3, hold=held_back(av, session))
+        sent = stats(emulator)[SOURCE_ROUTE]
+        assert sent["requests"] == 3  # parts 4, 5 and 7 (index 3, 4, 6); the last waits for finalize
+        assert sent["body_bytes"] < 3 * 5 * MiB + 4096
+        result = await finish(av, session, source)
+    assert resumed.digests["sha256"] == sha256(path) == result.sha256  # the whole file was read for the hash
+    assert video(emulator, result.media_id)["sha256"] == sha256(path)
+
+
+async def test_part_already_received_is_not_an_error(emulator, media_file):
+    # The server stores part 2, but the answer is lost: the retry collides, and that is success.
+    rule = {"match": r"POST /videos/\w+/source", "action": "drop", "when": "after", "times": 1}
+    path = media_file(15 * MiB)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url, retry=FAST) as av:
+        session = await av.init(spec(path))
+        await send_segments(av, session, ChunkSource(path), indexes=[0])
+        httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+        await send_segments(av, session, ChunkSource(path), indexes=[1])
+        result = await finish(av, session, ChunkSource(path))
+    assert video(emulator, result.media_id)["sha256"] == sha256(path)
+
+
+async def test_failed_upload_deletes_the_container(emulator, media_file):
+    rule = {"match": r"POST /videos/\w+/source", "action": "error", "status": 400, "times": 0}
+    httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+    path = media_file(11 * MiB)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+        with pytest.raises(RemoteRejected):
+            await upload(av, ChunkSource(path), spec(path))
+    (created,) = httpx.get(f"{emulator.url}/_emulator/apivideo/videos").json()
+    assert video(emulator, created["videoId"])["deleted"]
+
+
+async def test_encoding_until_encoded_and_failed(emulator, media_file):
+    emulator.config.apivideo.encoding_seconds = 0
+    emulator.config.apivideo.playable_after_secs = 0
+    path = media_file(2 * MiB)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+        ok = await upload(av, ChunkSource(path), spec(path))
+        assert (await av.status(ok.media_id, "encoded")).state == "succeeded"
+        emulator.config.apivideo.encoding_outcome = "failed"
+        bad = await upload(av, ChunkSource(path), spec(path))
+        status = await av.status(bad.media_id, "encoded")
+    assert status.failed and "failed to encode" in status.reason()
+
+
+async def test_wrong_key_is_explained(emulator):
+    async with ApiVideoUpload(auth=httpx.BasicAuth("wrong", ""), base_url=emulator.url) as av:
+        with pytest.raises(RemoteRejected, match="API key") as e:
+            await av.init(UploadSpec(total_bytes=10))
+    assert e.value.status == 401
