@@ -88,3 +88,19 @@ def received(emulator) -> Callable[[str], dict[str, Any]]:
         return response.json()
 
     return inspect
+
+
+APIVIDEO_KEY = "chunkup-apivideo-key"
+
+
+@pytest.fixture
+def apivideo_connection(emulator, set_connection) -> Callable[..., str]:
+    """A chunkup_apivideo connection to the emulator (Basic auth with its key by default)."""
+
+    def define(conn_id: str = "chunkup_apivideo_default", *, password: str | None = APIVIDEO_KEY, **extra: Any) -> str:
+        fields: dict[str, Any] = {"conn_type": "chunkup_apivideo", "host": emulator.url, "extra": extra}
+        if password:
+            fields["password"] = password
+        return set_connection(conn_id, **fields)
+
+    return define

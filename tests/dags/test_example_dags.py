@@ -28,7 +28,7 @@ def load_dags():
 def test_every_example_dag_imports():
     bag = load_dags()
     assert bag.import_errors == {}
-    assert {"chunkup_x_upload", "chunkup_x_daily_clip"} <= set(bag.dag_ids)
+    assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload"} <= set(bag.dag_ids)
 
 
 @pytest.mark.dag
@@ -49,3 +49,22 @@ def test_x_upload_dag_end_to_end(airflow_db, x_connection, received, media_file,
     assert result["sha256"] == sha
     assert received(result["media_id"])["sha256"] == sha
     assert received(result["media_id"])["processing_state"] == "succeeded"
+
+
+@pytest.mark.dag
+def test_apivideo_dag_end_to_end(airflow_db, apivideo_connection, media_file, emulator):
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    apivideo_connection()
+    emulator.config.apivideo.encoding_seconds = 2.0
+    emulator.config.apivideo.playable_after_secs = 1.0
+    path = media_file(40 * 1024 * 1024 + 3)  # 3 parts of 16 MiB
+    dag = load_dags().get_dag("chunkup_apivideo_upload")
+    run = dag.test(run_conf={"source": str(path), "title": "from dag.test"})
+    assert run.state == DagRunState.SUCCESS
+    result = run.get_task_instance("upload_last_part").xcom_pull(task_ids="upload_last_part")
+    got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}").json()
+    assert got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
+    assert got["title"] == "from dag.test"
+    assert result["details"]["assets"]["hls"]

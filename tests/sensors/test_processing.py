@@ -65,3 +65,30 @@ def test_needs_upload_or_media_id():
 
     with pytest.raises(ConfigurationError, match="needs upload"):
         MediaProcessingSensor(task_id="wait").execute({})
+
+
+def test_apivideo_until_encoded_in_both_modes(apivideo_connection, media_file, emulator):
+    from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+
+    conn_id = apivideo_connection()
+    emulator.config.apivideo.playable_after_secs = 0.2
+    emulator.config.apivideo.encoding_seconds = 1.0
+    uploaded = ApiVideoHook(conn_id).upload(media_file(4096)).to_dict()
+    assert uploaded["api"] == "apivideo"
+    poked = MediaProcessingSensor(task_id="wait", upload=uploaded, until="encoded", poke_interval=0.1, timeout=30)
+    assert poked.execute({})["state"] == "succeeded"
+    deferred = MediaProcessingSensor(task_id="wait2", upload=uploaded, until="encoded", deferrable=True)
+    assert deferred.execute({})["state"] == "succeeded"  # already encoded: no deferral needed
+
+
+def test_apivideo_failed_quality_fails_the_sensor(apivideo_connection, media_file, emulator):
+    from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+
+    conn_id = apivideo_connection()
+    emulator.config.apivideo.playable_after_secs = 0
+    emulator.config.apivideo.encoding_seconds = 0
+    emulator.config.apivideo.encoding_outcome = "failed"
+    uploaded = ApiVideoHook(conn_id).upload(media_file(4096)).to_dict()
+    sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, until="encoded", poke_interval=0.1, timeout=30)
+    with pytest.raises(AirflowFailException, match="failed to encode"):
+        sensor.execute({})
