@@ -1,10 +1,11 @@
-"""Local emulators of media upload APIs (X v2 and v1.1), served on loopback for tests and demos.
+"""Local emulators of media upload APIs (X v2 and v1.1, api.video), on loopback for tests and demos.
 
 In-process::
 
     with EmulatorServer() as server:          # 127.0.0.1, free port, temp data dir
         server.url                            # "http://127.0.0.1:PORT"
         server.config.x.processing_seconds = 0  # live: the next request sees it
+        server.config.apivideo.min_chunk_bytes = 1024
 
 As a process: ``chunkup-emulator --port 0 --port-file PATH`` (or ``python -m
 airflow_provider_chunkup.emulators``), which prints ``chunkup-emulator listening on URL``.
@@ -17,11 +18,15 @@ Control endpoints (no auth; not part of any real API):
 - ``GET|POST|DELETE /_emulator/faults``: inject errors, dropped connections, delays
 - ``GET /_emulator/x/media[/{id}]``; ``POST /_emulator/x/media/{id}/expire``;
   ``POST /_emulator/x/media/{id}/processing`` ``{"outcome": "failed", "error": {...}}``
+- ``GET /_emulator/apivideo/videos[/{videoId}]``; ``POST /_emulator/apivideo/videos/{videoId}/encoding``
+  ``{"outcome": "failed"|"encoded"}``; ``POST /_emulator/apivideo/tokens/expire`` (every access
+  token); asset URLs ``/_emulator/apivideo/vod/{videoId}/hls/manifest.m3u8`` (202 until playable)
+  and ``.../mp4/source.mp4`` (the uploaded bytes)
 
 Nothing here imports Airflow.
 """
 
-from .config import EmulatorConfig, XEmulatorConfig
+from .config import ApiVideoEmulatorConfig, EmulatorConfig, XEmulatorConfig
 from .server import EmulatorServer
 
-__all__ = ["EmulatorConfig", "EmulatorServer", "XEmulatorConfig"]
+__all__ = ["ApiVideoEmulatorConfig", "EmulatorConfig", "EmulatorServer", "XEmulatorConfig"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from .apivideo import ApiVideoEmulator
 from .config import EmulatorConfig
 from .context import EmulatorContext
 from .control import PREFIX, control_routes
@@ -26,10 +27,12 @@ def build_app(config: EmulatorConfig | None = None) -> Starlette:
         config.data_dir = Path(tempfile.mkdtemp(prefix="chunkup-emulator-"))
     context = EmulatorContext(config=config, storage=Storage(Path(config.data_dir)))
     x = XEmulator(context)
-    # Sibling APIs (api.video, django-chunked-upload) add their routes here the same way.
-    routes = [*x.routes(), *control_routes(context, x)]
+    apivideo = ApiVideoEmulator(context)
+    # Sibling APIs (django-chunked-upload, tus) add their routes here the same way.
+    routes = [*x.routes(), *apivideo.routes(), *control_routes(context, x), *apivideo.control_routes()]
     app = Starlette(routes=routes)
     app.add_middleware(EmulatorMiddleware, stats=context.stats, faults=context.faults, control_prefix=PREFIX)
     app.state.context = context
     app.state.x = x
+    app.state.apivideo = apivideo
     return app

@@ -18,7 +18,7 @@ from .server import EmulatorServer
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chunkup-emulator",
-        description="Local emulator of media upload APIs (X v2 and v1.1) for chunkup tests and demos.",
+        description="Local emulator of media upload APIs (X v2 and v1.1, api.video) for chunkup tests and demos.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8787, help="port; 0 picks a free one (default 8787)")
@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--x-check-after-secs", type=int, help="processing_info.check_after_secs (default 1)")
     parser.add_argument("--x-expires-after-secs", type=int, help="upload session lifetime (default 86400)")
     parser.add_argument("--no-size-limits", action="store_true", help="do not enforce per-category size limits")
+    parser.add_argument(
+        "--apivideo-key", action="append", dest="apivideo_keys", metavar="KEY",
+        help="accept this api.video API key (repeatable; replaces the default key)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--apivideo-encoding-seconds", type=float, help="time from upload complete to every quality encoded (default 4)"
+    )
+    parser.add_argument("--apivideo-encoding-fail", action="store_true", help="make api.video's highest quality fail")
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug", "trace"]
     )
@@ -55,6 +63,13 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         x.expires_after_secs = args.x_expires_after_secs
     if args.no_size_limits:
         x.enforce_size_limits = False
+    apivideo = config.apivideo
+    if args.apivideo_keys:
+        apivideo.api_keys = set(args.apivideo_keys)
+    if args.apivideo_encoding_seconds is not None:
+        apivideo.encoding_seconds = args.apivideo_encoding_seconds
+    if args.apivideo_encoding_fail:
+        apivideo.encoding_outcome = "failed"
     return config
 
 

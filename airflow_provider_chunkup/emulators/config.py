@@ -77,18 +77,56 @@ class XEmulatorConfig:
     rate_limit_window_secs: float = 900.0
 
 
+#: Qualities api.video's spec knows (``quality`` schema).
+APIVIDEO_QUALITIES = ("240p", "360p", "480p", "720p", "1080p", "2160p")
+
+
+@dataclass
+class ApiVideoEmulatorConfig:
+    """Behaviour of the api.video emulator (videos, chunked source upload, upload tokens)."""
+
+    #: API keys accepted as ``Basic base64("<key>:")`` and by ``POST /auth/api-key``.
+    api_keys: set[str] = field(default_factory=lambda: {"chunkup-apivideo-key"})
+    #: ``expires_in`` of access tokens from ``/auth/api-key`` and ``/auth/refresh``.
+    access_token_ttl_secs: int = 3600
+    #: Smallest chunk api.video takes, except the last one (5 MiB, its docs).
+    min_chunk_bytes: int = 5 * MIB
+    #: Largest file part in one request (200 MiB: ``uploaded-file-too-large``).
+    max_chunk_bytes: int = 200 * MIB
+    #: Most parts in ``Content-Range: part N/M`` mode.
+    max_parts: int = 10000
+    #: Largest ``total_bytes`` of a ``Content-Range: bytes`` upload (api.video's documented maximum).
+    max_total_bytes: int = 52_428_800_000
+    #: Time from the upload's completion to every quality encoded; 0: encoded at once.
+    encoding_seconds: float = 4.0
+    #: Time from the upload's completion to ``playable`` (the lowest quality encoded).
+    playable_after_secs: float = 1.0
+    #: How encoding ends: ``"encoded"``, or ``"failed"`` (the highest quality fails); per-video overrides win.
+    encoding_outcome: str = "encoded"
+    #: Qualities encoded for HLS, and for MP4 when the video has ``mp4Support``, lowest first.
+    qualities: list[str] = field(default_factory=lambda: ["240p", "360p", "480p", "720p", "1080p"])
+    #: Requests per window, as api.video's production limits per minute: source uploads
+    #: (``/videos/{id}/source``, ``/upload``), other writes (POST/PATCH/DELETE), reads (GET).
+    upload_rate_limit: int = 100
+    write_rate_limit: int = 200
+    read_rate_limit: int = 500
+    rate_limit_window_secs: float = 60.0
+
+
 @dataclass
 class EmulatorConfig:
     """Emulator process settings plus one section per emulated API.
 
     ``data_dir``, ``host`` and ``port`` are fixed once the server started (``EmulatorServer``
-    fills in the real port and data directory); everything under ``x`` can change at any time.
+    fills in the real port and data directory); everything under ``x`` and ``apivideo`` can change
+    at any time.
     """
 
     data_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 0
     x: XEmulatorConfig = field(default_factory=XEmulatorConfig)
+    apivideo: ApiVideoEmulatorConfig = field(default_factory=ApiVideoEmulatorConfig)
 
 
 #: Top-level fields a PATCH may not change: they are bound when the server starts.
@@ -122,9 +160,16 @@ def apply_config_patch(config: EmulatorConfig, patch: dict[str, Any]) -> None:
         raise ConfigPatchError("the config patch must be a JSON object")
     for name in STARTUP_ONLY_FIELDS & patch.keys():
         raise ConfigPatchError(f"{name} is fixed once the server started")
-    trial = dataclasses.replace(config, x=dataclasses.replace(config.x))
+    # One level of copies is enough: patched values are replaced, never mutated in place.
+    sections = {
+        f.name: dataclasses.replace(getattr(config, f.name))
+        for f in dataclasses.fields(config)
+        if _is_section(getattr(config, f.name))
+    }
+    trial = dataclasses.replace(config, **sections)
     _patch_dataclass(trial, patch, path="")
     validate_x_config(trial.x)
+    validate_apivideo_config(trial.apivideo)
     # Validation passed: apply to the live objects so references held elsewhere see the change.
     _patch_dataclass(config, patch, path="")
 
@@ -169,6 +214,34 @@ def validate_x_config(x: XEmulatorConfig) -> None:
             raise ConfigPatchError(f"x.{name} values must be strings")
 
 
+def validate_apivideo_config(config: ApiVideoEmulatorConfig) -> None:
+    """Reject values the api.video emulator cannot act on."""
+    if config.encoding_outcome not in ("encoded", "failed"):
+        raise ConfigPatchError("apivideo.encoding_outcome must be 'encoded' or 'failed'")
+    for name in (
+        "access_token_ttl_secs",
+        "min_chunk_bytes",
+        "max_total_bytes",
+        "encoding_seconds",
+        "playable_after_secs",
+        "upload_rate_limit",
+        "write_rate_limit",
+        "read_rate_limit",
+    ):
+        if getattr(config, name) < 0:
+            raise ConfigPatchError(f"apivideo.{name} must not be negative")
+    for name in ("max_chunk_bytes", "max_parts", "rate_limit_window_secs"):
+        if getattr(config, name) <= 0:
+            raise ConfigPatchError(f"apivideo.{name} must be positive")
+    unknown = [q for q in config.qualities if q not in APIVIDEO_QUALITIES]
+    if unknown or not config.qualities or len(set(config.qualities)) != len(config.qualities):
+        raise ConfigPatchError(f"apivideo.qualities must be distinct values out of {', '.join(APIVIDEO_QUALITIES)}")
+
+
+def _is_section(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
 def _patch_dataclass(target: Any, patch: dict[str, Any], path: str) -> None:
     fields = {f.name: f for f in dataclasses.fields(target)}
     for key, value in patch.items():
@@ -210,10 +283,10 @@ def _coerce(current: Any, value: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigPatchError(f"{where} must be a string")
         return value
-    if isinstance(current, set):
+    if isinstance(current, (set, list)):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigPatchError(f"{where} must be a list of strings")
-        return set(value)
+        return set(value) if isinstance(current, set) else list(value)
     if isinstance(current, dict):
         if not isinstance(value, dict):
             raise ConfigPatchError(f"{where} must be an object")

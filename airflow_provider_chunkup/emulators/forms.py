@@ -33,12 +33,15 @@ class ReceivedForm:
 
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, SpoolFile] = field(default_factory=dict)
+    #: With ``spool_file_parts``: every part that was spooled, in order, repeated names included.
+    file_parts: list[SpoolFile] = field(default_factory=list)
 
     def discard(self) -> None:
         """Delete spooled files nobody committed."""
-        for spool in self.files.values():
+        for spool in [*self.files.values(), *self.file_parts]:
             spool.discard()
         self.files.clear()
+        self.file_parts.clear()
 
     def names(self) -> set[str]:
         return set(self.fields) | set(self.files)
@@ -82,10 +85,13 @@ async def read_json(request: Request, limit: int) -> Any:
 class _MultipartCollector:
     """python-multipart callbacks that route each part to a spool file or a small buffer."""
 
-    def __init__(self, storage: Storage, spool_fields: Collection[str], spool_limit: int | None) -> None:
+    def __init__(
+        self, storage: Storage, spool_fields: Collection[str], spool_limit: int | None, spool_file_parts: bool = False
+    ) -> None:
         self.storage = storage
         self.spool_fields = spool_fields
         self.spool_limit = spool_limit
+        self.spool_file_parts = spool_file_parts
         self.form = ReceivedForm()
         self.error: str | None = None
         self._header_name = bytearray()
@@ -119,7 +125,14 @@ class _MultipartCollector:
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition"))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        if self._name in self.spool_fields:
+        filename = options.get(b"filename")
+        if self.spool_file_parts and (filename is not None or self._name in self.spool_fields):
+            # Kept side by side, so the caller can tell "no file" from "two files".
+            self._spool = self.storage.spool(self.spool_limit)
+            self._spool.field_name = self._name
+            self._spool.filename = None if filename is None else filename.decode("utf-8", "replace")
+            self.form.file_parts.append(self._spool)
+        elif self._name in self.spool_fields:
             # A repeated field replaces the earlier part, like a repeated form key.
             previous = self.form.files.pop(self._name, None)
             if previous is not None:
@@ -154,17 +167,21 @@ async def read_multipart(
     storage: Storage,
     spool_fields: Collection[str],
     spool_limit: int | None = None,
+    *,
+    spool_file_parts: bool = False,
 ) -> ReceivedForm:
     """Parse a multipart body; parts named in ``spool_fields`` go to temp files.
 
     A spooled part larger than ``spool_limit`` is marked ``overflowed`` rather than failing
-    here, so the caller can answer with its API's own "too large" error.
+    here, so the caller can answer with its API's own "too large" error. ``spool_file_parts``
+    also spools every part that has a ``filename``, whatever its name, into ``form.file_parts``
+    (for APIs that take "the uploaded file", as api.video does).
     """
     _, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if not boundary:
         raise BodyError("multipart body without a boundary in Content-Type")
-    collector = _MultipartCollector(storage, spool_fields, spool_limit)
+    collector = _MultipartCollector(storage, spool_fields, spool_limit, spool_file_parts)
     try:
         parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
         async for chunk in request.stream():

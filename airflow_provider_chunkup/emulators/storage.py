@@ -47,6 +47,9 @@ class SpoolFile:
         self.limit = limit
         self.size = 0
         self.overflowed = False
+        #: The multipart part's field name and ``filename`` (None when it sent none).
+        self.field_name = ""
+        self.filename: str | None = None
         self._file: BinaryIO | None = open(path, "wb")  # noqa: SIM115 - closed in close()/discard()
 
     def write(self, data: bytes | memoryview) -> None:
