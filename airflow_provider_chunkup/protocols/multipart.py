@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 
+PIECE = 1024 * 1024
+
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "%0D").replace("\n", "%0A")
@@ -40,7 +42,11 @@ class MultipartBody:
         if self._data is None:
             raise RuntimeError("the chunk of this body was already released")
         yield self._head
-        yield self._data
+        # In pieces: the HTTP layer copies what it is given and the socket buffers a piece beyond its
+        # high-water mark, so whole-chunk pieces would cost two more chunks of memory per request.
+        view = memoryview(self._data)
+        for start in range(0, len(view), PIECE):
+            yield view[start:start + PIECE]
         yield self._tail
 
     def release(self) -> None:
