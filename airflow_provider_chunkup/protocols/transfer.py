@@ -66,16 +66,17 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     async def send(index: int, data: memoryview, buffer: bytearray) -> None:
         nonlocal done
         try:
-            await protocol.append(session, plan.segment(index), data)
-        except BaseException as e:
+            try:
+                await protocol.append(session, plan.segment(index), data)
+            finally:
+                slots.release()
+                buffers.put_nowait(buffer)
+            done += len(data)
+            if progress is not None:
+                progress(done, total)
+        except BaseException as e:  # whatever failed, no further segment may start
             failures.append(e)
             raise
-        finally:
-            slots.release()
-            buffers.put_nowait(buffer)
-        done += len(data)
-        if progress is not None:
-            progress(done, total)
 
     def settled(task: asyncio.Task[None]) -> None:
         pending.discard(task)
