@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_chunkup.emulators import EmulatorServer
 
-from .support import BEARER
+from .support import APIVIDEO_MIN_CHUNK, BEARER, apivideo_basic
 
 
 @pytest.fixture(scope="session")
@@ -37,4 +37,12 @@ def client(emulator: EmulatorServer) -> Iterator[httpx.Client]:
 def anon(emulator: EmulatorServer) -> Iterator[httpx.Client]:
     """No credentials: for the control endpoints and auth failures."""
     with httpx.Client(base_url=emulator.url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def av(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """api.video with the default API key (Basic); ``min_chunk_bytes`` lowered to ``APIVIDEO_MIN_CHUNK``."""
+    emulator.config.apivideo.min_chunk_bytes = APIVIDEO_MIN_CHUNK
+    with httpx.Client(base_url=emulator.url, headers=apivideo_basic(), timeout=30) as c:
         yield c

@@ -1,7 +1,8 @@
-"""Helpers shared by the emulator tests: OAuth 1.0a signing and X upload shortcuts."""
+"""Helpers shared by the emulator tests: OAuth 1.0a signing, X and api.video upload shortcuts."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from collections.abc import Iterator
@@ -126,3 +127,65 @@ def multipart(parts: dict[str, bytes], boundary: str = "chunkup-test-boundary") 
     )
     body += f"--{boundary}--\r\n".encode()
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+# -- api.video ------------------------------------------------------------------------------------
+
+APIVIDEO_KEY = "chunkup-apivideo-key"
+APIVIDEO_DOCS = "https://docs.api.video/reference/"
+#: ``min_chunk_bytes`` under the ``av`` fixture, so most tests move kilobytes rather than 5 MiB parts.
+APIVIDEO_MIN_CHUNK = 1024
+
+
+def apivideo_basic(key: str = APIVIDEO_KEY) -> dict[str, str]:
+    """api.video's Basic auth: the API key as user name, an empty password."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def create_video(client: httpx.Client, title: str = "clip", **fields: Any) -> str:
+    response = client.post("/videos", json={"title": title, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()["videoId"]
+
+
+def upload_chunk(
+    client: httpx.Client,
+    video_id: str,
+    data: bytes,
+    content_range: str | None = None,
+    filename: str = "clip.mp4",
+) -> httpx.Response:
+    """``POST /videos/{id}/source`` with one ``file`` part and, if given, a ``Content-Range``."""
+    headers = {"Content-Range": content_range} if content_range is not None else {}
+    return client.post(f"/videos/{video_id}/source", files={"file": (filename, data)}, headers=headers)
+
+
+def upload_parts(client: httpx.Client, video_id: str, data: bytes, part_size: int) -> httpx.Response:
+    """Every part of ``data`` in order as ``part N/M``; returns the last response."""
+    chunks = split(data, part_size)
+    for number, chunk in enumerate(chunks, start=1):
+        response = upload_chunk(client, video_id, chunk, f"part {number}/{len(chunks)}")
+        assert response.status_code == 201, response.text
+    return response
+
+
+def inspect_video(anon: httpx.Client, video_id: str) -> dict[str, Any]:
+    response = anon.get(f"/_emulator/apivideo/videos/{video_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_apivideo_error(
+    response: httpx.Response, status: int, kind: str, name: str | None = None
+) -> dict[str, Any]:
+    """api.video's problem body: ``type`` (a docs URL), ``title``, ``name``, ``status``, maybe ``detail``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["type"] == APIVIDEO_DOCS + kind, body
+    assert isinstance(body["title"], str) and body["title"]
+    assert body["status"] == status
+    assert set(body) <= {"type", "title", "name", "status", "detail"}
+    if name is not None:
+        assert body["name"] == name, body
+    return body
