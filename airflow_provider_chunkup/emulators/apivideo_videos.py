@@ -363,5 +363,6 @@ class VideoStore:
     def forget_all(self) -> None:
         """Drop every video and its files."""
         for video in self.videos.values():
+            video.deleted = True  # an assembly still running discards its file when it ends
             self._discard_files(video)
         self.videos.clear()

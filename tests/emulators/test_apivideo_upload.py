@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -389,3 +391,40 @@ def test_token_upload_refusals(av, anon, emulator):
     expiring = new_token(av, ttl=60)
     emulator.app.state.apivideo.auth.upload_tokens[expiring].created_at -= 61
     assert_apivideo_error(token_upload(anon, expiring, b"a"), 401, "authentication-invalid-upload-token")
+
+
+def test_video_id_after_the_file_part(av, anon):
+    """The form field may follow the file: the part is spooled first and placed once videoId is known."""
+    token = new_token(av)
+    video_id = token_upload(anon, token, b"a" * CHUNK, "part 1/2").json()["videoId"]
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.mp4"\r\n\r\nzz\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="videoId"\r\n\r\n' + video_id.encode() + b"\r\n--b--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=b", "Content-Range": "part 2/2"}
+    response = anon.post("/upload", params={"token": token}, content=body, headers=headers)
+    assert response.status_code == 201 and response.json()["videoId"] == video_id
+    assert inspect_video(anon, video_id)["sha256"] == sha256(b"a" * CHUNK + b"zz")
+
+
+def test_client_hanging_up_mid_part_leaves_nothing(av, anon, emulator):
+    video_id = create_video(av)
+    head = (
+        f"POST /videos/{video_id}/source HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {apivideo_basic()['Authorization']}\r\nContent-Range: part 1/2\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n"
+    ).encode()
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\r\n' + b"x" * 100_000
+    with socket.create_connection(("127.0.0.1", emulator.config.port)) as sock:
+        sock.sendall(head + part)
+        time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        routes = anon.get("/_emulator/stats").json()["routes"]
+        if "POST /videos/{videoId}/source" in routes:
+            break
+        time.sleep(0.02)
+    assert routes["POST /videos/{videoId}/source"]["statuses"] == {"disconnected": 1}
+    assert list((Path(emulator.config.data_dir) / "tmp").iterdir()) == []
+    assert inspect_video(anon, video_id)["mode"] is None
+    assert upload_chunk(av, video_id, b"x" * CHUNK, "part 1/2").status_code == 201
