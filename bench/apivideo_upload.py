@@ -9,6 +9,11 @@ With the emulator in its own process on loopback, for each file size:
 - ``chunkup x1``: ``ApiVideoHook.upload`` with one part in flight (the same requests as curl).
 - ``chunkup x4``: four parts in flight.
 
+``--latency-ms`` repeats everything with the emulator holding each part request that long before
+answering (its ``delay`` fault), the way a platform across a network answers: on loopback with no
+latency the single-threaded emulator is the bottleneck and parts in flight cannot help; with
+latency they overlap the waits.
+
 Each chunkup run is a fresh child process reporting its peak RSS and CPU. Medians, ratios to curl,
 and everything measured go to ``bench/results/apivideo_upload.json``.
 """
@@ -33,6 +38,7 @@ def main() -> int:
     parser.add_argument("--sizes-mib", type=int, nargs="+", default=[256, 1024])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--part-mib", type=int, default=16)
+    parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 100])
     parser.add_argument("--output", type=Path, default=HERE / "results" / "apivideo_upload.json")
     args = parser.parse_args()
     require_curl()
@@ -74,7 +80,15 @@ def main() -> int:
         idle = idle_rss(HOOK, env)
         print(f"emulator {emu.url}; {args.part_mib} MiB parts; idle interpreter: {idle:.0f} MiB RSS")
         methods = {"curl": with_curl, "chunkup x1": chunkup(1), "chunkup x4": chunkup(4)}
-        rows = measure(methods, args.sizes_mib, args.repeats, emu, received, "curl", work)
+        rows = []
+        for latency in args.latency_ms:
+            httpx.delete(f"{emu.url}/_emulator/faults").raise_for_status()
+            if latency:
+                httpx.post(f"{emu.url}/_emulator/faults", json={
+                    "match": r"POST /videos/\w+/source", "action": "delay", "delay_secs": latency / 1000, "times": 0,
+                }).raise_for_status()
+            for row in measure(methods, args.sizes_mib, args.repeats, emu, received, "curl", work):
+                rows.append({"latency_ms": latency, **row})
     report("apivideo_upload", rows, "curl", idle, args.output, {"part_bytes": chunk, "repeats": args.repeats})
     return 0
 

@@ -171,12 +171,13 @@ def measure(methods: Mapping[str, Method], sizes_mib: list[int], repeats: int, e
 def report(name: str, rows: list[dict[str, Any]], baseline: str, idle_rss_mib: float, output: Path,
            settings: Mapping[str, Any]) -> None:
     ratio = "time_vs_" + baseline
-    print(f"\n{'size':>9} {'method':<24} {'median s':>9} {'MiB/s':>8} {'time/' + baseline:>11} {'client CPU s':>13} "
-          f"{'peak RSS':>9} {'+upload':>8}")
+    print(f"\n{'latency':>8} {'size':>9} {'method':<24} {'median s':>9} {'MiB/s':>8} {'time/' + baseline:>11} "
+          f"{'client CPU s':>13} {'peak RSS':>9} {'+upload':>8}")
     for r in rows:
         rss = f"{r['peak_rss_mib']:.0f} MiB" if r["peak_rss_mib"] else "-"
         extra = f"{r['peak_rss_mib'] - idle_rss_mib:.0f} MiB" if r["peak_rss_mib"] else "-"
-        print(f"{r['size_mib']:>5} MiB {r['method']:<24} {r['median_seconds']:>9.2f} {r['mib_per_second']:>8.1f} "
+        print(f"{r.get('latency_ms', 0):>5} ms {r['size_mib']:>5} MiB {r['method']:<24} "
+              f"{r['median_seconds']:>9.2f} {r['mib_per_second']:>8.1f} "
               f"{r[ratio]:>11.2f} {r['client_cpu_seconds']:>13.2f} {rss:>9} {extra:>8}")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps({

@@ -146,3 +146,14 @@ async def test_wrong_key_is_explained(emulator):
         with pytest.raises(RemoteRejected, match="API key") as e:
             await av.init(UploadSpec(total_bytes=10))
     assert e.value.status == 401
+
+
+async def test_rate_limit_is_waited_out_with_retry_after(emulator, media_file):
+    emulator.config.apivideo.upload_rate_limit = 2
+    emulator.config.apivideo.rate_limit_window_secs = 1
+    path = media_file(20 * MiB)  # 4 parts: the third waits for the window to reset
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+        result = await upload(av, ChunkSource(path), spec(path), max_in_flight=1)
+        assert av.client.retries >= 1
+    assert video(emulator, result.media_id)["sha256"] == sha256(path)
+

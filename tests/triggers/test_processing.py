@@ -57,3 +57,19 @@ async def test_errors_become_events(x_connection):
     event = await MediaProcessingTrigger(api="x", conn_id=conn_id, media_id="999").run().__anext__()
     assert event.payload["status"] == "error"
     assert "HTTP 404" in event.payload["message"]
+
+
+async def test_apivideo_trigger_waits_until_every_quality_is_encoded(apivideo_connection, media_file, emulator):
+    from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+
+    conn_id = apivideo_connection()
+    emulator.config.apivideo.playable_after_secs = 0.2
+    emulator.config.apivideo.encoding_seconds = 1.2
+    result = ApiVideoHook(conn_id).upload(media_file(4096))
+    trigger = MediaProcessingTrigger(api="apivideo", conn_id=conn_id, media_id=result.media_id, until="encoded",
+                                     poll_interval=0.2)
+    started = time.monotonic()
+    event = await trigger.run().__anext__()
+    assert event.payload["status"] == "succeeded"
+    assert event.payload["processing"]["progress_percent"] == 100
+    assert time.monotonic() - started >= 0.8
