@@ -26,7 +26,13 @@ from airflow_provider_chunkup.errors import (
 )
 from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
 from airflow_provider_chunkup.protocols.chunking import GiB, Limits, MiB, Segment
-from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, ApiClient, error_class, response_body
+from airflow_provider_chunkup.protocols.http import (
+    BODY_EXCERPT,
+    ApiClient,
+    error_class,
+    json_object,
+    response_body,
+)
 from airflow_provider_chunkup.protocols.multipart import MultipartBody
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 from airflow_provider_chunkup.protocols.session import (
@@ -123,7 +129,7 @@ class ApiVideoUpload(UploadProtocol):
         if self.upload_token is None:
             body = self._video_payload(spec)
             response = await self.client.request("POST", "/videos", json=body, step="api.video create video")
-            video = _json(response, "api.video create video")
+            video = json_object(response, "api.video create video")
             video_id = _video_id(video, response, "api.video create video")
         return UploadSession(api=self.api, media_id=video_id, total_bytes=spec.total_bytes,
                              chunk_size=plan.chunk_size, source=spec.source, media_type=spec.media_type,
@@ -154,7 +160,7 @@ class ApiVideoUpload(UploadProtocol):
             return
         finally:
             body.release()
-        answer = _json(response, step)
+        answer = json_object(response, step)
         if not session.media_id:
             session.media_id = _video_id(answer, response, step)
         if "assets" in answer or segment.index == total_parts - 1:
@@ -167,7 +173,7 @@ class ApiVideoUpload(UploadProtocol):
             if self.capabilities.reports_committed:
                 response = await self.client.request("GET", f"/videos/{session.media_id}",
                                                      step=f"api.video get video {session.media_id}")
-                video = _video_summary(_json(response, "api.video get video"))
+                video = _video_summary(json_object(response, "api.video get video"))
             else:
                 video = video or {"videoId": session.media_id}
         return UploadResult(
@@ -206,7 +212,7 @@ class ApiVideoUpload(UploadProtocol):
     async def _status(self, video_id: str) -> dict[str, Any]:
         step = f"api.video status of {video_id}"
         response = await self.client.request("GET", f"/videos/{video_id}/status", step=step)
-        return _json(response, step)
+        return json_object(response, step)
 
     async def _already_received(self, session: UploadSession, segment: Segment, error: RemoteRejected) -> bool:
         """A re-sent part the server already holds (its first answer was lost) is not an error."""
@@ -347,14 +353,6 @@ def apivideo_error(response: httpx.Response, step: str) -> RemoteError:
     if status in HINTS:
         message += f". {HINTS[status]}"
     return error_class(status)(message, status=status, body=body)
-
-
-def _json(response: httpx.Response, step: str) -> dict[str, Any]:
-    body = response_body(response)
-    if not isinstance(body, dict):
-        raise MalformedResponse(f"{step} answered HTTP {response.status_code} with a body that is not a JSON "
-                                f"object: {str(body)[:200]!r}", status=response.status_code, body=body)
-    return body
 
 
 def _video_id(body: Mapping[str, Any], response: httpx.Response, step: str) -> str:

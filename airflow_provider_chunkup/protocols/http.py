@@ -13,6 +13,7 @@ import httpx
 
 from airflow_provider_chunkup.errors import (
     AuthenticationFailed,
+    MalformedResponse,
     RateLimited,
     RemoteError,
     RemoteRejected,
@@ -35,6 +36,15 @@ def response_body(response: httpx.Response) -> Any:
         return response.json()
     except (ValueError, UnicodeDecodeError):
         return response.text[:BODY_EXCERPT]
+
+
+def json_object(response: httpx.Response, step: str) -> dict[str, Any]:
+    """A 2xx body that must be a JSON object, or :class:`MalformedResponse` saying what came instead."""
+    body = response_body(response)
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"{step} answered HTTP {response.status_code} with a body that is not a JSON "
+                                f"object: {str(body)[:200]!r}", status=response.status_code, body=body)
+    return body
 
 
 def error_class(status: int) -> type[RemoteError]:

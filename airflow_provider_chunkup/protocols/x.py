@@ -27,6 +27,7 @@ from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
     ApiClient,
     error_class,
+    json_object,
     response_body,
 )
 from airflow_provider_chunkup.protocols.multipart import MultipartBody
@@ -173,7 +174,7 @@ class XMediaUpload(UploadProtocol):
                 form["additional_owners"] = ",".join(str(o) for o in spec.options["additional_owners"])
             response = await self.client.request("POST", "/1.1/media/upload.json", data=form,
                                                  step="X INIT")
-            data = _json(response, "X INIT")
+            data = json_object(response, "X INIT")
         media_id = str(data.get("id") or data.get("media_id_string") or data.get("media_id") or "")
         if not media_id:
             raise MalformedResponse(f"X initialize answered without a media id: {data}",
@@ -213,7 +214,7 @@ class XMediaUpload(UploadProtocol):
                 "POST", "/1.1/media/upload.json", step=step,
                 data={"command": "FINALIZE", "media_id": session.media_id},
             )
-            data = _json(response, step)
+            data = json_object(response, step)
         processing = data.get("processing_info")
         status = _processing_status(processing) if processing else None
         return UploadResult(
@@ -232,7 +233,7 @@ class XMediaUpload(UploadProtocol):
         step = f"X status of media {media_id}"
         response = await self.client.request("GET", path, params={"command": "STATUS", "media_id": media_id},
                                              step=step)
-        data = _data(response, step) if self.dialect == V2 else _json(response, step)
+        data = _data(response, step) if self.dialect == V2 else json_object(response, step)
         processing = data.get("processing_info")
         return _processing_status(processing) if processing else ProcessingStatus(state="succeeded")
 
@@ -257,16 +258,8 @@ class XMediaUpload(UploadProtocol):
             )
 
 
-def _json(response: httpx.Response, step: str) -> dict[str, Any]:
-    body = response_body(response)
-    if not isinstance(body, dict):
-        raise MalformedResponse(f"{step} answered HTTP {response.status_code} with a body that is not a "
-                                f"JSON object: {str(body)[:200]!r}", status=response.status_code, body=body)
-    return body
-
-
 def _data(response: httpx.Response, step: str) -> dict[str, Any]:
-    body = _json(response, step)
+    body = json_object(response, step)
     data = body.get("data")
     if not isinstance(data, dict):
         if body.get("errors"):
