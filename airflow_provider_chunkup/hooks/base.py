@@ -26,7 +26,7 @@ from airflow_provider_chunkup.protocols.session import (
     UploadSession,
     UploadSpec,
 )
-from airflow_provider_chunkup.protocols.transfer import finish, held_back, send_segments
+from airflow_provider_chunkup.protocols.transfer import finish, held_back, open_upload, send_segments
 from airflow_provider_chunkup.protocols.transfer import upload as upload_all
 from airflow_provider_chunkup.sources import ChunkSource, SourceLike
 
@@ -124,7 +124,7 @@ class ChunkUploadHook(BaseHook, ABC):
         """Open a remote upload for ``source``; returns the session to append to."""
         protocol = await self.aget_conn()
         spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
-        return await self._using(protocol, lambda p: self._init(p, spec))
+        return await self._using(protocol, lambda p: self._init(p, spec, source, storage_options))
 
     async def aappend(self, session: UploadSession | Mapping[str, Any] | str, *,
                       segments: Iterable[int] | None = None, max_in_flight: int | None = None,
@@ -205,8 +205,10 @@ class ChunkUploadHook(BaseHook, ABC):
                 source=src.url, options=dict(options or {}),
             )
 
-    async def _init(self, protocol: UploadProtocol, spec: UploadSpec) -> UploadSession:
-        session = await protocol.init(spec)
+    async def _init(self, protocol: UploadProtocol, spec: UploadSpec, source: SourceLike,
+                    storage_options: Mapping[str, Any] | None) -> UploadSession:
+        with ChunkSource(source, storage_options) as src:
+            session = await open_upload(protocol, spec, src)
         session.conn_id = self.conn_id
         self.log.info("%s upload %s opened for %s: %d bytes in %d segments of %d bytes",
                       protocol.display_name, session.media_id, spec.source, session.total_bytes,

@@ -94,6 +94,8 @@ class UploadSession(_Record):
     """Protocol-specific ids and flags (dialect, upload_id...), never secrets."""
     digests: dict[str, str] = field(default_factory=dict)
     """Whole-file checksums, once every segment was read in order."""
+    acknowledged: int = 0
+    """Leading segments an earlier step saw acknowledged (the first one, where it opens the upload)."""
     sent_bytes: int = 0
     transfer_seconds: float = 0.0
 

@@ -47,7 +47,7 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     whole_file = list(order) == list(range(plan.segment_count))
     algorithms = (("sha256",) if checksum else ()) + protocol.digests
     digest = StreamingDigest(algorithms) if whole_file and algorithms else None
-    skip = set(hold) | await _already_sent(protocol, session)
+    skip = set(hold) | set(range(session.acknowledged)) | await _already_sent(protocol, session)
     first_alone = protocol.capabilities.opens_with_first_segment and not session.media_id
     if first_alone and order and order[0] != 0:
         raise ConfigurationError(
@@ -165,12 +165,25 @@ def _read(source: ChunkSource, segment: Segment, buffer: bytearray, digest: Stre
     return data
 
 
+async def open_upload(protocol: UploadProtocol, spec: UploadSpec, source: ChunkSource) -> UploadSession:
+    """Open the remote upload; where the API opens it with the first segment, send that segment too."""
+    session = await protocol.init(spec)
+    if protocol.capabilities.opens_with_first_segment and not session.media_id:
+        first = session.plan.segment(0)
+        buffer = bytearray(first.length)
+        data = await asyncio.to_thread(source.read_into, first.offset, memoryview(buffer))
+        await protocol.append(session, first, data)
+        session.acknowledged = 1
+        session.sent_bytes += first.length
+    return session
+
+
 async def upload(protocol: UploadProtocol, source: ChunkSource, spec: UploadSpec, *,
                  max_in_flight: int = 1, progress: ProgressCallback | None = None,
                  conn_id: str | None = None, checksum: bool = True) -> UploadResult:
     """init, every segment, finalize: the whole upload in one call."""
     _check_in_flight(max_in_flight)  # before init: a bad setting must not leave a remote upload behind
-    session = await protocol.init(spec)
+    session = await open_upload(protocol, spec, source)
     session.conn_id = conn_id
     log.info("%s upload %s opened: %d bytes in %d segments of %d bytes", protocol.display_name,
              session.media_id, session.total_bytes, session.segment_count, session.chunk_size)
