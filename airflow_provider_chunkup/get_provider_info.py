@@ -63,17 +63,45 @@ APIVIDEO_CONN_FIELDS = {
 }
 
 
+RESTART = _field("Restart expired uploads", ["boolean", "null"],
+                 "When the remote upload expired, append starts a new one instead of failing.", default=False)
+X_CONN_FIELDS["restart_expired"] = RESTART
+APIVIDEO_CONN_FIELDS["restart_expired"] = RESTART
+
+CONTENT_RANGE_CONN_FIELDS = {
+    "chunk_path": _field("Chunk path", ["string", "null"], "Where chunks go.", default="/api/v2/media/upload/chunk/"),
+    "complete_path": _field("Complete path", ["string", "null"], "Where the upload is completed with its md5.",
+                            default="/api/v2/media/upload/complete/"),
+    "file_field": _field("File field", ["string", "null"],
+                         "Multipart field of the chunk: image or document by the media's kind (SelfCommunity), or "
+                         "file (stock django-chunked-upload).", enum=["image", "document", "file"]),
+    "complete_type": _field("Complete type", ["string", "null"], "The complete step's type.",
+                            enum=["image", "doc", "eimage"]),
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per chunk.", default=204800),
+    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "The server's limit.", default=204800),
+    "size_limits": _field("Size limits", ["string", "null"],
+                          'JSON bytes per kind (defaults {"image": 5242880, "document": 52428800}).'),
+    "restart_expired": RESTART,
+    "timeout": _field("Timeout (s)", ["number", "null"], "Per-request timeout.", default=120),
+    "retry_max_attempts": _field("Retry attempts", ["integer", "null"],
+                                 "Tries per request for 5xx, 408, 429 and network errors.", default=5),
+    "allow_insecure_http": _field("Allow plain http", ["boolean", "null"],
+                                  "Send credentials over http to a non-loopback host.", default=False),
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-chunkup",
         "name": "chunkup",
         "description": "Chunked uploads of large media files to media platforms' upload APIs: X media "
-                       "upload (v2 and v1.1) and api.video, with local emulators for development and tests.",
+                       "upload (v2 and v1.1), api.video, and Content-Range/upload_id APIs (SelfCommunity, "
+                       "django-chunked-upload), with local emulators for development and tests.",
         "versions": [__version__],
         "integrations": [{"integration-name": INTEGRATION, "tags": ["service"]}],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": [
             "airflow_provider_chunkup.hooks.base", "airflow_provider_chunkup.hooks.x",
-            "airflow_provider_chunkup.hooks.apivideo"]}],
+            "airflow_provider_chunkup.hooks.apivideo", "airflow_provider_chunkup.hooks.content_range"]}],
         "operators": [{"integration-name": INTEGRATION,
                        "python-modules": ["airflow_provider_chunkup.operators.upload"]}],
         "sensors": [{"integration-name": INTEGRATION,
@@ -100,6 +128,16 @@ def get_provider_info() -> dict[str, Any]:
                 "hidden-fields": ["schema", "login"],
                 "relabeling": {"host": "API base URL (empty for api.video)", "password": "API key"},
                 "placeholders": {"host": "https://ws.api.video"},
+            },
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.content_range.ContentRangeUploadHook",
+            "connection-type": "chunkup_content_range",
+            "hook-name": "chunkup: Content-Range chunk upload",
+            "conn-fields": CONTENT_RANGE_CONN_FIELDS,
+            "ui-field-behaviour": {
+                "hidden-fields": ["schema", "login"],
+                "relabeling": {"host": "Site base URL", "password": "Bearer token"},
+                "placeholders": {"host": "https://community.example.com"},
             },
         }],
     }

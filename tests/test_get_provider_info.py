@@ -13,7 +13,8 @@ def test_provider_info_shape():
     info = get_provider_info()
     assert info["package-name"] == "airflow-provider-chunkup"
     assert info["versions"] == [__version__]
-    conn, apivideo = info["connection-types"]
+    conn, apivideo, content_range = info["connection-types"]
+    assert content_range["connection-type"] == "chunkup_content_range"
     assert conn["connection-type"] == "chunkup_x"
     assert apivideo["connection-type"] == "chunkup_apivideo"
     assert apivideo["hook-class-name"] == "airflow_provider_chunkup.hooks.apivideo.ApiVideoHook"

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 from airflow.sdk import BaseHook, Connection
 
 from airflow_provider_chunkup._aio import run_sync
-from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions
 from airflow_provider_chunkup.protocols.base import UploadProtocol
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
@@ -222,9 +222,23 @@ class ChunkUploadHook(BaseHook, ABC):
         if not session.source:
             raise ConfigurationError(f"Upload {session.media_id} has no source to read from.")
         with ChunkSource(session.source, storage_options) as src:
-            return await send_segments(protocol, session, src, indexes=segments,
-                                       max_in_flight=self.max_in_flight(max_in_flight), progress=progress,
-                                       checksum=checksum, hold=held_back(protocol, session))
+            try:
+                return await send_segments(protocol, session, src, indexes=segments,
+                                           max_in_flight=self.max_in_flight(max_in_flight), progress=progress,
+                                           checksum=checksum, hold=held_back(protocol, session))
+            except UploadExpired:
+                if segments is not None or not self.options.get_bool("restart_expired"):
+                    raise
+            # The user allowed it (restart_expired): the same file, a new remote upload.
+            self.log.warning("%s upload %s expired on the server; starting a new upload of %s.",
+                             protocol.display_name, session.media_id, session.source)
+            spec = UploadSpec(total_bytes=session.total_bytes, media_type=session.media_type,
+                              media_category=session.media_category, chunk_size=session.chunk_size,
+                              source=session.source, options=dict(session.remote.get("init_options") or {}))
+            fresh = await open_upload(protocol, spec, src)
+            fresh.conn_id = session.conn_id
+            return await send_segments(protocol, fresh, src, max_in_flight=self.max_in_flight(max_in_flight),
+                                       progress=progress, checksum=checksum, hold=held_back(protocol, fresh))
 
     async def _finalize(self, protocol: UploadProtocol, session: UploadSession,
                         storage_options: Mapping[str, Any] | None = None) -> UploadResult:

@@ -7,9 +7,10 @@ from airflow.sdk import BaseHook
 from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 
-HOOKS: tuple[type[ChunkUploadHook], ...] = (XMediaUploadHook, ApiVideoHook)
+HOOKS: tuple[type[ChunkUploadHook], ...] = (XMediaUploadHook, ApiVideoHook, ContentRangeUploadHook)
 BY_API = {hook.api: hook for hook in HOOKS}
 BY_CONN_TYPE = {hook.conn_type: hook for hook in HOOKS}
 

@@ -168,6 +168,8 @@ def _read(source: ChunkSource, segment: Segment, buffer: bytearray, digest: Stre
 async def open_upload(protocol: UploadProtocol, spec: UploadSpec, source: ChunkSource) -> UploadSession:
     """Open the remote upload; where the API opens it with the first segment, send that segment too."""
     session = await protocol.init(spec)
+    if spec.options:  # kept (they are the user's, never secret) so an expired upload can be opened again
+        session.remote["init_options"] = dict(spec.options)
     if protocol.capabilities.opens_with_first_segment and not session.media_id:
         first = session.plan.segment(0)
         buffer = bytearray(first.length)
