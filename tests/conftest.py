@@ -104,3 +104,18 @@ def apivideo_connection(emulator, set_connection) -> Callable[..., str]:
         return set_connection(conn_id, **fields)
 
     return define
+
+
+CONTENT_RANGE_TOKEN = "chunkup-content-range-token"
+
+
+@pytest.fixture
+def content_range_connection(emulator, set_connection) -> Callable[..., str]:
+    """A chunkup_content_range connection to the emulator (SelfCommunity's paths by default)."""
+
+    def define(conn_id: str = "chunkup_content_range_default", *, password: str = CONTENT_RANGE_TOKEN,
+               **extra: Any) -> str:
+        return set_connection(conn_id, conn_type="chunkup_content_range", host=emulator.url, password=password,
+                              extra=extra)
+
+    return define
