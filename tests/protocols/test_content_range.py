@@ -112,7 +112,7 @@ async def test_unknown_upload_and_bad_token(emulator, media_file):
     async with ContentRangeUpload(auth=TOKEN, base_url=emulator.url) as cr:
         session = await cr.init(spec(path, "application/pdf"))
         session.media_id = "0" * 32
-        with pytest.raises(RemoteRejected, match="404.*does not know this upload_id"):
+        with pytest.raises(RemoteRejected, match=r"404.*does not know this upload_id"):
             await send_segments(cr, session, ChunkSource(path), indexes=[0])
     async with ContentRangeUpload(auth=BearerAuth("wrong"), base_url=emulator.url) as cr:
         with pytest.raises(AuthenticationFailed):
