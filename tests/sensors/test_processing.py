@@ -92,3 +92,12 @@ def test_apivideo_failed_quality_fails_the_sensor(apivideo_connection, media_fil
     sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, until="encoded", poke_interval=0.1, timeout=30)
     with pytest.raises(AirflowFailException, match="failed to encode"):
         sensor.execute({})
+
+
+def test_content_range_media_has_nothing_to_process(content_range_connection, media_file):
+    from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+
+    conn_id = content_range_connection()
+    uploaded = ContentRangeUploadHook(conn_id).upload(media_file(300_000, "photo.png")).to_dict()
+    assert uploaded["processing"] is None
+    assert MediaProcessingSensor(task_id="wait", upload=uploaded, deferrable=True).execute({})["state"] == "none"
