@@ -28,7 +28,8 @@ def load_dags():
 def test_every_example_dag_imports():
     bag = load_dags()
     assert bag.import_errors == {}
-    assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload"} <= set(bag.dag_ids)
+    assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload", "chunkup_brochure_producer",
+            "chunkup_brochure_upload"} <= set(bag.dag_ids)
 
 
 @pytest.mark.dag
@@ -68,3 +69,24 @@ def test_apivideo_dag_end_to_end(airflow_db, apivideo_connection, media_file, em
     assert got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
     assert got["title"] == "from dag.test"
     assert result["details"]["assets"]["hls"]
+
+
+@pytest.mark.dag
+def test_brochure_dags_end_to_end(airflow_db, content_range_connection, emulator, tmp_path, monkeypatch):
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    content_range_connection()
+    bag = load_dags()
+    upload_dag = bag.get_dag("chunkup_brochure_upload")
+    assert [a.uri for a in upload_dag.timetable.asset_condition.iter_assets().values()] == [
+        Path(os.environ.get("CHUNKUP_BROCHURE", "/tmp/chunkup-brochures/latest.pdf")).as_uri()]
+    produced = bag.get_dag("chunkup_brochure_producer").test()
+    assert produced.state == DagRunState.SUCCESS
+    run = upload_dag.test()
+    assert run.state == DagRunState.SUCCESS
+    media = run.get_task_instance("complete_upload").xcom_pull(task_ids="complete_upload")
+    path = Path(os.environ.get("CHUNKUP_BROCHURE", "/tmp/chunkup-brochures/latest.pdf"))
+    got = httpx.get(f"{emulator.url}/_emulator/content-range/uploads/{media['details']['upload_id']}").json()
+    assert got["complete"] and got["md5"] == hashlib.md5(path.read_bytes()).hexdigest() == media["md5"]
+    assert media["details"]["type"] == "doc"
