@@ -87,7 +87,8 @@ def main() -> int:
                 httpx.post(f"{emu.url}/_emulator/faults", json={
                     "match": r"POST /videos/\w+/source", "action": "delay", "delay_secs": latency / 1000, "times": 0,
                 }).raise_for_status()
-            for row in measure(methods, args.sizes_mib, args.repeats, emu, received, "curl", work):
+            sizes = [m * 1024 * 1024 for m in args.sizes_mib]
+            for row in measure(methods, sizes, args.repeats, emu, received, "curl", work):
                 rows.append({"latency_ms": latency, **row})
     report("apivideo_upload", rows, "curl", idle, args.output, {"part_bytes": chunk, "repeats": args.repeats})
     return 0

@@ -131,15 +131,15 @@ Method = Callable[[Path, int, str], dict[str, Any]]
 """(file, size, sha256) -> {"seconds", "cpu_seconds", "media_id", "peak_rss_mib"?}."""
 
 
-def measure(methods: Mapping[str, Method], sizes_mib: list[int], repeats: int, emu: Emulator,
+def measure(methods: Mapping[str, Method], sizes: list[int], repeats: int, emu: Emulator,
             received: Callable[[str], str | None], baseline: str, work: Path) -> list[dict[str, Any]]:
-    """Every method on every size, ``repeats`` times interleaved; each upload checked byte-exact."""
+    """Every method on every size (bytes), ``repeats`` times interleaved; each upload checked byte-exact."""
     from airflow_provider_chunkup.sources import file_digest
 
     rows = []
-    for size_mib in sizes_mib:
-        size = size_mib * 1024 * 1024
-        path = work / f"video-{size_mib}.mp4"
+    for size in sizes:
+        size_mib = round(size / (1024 * 1024), 2)
+        path = work / f"video-{size}.mp4"
         make_file(path, size)
         expected = file_digest(path)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in methods}
@@ -176,7 +176,7 @@ def report(name: str, rows: list[dict[str, Any]], baseline: str, idle_rss_mib: f
     for r in rows:
         rss = f"{r['peak_rss_mib']:.0f} MiB" if r["peak_rss_mib"] else "-"
         extra = f"{r['peak_rss_mib'] - idle_rss_mib:.0f} MiB" if r["peak_rss_mib"] else "-"
-        print(f"{r.get('latency_ms', 0):>5} ms {r['size_mib']:>5} MiB {r['method']:<24} "
+        print(f"{r.get('latency_ms', 0):>5} ms {r['size_mib']:>5g} MiB {r['method']:<24} "
               f"{r['median_seconds']:>9.2f} {r['mib_per_second']:>8.1f} "
               f"{r[ratio]:>11.2f} {r['client_cpu_seconds']:>13.2f} {rss:>9} {extra:>8}")
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -81,7 +81,7 @@ def main() -> int:
         print(f"emulator {emu.url}; interpreter with chunkup and Airflow imported: {idle:.0f} MiB RSS")
         methods = {"curl": with_curl, "chunkup x1": chunkup(1), "chunkup x3": chunkup(3),
                    "chunkup x3 nosum": chunkup(3, checksum=False)}
-        rows = measure(methods, args.sizes_mib, args.repeats, emu, received, "curl", work)
+        rows = measure(methods, [m * 1024 * 1024 for m in args.sizes_mib], args.repeats, emu, received, "curl", work)
     report("x_upload", rows, "curl", idle, args.output, {"chunk_bytes": CHUNK, "repeats": args.repeats})
     return 0
 
