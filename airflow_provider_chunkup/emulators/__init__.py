@@ -1,4 +1,5 @@
-"""Local emulators of media upload APIs (X v2 and v1.1, api.video), on loopback for tests and demos.
+"""Local emulators of media upload APIs (X v2 and v1.1, api.video, SelfCommunity / django-chunked-upload),
+on loopback for tests and demos.
 
 In-process::
 
@@ -6,6 +7,7 @@ In-process::
         server.url                            # "http://127.0.0.1:PORT"
         server.config.x.processing_seconds = 0  # live: the next request sees it
         server.config.apivideo.min_chunk_bytes = 1024
+        server.config.content_range.success_status = 200  # stock django-chunked-upload
 
 As a process: ``chunkup-emulator --port 0 --port-file PATH`` (or ``python -m
 airflow_provider_chunkup.emulators``), which prints ``chunkup-emulator listening on URL``.
@@ -22,11 +24,19 @@ Control endpoints (no auth; not part of any real API):
   ``{"outcome": "failed"|"encoded"}``; ``POST /_emulator/apivideo/tokens/expire`` (every access
   token); asset URLs ``/_emulator/apivideo/vod/{videoId}/hls/manifest.m3u8`` (202 until playable)
   and ``.../mp4/source.mp4`` (the uploaded bytes)
+- ``GET /_emulator/content-range/uploads[/{upload_id}]``; ``POST /_emulator/content-range/uploads/{upload_id}/expire``;
+  ``GET /_emulator/content-range/media/{id}`` and ``.../file`` (the uploaded bytes)
 
 Nothing here imports Airflow.
 """
 
-from .config import ApiVideoEmulatorConfig, EmulatorConfig, XEmulatorConfig
+from .config import ApiVideoEmulatorConfig, ContentRangeEmulatorConfig, EmulatorConfig, XEmulatorConfig
 from .server import EmulatorServer
 
-__all__ = ["ApiVideoEmulatorConfig", "EmulatorConfig", "EmulatorServer", "XEmulatorConfig"]
+__all__ = [
+    "ApiVideoEmulatorConfig",
+    "ContentRangeEmulatorConfig",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "XEmulatorConfig",
+]

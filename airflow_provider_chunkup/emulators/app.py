@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 
 from .apivideo import ApiVideoEmulator
 from .config import EmulatorConfig
+from .content_range import ContentRangeEmulator
 from .context import EmulatorContext
 from .control import PREFIX, control_routes
 from .middleware import EmulatorMiddleware
@@ -28,11 +29,20 @@ def build_app(config: EmulatorConfig | None = None) -> Starlette:
     context = EmulatorContext(config=config, storage=Storage(Path(config.data_dir)))
     x = XEmulator(context)
     apivideo = ApiVideoEmulator(context)
-    # Sibling APIs (django-chunked-upload, tus) add their routes here the same way.
-    routes = [*x.routes(), *apivideo.routes(), *control_routes(context, x), *apivideo.control_routes()]
+    content_range = ContentRangeEmulator(context)
+    # Sibling APIs (tus) add their routes here the same way.
+    routes = [
+        *x.routes(),
+        *apivideo.routes(),
+        *content_range.routes(),
+        *control_routes(context, x),
+        *apivideo.control_routes(),
+        *content_range.control_routes(),
+    ]
     app = Starlette(routes=routes)
     app.add_middleware(EmulatorMiddleware, stats=context.stats, faults=context.faults, control_prefix=PREFIX)
     app.state.context = context
     app.state.x = x
     app.state.apivideo = apivideo
+    app.state.content_range = content_range
     return app

@@ -18,7 +18,8 @@ from .server import EmulatorServer
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chunkup-emulator",
-        description="Local emulator of media upload APIs (X v2 and v1.1, api.video) for chunkup tests and demos.",
+        description="Local emulator of media upload APIs (X v2 and v1.1, api.video, SelfCommunity / "
+        "django-chunked-upload) for chunkup tests and demos.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8787, help="port; 0 picks a free one (default 8787)")
@@ -42,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--apivideo-encoding-seconds", type=float, help="time from upload complete to every quality encoded (default 4)"
     )
     parser.add_argument("--apivideo-encoding-fail", action="store_true", help="make api.video's highest quality fail")
+    parser.add_argument(
+        "--content-range-token", action="append", dest="content_range_tokens", metavar="TOKEN",
+        help="accept this bearer token on the Content-Range API (repeatable; replaces the default token)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--content-range-status", type=int, choices=[200, 201],
+        help="status of accepted chunks and completes: 201 as SelfCommunity documents (default), 200 as stock django",
+    )  # fmt: skip
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug", "trace"]
     )
@@ -70,6 +79,11 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         apivideo.encoding_seconds = args.apivideo_encoding_seconds
     if args.apivideo_encoding_fail:
         apivideo.encoding_outcome = "failed"
+    content_range = config.content_range
+    if args.content_range_tokens:
+        content_range.bearer_tokens = set(args.content_range_tokens)
+    if args.content_range_status is not None:
+        content_range.success_status = args.content_range_status
     return config
 
 

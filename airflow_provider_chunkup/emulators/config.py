@@ -113,13 +113,46 @@ class ApiVideoEmulatorConfig:
     rate_limit_window_secs: float = 60.0
 
 
+#: SelfCommunity's per-kind limits (image 5 MB, document 50 MB), keyed by the chunk's form field;
+#: stock django-chunked-upload's ``file`` has none.
+DEFAULT_CONTENT_RANGE_SIZE_LIMITS: dict[str, int | None] = {"image": 5 * MIB, "document": 50 * MIB, "file": None}
+#: What the complete call's ``success_status`` may be: SelfCommunity documents 201, stock django answers 200.
+CONTENT_RANGE_SUCCESS_STATUSES = (200, 201)
+
+
+@dataclass
+class ContentRangeEmulatorConfig:
+    """Behaviour of the ``Content-Range`` + ``upload_id`` emulator (SelfCommunity, django-chunked-upload)."""
+
+    #: ``Authorization: Bearer`` tokens accepted; each one is its own user (uploads are per user).
+    bearer_tokens: set[str] = field(default_factory=lambda: {"chunkup-content-range-token"})
+    chunk_path: str = "/api/v2/media/upload/chunk/"
+    complete_path: str = "/api/v2/media/upload/complete/"
+    #: Multipart fields that carry the chunk, first match wins: SelfCommunity's ``image`` and
+    #: ``document``, stock django-chunked-upload's ``file``.
+    file_fields: list[str] = field(default_factory=lambda: ["image", "document", "file"])
+    #: Largest chunk per request (SelfCommunity: 204800). None: unlimited, as stock django; PATCH
+    #: null restores the default, so lift it over HTTP with a large number.
+    max_chunk_bytes: int | None = 204800
+    #: Largest file per chunk field (a field missing here, or None, has no limit).
+    size_limits: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_CONTENT_RANGE_SIZE_LIMITS))
+    #: ``CHUNKED_UPLOAD_MAX_BYTES``: largest file whatever the field; None is unlimited.
+    max_bytes: int | None = None
+    #: ``CHUNKED_UPLOAD_EXPIRATION_DELTA``, counted from the upload's first chunk.
+    expiration_secs: int = 86400
+    #: Status of an accepted chunk and of a completed upload.
+    success_status: int = 201
+    #: Refuse a chunk without ``Content-Range`` (stock default: take it as the whole file).
+    fail_if_no_header: bool = False
+
+
 @dataclass
 class EmulatorConfig:
     """Emulator process settings plus one section per emulated API.
 
     ``data_dir``, ``host`` and ``port`` are fixed once the server started (``EmulatorServer``
-    fills in the real port and data directory); everything under ``x`` and ``apivideo`` can change
-    at any time.
+    fills in the real port and data directory); everything under ``x``, ``apivideo`` and
+    ``content_range`` can change at any time.
     """
 
     data_dir: Path | None = None
@@ -127,6 +160,7 @@ class EmulatorConfig:
     port: int = 0
     x: XEmulatorConfig = field(default_factory=XEmulatorConfig)
     apivideo: ApiVideoEmulatorConfig = field(default_factory=ApiVideoEmulatorConfig)
+    content_range: ContentRangeEmulatorConfig = field(default_factory=ContentRangeEmulatorConfig)
 
 
 #: Top-level fields a PATCH may not change: they are bound when the server starts.
@@ -170,6 +204,7 @@ def apply_config_patch(config: EmulatorConfig, patch: dict[str, Any]) -> None:
     _patch_dataclass(trial, patch, path="")
     validate_x_config(trial.x)
     validate_apivideo_config(trial.apivideo)
+    validate_content_range_config(trial.content_range)
     # Validation passed: apply to the live objects so references held elsewhere see the change.
     _patch_dataclass(config, patch, path="")
 
@@ -236,6 +271,32 @@ def validate_apivideo_config(config: ApiVideoEmulatorConfig) -> None:
     unknown = [q for q in config.qualities if q not in APIVIDEO_QUALITIES]
     if unknown or not config.qualities or len(set(config.qualities)) != len(config.qualities):
         raise ConfigPatchError(f"apivideo.qualities must be distinct values out of {', '.join(APIVIDEO_QUALITIES)}")
+
+
+def validate_content_range_config(config: ContentRangeEmulatorConfig) -> None:
+    """Reject values the Content-Range emulator cannot act on."""
+    for name in ("chunk_path", "complete_path"):
+        path = getattr(config, name)
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("/_emulator"):
+            raise ConfigPatchError(f"content_range.{name} must be a path starting with / (outside /_emulator)")
+    if config.chunk_path == config.complete_path:
+        raise ConfigPatchError("content_range.chunk_path and complete_path must differ")
+    if not config.file_fields or not all(isinstance(f, str) and f for f in config.file_fields):
+        raise ConfigPatchError("content_range.file_fields must be a non-empty list of field names")
+    for name in ("max_chunk_bytes", "max_bytes"):
+        if not _optional_count(getattr(config, name)):
+            raise ConfigPatchError(f"content_range.{name} must be null or a non-negative integer")
+    for kind, limit in config.size_limits.items():
+        if not _optional_count(limit):
+            raise ConfigPatchError(f"content_range.size_limits.{kind} must be null or a non-negative integer")
+    if config.expiration_secs < 0:
+        raise ConfigPatchError("content_range.expiration_secs must not be negative")
+    if config.success_status not in CONTENT_RANGE_SUCCESS_STATUSES:
+        raise ConfigPatchError("content_range.success_status must be 200 or 201")
+
+
+def _optional_count(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
 
 
 def _is_section(value: Any) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_chunkup.emulators import EmulatorServer
 
-from .support import APIVIDEO_MIN_CHUNK, BEARER, apivideo_basic
+from .support import APIVIDEO_MIN_CHUNK, BEARER, CR_BEARER, apivideo_basic
 
 
 @pytest.fixture(scope="session")
@@ -45,4 +45,11 @@ def av(emulator: EmulatorServer) -> Iterator[httpx.Client]:
     """api.video with the default API key (Basic); ``min_chunk_bytes`` lowered to ``APIVIDEO_MIN_CHUNK``."""
     emulator.config.apivideo.min_chunk_bytes = APIVIDEO_MIN_CHUNK
     with httpx.Client(base_url=emulator.url, headers=apivideo_basic(), timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def cr(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """The Content-Range API (SelfCommunity / django-chunked-upload) with its default bearer token."""
+    with httpx.Client(base_url=emulator.url, headers=CR_BEARER, timeout=30) as c:
         yield c

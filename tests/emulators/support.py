@@ -1,4 +1,4 @@
-"""Helpers shared by the emulator tests: OAuth 1.0a signing, X and api.video upload shortcuts."""
+"""Helpers shared by the emulator tests: OAuth 1.0a signing, X, api.video and Content-Range upload shortcuts."""
 
 from __future__ import annotations
 
@@ -189,3 +189,81 @@ def assert_apivideo_error(
     if name is not None:
         assert body["name"] == name, body
     return body
+
+
+# -- Content-Range + upload_id (SelfCommunity / django-chunked-upload) -----------------------------
+
+CR_TOKEN = "chunkup-content-range-token"
+CR_BEARER = {"Authorization": f"Bearer {CR_TOKEN}"}
+CR_CHUNK = "/api/v2/media/upload/chunk/"
+CR_COMPLETE = "/api/v2/media/upload/complete/"
+#: SelfCommunity's documented chunk size (and the emulator's default limit).
+CR_CHUNK_SIZE = 204800
+
+
+def cr_chunk(
+    client: httpx.Client,
+    data: bytes,
+    content_range: str | None = None,
+    upload_id: str | None = None,
+    field: str = "image",
+    filename: str = "photo.png",
+    **fields: str,
+) -> httpx.Response:
+    """One chunk in the ``field`` part, with ``upload_id`` and a ``Content-Range`` when given."""
+    headers = {"Content-Range": content_range} if content_range is not None else {}
+    form = {**fields, **({"upload_id": upload_id} if upload_id else {})}
+    return client.post(CR_CHUNK, files={field: (filename, data)}, data=form, headers=headers)
+
+
+def cr_upload(
+    client: httpx.Client,
+    data: bytes,
+    chunk_size: int = CR_CHUNK_SIZE,
+    field: str = "image",
+    filename: str = "photo.png",
+    upload_id: str | None = None,
+    start: int = 0,
+    status: int = 201,
+) -> str:
+    """Send ``data[start:]`` in order as ``bytes a-b/total`` chunks; returns the upload_id."""
+    for offset in range(start, len(data), chunk_size):
+        chunk = data[offset : offset + chunk_size]
+        rng = f"bytes {offset}-{offset + len(chunk) - 1}/{len(data)}"
+        response = cr_chunk(client, chunk, rng, upload_id, field, filename)
+        assert response.status_code == status, response.text
+        body = response.json()
+        assert body["offset"] == offset + len(chunk)
+        upload_id = body["upload_id"]
+    assert upload_id is not None
+    return upload_id
+
+
+def cr_complete(client: httpx.Client, upload_id: str, md5: str, **fields: str) -> httpx.Response:
+    """The complete call as SelfCommunity's client sends it (multipart form fields)."""
+    parts = {"upload_id": (None, upload_id), "md5": (None, md5), **{k: (None, v) for k, v in fields.items()}}
+    return client.post(CR_COMPLETE, files=parts)
+
+
+def md5_hex(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def inspect_cr(anon: httpx.Client, upload_id: str) -> dict[str, Any]:
+    response = anon.get(f"/_emulator/content-range/uploads/{upload_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_detail(response: httpx.Response, status: int, detail: str, **extra: Any) -> None:
+    """A ``{"detail": ...}`` refusal, exactly."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": detail, **extra}
+
+
+def assert_django_404(response: httpx.Response) -> None:
+    """Django's own HTML 404 page (``get_object_or_404`` in a plain view), not JSON."""
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h1>Not Found</h1>" in response.text
