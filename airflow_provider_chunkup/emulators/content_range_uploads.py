@@ -194,10 +194,6 @@ class UploadStore:
         async with upload.lock if upload is not None else contextlib.nullcontext():
             if upload is not None:
                 self._check_open(upload)
-                if part.field_name != upload.field:
-                    raise ContentRangeError(
-                        f"The chunk must be in the '{upload.field}' field, as the upload's first chunk was"
-                    )
             rng = parse_content_range(content_range, part.size, self.config.fail_if_no_header)
             self._check_chunk(upload, rng, part)
             if upload is None:
@@ -224,7 +220,8 @@ class UploadStore:
         config = self.config
         if config.max_bytes is not None and rng.total > config.max_bytes:
             raise ContentRangeError.too_large(config.max_bytes)
-        kind_limit = config.size_limits.get(part.field_name)
+        field_name = part.field_name if upload is None else upload.field
+        kind_limit = config.size_limits.get(field_name)
         if kind_limit is not None and rng.total > kind_limit:
             raise ContentRangeError.too_large(kind_limit)
         offset = 0 if upload is None else upload.offset
@@ -239,6 +236,9 @@ class UploadStore:
             raise ContentRangeError(f"Total size doesn't match the upload's ({upload.total} bytes)")
         if rng.end >= rng.total:
             raise ContentRangeError("Chunk ends past the end of the file")
+        # Last, so that a probe for the offset gets it whatever field it uses.
+        if upload is not None and part.field_name != upload.field:
+            raise ContentRangeError(f"The chunk must be in the '{upload.field}' field, as the upload's first chunk was")
 
     def _new_upload(self, owner: str, part: ChunkPart, total: int) -> ChunkedUpload:
         upload_id = uuid.uuid4().hex

@@ -195,6 +195,16 @@ def test_resume_after_a_lost_response_resends_nothing_the_server_had(cr, anon):
     assert route["body_bytes"] == request_bytes + dropped_bytes
 
 
+@pytest.mark.parametrize("field", ["image", "file"])
+def test_offset_probe_past_the_end_stores_nothing(cr, anon, field):
+    """A one-byte chunk claimed past the end (any field) only draws the server's offset."""
+    upload_id = cr_chunk(cr, b"abc", "bytes 0-2/9").json()["upload_id"]
+    probe = cr_chunk(cr, b"\0", "bytes 10-10/9", upload_id, field=field)
+    assert_detail(probe, 400, "Offsets do not match", offset=3)
+    info = inspect_cr(anon, upload_id)
+    assert (info["offset"], info["chunks"], info["md5"]) == (3, 1, md5_hex(b"abc"))
+
+
 def test_concurrent_chunks_at_one_offset_one_wins(cr, anon, emulator):
     """Two requests race for offset 0 of an upload (large chunks: appended off the event loop)."""
     emulator.config.content_range.max_chunk_bytes = None
