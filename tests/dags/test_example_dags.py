@@ -77,16 +77,17 @@ def test_brochure_dags_end_to_end(airflow_db, content_range_connection, emulator
     from airflow.utils.state import DagRunState
 
     content_range_connection()
+    monkeypatch.setenv("CHUNKUP_BROCHURE", str(tmp_path / "brochures" / "latest.pdf"))
     bag = load_dags()
     upload_dag = bag.get_dag("chunkup_brochure_upload")
-    assert [a.uri for a in upload_dag.timetable.asset_condition.iter_assets().values()] == [
-        Path(os.environ.get("CHUNKUP_BROCHURE", "/tmp/chunkup-brochures/latest.pdf")).as_uri()]
+    (asset,) = upload_dag.timetable.asset_condition.objects  # scheduled on the producer's Asset
+    assert asset.name == "chunkup_latest_brochure"
     produced = bag.get_dag("chunkup_brochure_producer").test()
     assert produced.state == DagRunState.SUCCESS
     run = upload_dag.test()
     assert run.state == DagRunState.SUCCESS
     media = run.get_task_instance("complete_upload").xcom_pull(task_ids="complete_upload")
-    path = Path(os.environ.get("CHUNKUP_BROCHURE", "/tmp/chunkup-brochures/latest.pdf"))
+    path = tmp_path / "brochures" / "latest.pdf"
     got = httpx.get(f"{emulator.url}/_emulator/content-range/uploads/{media['details']['upload_id']}").json()
     assert got["complete"] and got["md5"] == hashlib.md5(path.read_bytes()).hexdigest() == media["md5"]
     assert media["details"]["type"] == "doc"

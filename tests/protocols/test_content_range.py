@@ -132,7 +132,8 @@ async def test_limits_fail_before_any_request(emulator, media_file):
 
 
 async def test_stock_django_chunked_upload(emulator, media_file):
-    emulator.config.content_range.success_status = 200
+    emulator.config.content_range.success_status = 200  # stock django-chunked-upload: 200, no chunk limit
+    emulator.config.content_range.max_chunk_bytes = None
     path = media_file(1_000_000, "data.bin")
     async with ContentRangeUpload(auth=TOKEN, base_url=emulator.url, file_field="file",
                                   max_chunk_bytes=10**9, default_chunk_bytes=256 * 1024) as cr:
