@@ -13,6 +13,20 @@ def _field(label: str, kind: str | list[str], description: str, **schema: Any) -
     return {"label": label, "description": description, "schema": {"type": kind, **schema}}
 
 
+def _common(timeout: int) -> dict[str, Any]:
+    """The fields every chunkup connection has: transport and retry settings."""
+    return {
+        "timeout": _field("Timeout (s)", ["number", "null"], "Per-request timeout.", default=timeout),
+        "retry_max_attempts": _field("Retry attempts", ["integer", "null"],
+                                     "Tries per request for 5xx, 408, 429 and network errors.", default=5),
+        "restart_expired": _field("Restart expired uploads", ["boolean", "null"],
+                                  "When the remote upload expired, append starts a new one instead of failing.",
+                                  default=False),
+        "allow_insecure_http": _field("Allow plain http", ["boolean", "null"],
+                                      "Send credentials over http to a non-loopback host.", default=False),
+    }
+
+
 X_CONN_FIELDS = {
     "api_version": _field("API version", ["string", "null"], "v2 (default) or v1.1 (legacy command= flow).",
                           enum=["v2", "v1.1"], default="v2"),
@@ -30,11 +44,7 @@ X_CONN_FIELDS = {
                             "APPEND requests sent at once (memory is chunk size x this).", default=3),
     "size_limits": _field("Size limits", ["string", "null"],
                           'JSON bytes per family overriding X\'s (e.g. {"video": 1073741824}).'),
-    "timeout": _field("Timeout (s)", ["number", "null"], "Per-request timeout.", default=120),
-    "retry_max_attempts": _field("Retry attempts", ["integer", "null"],
-                                 "Tries per request for 5xx, 408, 429 and network errors.", default=5),
-    "allow_insecure_http": _field("Allow plain http", ["boolean", "null"],
-                                  "Send credentials over http to a non-loopback host.", default=False),
+    **_common(timeout=120),
 }
 
 
@@ -55,18 +65,10 @@ APIVIDEO_CONN_FIELDS = {
                          "Bytes per part; default 50 MiB, at least 5 MiB (but the last), at most 200 MiB."),
     "max_in_flight": _field("Parts in flight", ["integer", "null"],
                             "Parts sent at once (memory is chunk size x (this + 1)).", default=3),
-    "timeout": _field("Timeout (s)", ["number", "null"], "Per-request timeout.", default=300),
-    "retry_max_attempts": _field("Retry attempts", ["integer", "null"],
-                                 "Tries per request for 5xx, 408, 429 and network errors.", default=5),
-    "allow_insecure_http": _field("Allow plain http", ["boolean", "null"],
-                                  "Send credentials over http to a non-loopback host.", default=False),
+    **_common(timeout=300),
 }
 
 
-RESTART = _field("Restart expired uploads", ["boolean", "null"],
-                 "When the remote upload expired, append starts a new one instead of failing.", default=False)
-X_CONN_FIELDS["restart_expired"] = RESTART
-APIVIDEO_CONN_FIELDS["restart_expired"] = RESTART
 
 CONTENT_RANGE_CONN_FIELDS = {
     "chunk_path": _field("Chunk path", ["string", "null"], "Where chunks go.", default="/api/v2/media/upload/chunk/"),
@@ -81,12 +83,7 @@ CONTENT_RANGE_CONN_FIELDS = {
     "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "The server's limit.", default=204800),
     "size_limits": _field("Size limits", ["string", "null"],
                           'JSON bytes per kind (defaults {"image": 5242880, "document": 52428800}).'),
-    "restart_expired": RESTART,
-    "timeout": _field("Timeout (s)", ["number", "null"], "Per-request timeout.", default=120),
-    "retry_max_attempts": _field("Retry attempts", ["integer", "null"],
-                                 "Tries per request for 5xx, 408, 429 and network errors.", default=5),
-    "allow_insecure_http": _field("Allow plain http", ["boolean", "null"],
-                                  "Send credentials over http to a non-loopback host.", default=False),
+    **_common(timeout=120),
 }
 
 
