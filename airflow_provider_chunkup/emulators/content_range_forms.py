@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
 
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from .forms import SMALL_FIELD_LIMIT, BodyError
+from .forms import PartCollector, PartSink, Route
 from .storage import SpoolFile, Storage
 
 #: Largest chunk kept in memory; past it the chunk spills to a temp file.
@@ -86,104 +83,33 @@ class ChunkForm:
             part.discard()
 
 
-class _Collector:
-    """python-multipart callbacks: files in ``file_fields`` to ``ChunkPart``, other fields as text."""
+class _Collector(PartCollector[ChunkForm]):
+    """Routes files in ``file_fields`` to ``ChunkPart``, other fields to text."""
 
     def __init__(self, storage: Storage, file_fields: Collection[str], limit: int | None) -> None:
+        super().__init__(ChunkForm())
         self.storage = storage
         self.file_fields = file_fields
         self.limit = limit
-        self.form = ChunkForm()
-        self.error: str | None = None
-        self._header_name = bytearray()
-        self._header_value = bytearray()
-        self._headers: dict[bytes, bytes] = {}
-        self._name = ""
-        self._part: ChunkPart | None = None
-        self._text: bytearray | None = None
 
-    def callbacks(self) -> dict[str, Any]:
-        return {
-            "on_part_begin": self.on_part_begin,
-            "on_header_field": lambda d, s, e: self._header_name.extend(d[s:e]),
-            "on_header_value": lambda d, s, e: self._header_value.extend(d[s:e]),
-            "on_header_end": self.on_header_end,
-            "on_headers_finished": self.on_headers_finished,
-            "on_part_data": self.on_part_data,
-            "on_part_end": self.on_part_end,
-        }
-
-    def on_part_begin(self) -> None:
-        self._headers = {}
-        self._part = None
-        self._text = None
-
-    def on_header_end(self) -> None:
-        self._headers[bytes(self._header_name).lower()] = bytes(self._header_value)
-        self._header_name.clear()
-        self._header_value.clear()
-
-    def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get(b"content-disposition"))
-        self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        filename = options.get(b"filename", b"").decode("utf-8", "replace")
+    def route(self, name: str, filename: str | None) -> PartSink | Route:
         if not filename:
             # Django puts a part without a file name in request.POST, never in request.FILES.
-            self._text = bytearray()
-        elif self._name in self.file_fields:
+            return Route.TEXT
+        if name in self.file_fields:
             # A repeated field: the last part wins, as with Django's ``request.FILES.get``.
-            previous = self.form.files.pop(self._name, None)
+            previous = self.form.files.pop(name, None)
             if previous is not None:
                 previous.discard()
-            self._part = ChunkPart(self.storage, self._name, filename, self.limit)
-            self.form.files[self._name] = self._part
+            part = ChunkPart(self.storage, name, filename, self.limit)
+            self.form.files[name] = part
+            return part
         # Any other file part is read past and dropped.
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._part is not None:
-            self._part.write(memoryview(data)[start:end])
-        elif self._text is not None:
-            if len(self._text) + end - start > SMALL_FIELD_LIMIT:
-                self.error = f"form field {self._name!r} exceeds {SMALL_FIELD_LIMIT} bytes"
-                self._text = None
-                return
-            self._text.extend(memoryview(data)[start:end])
-
-    def on_part_end(self) -> None:
-        if self._part is not None:
-            self._part.close()
-        elif self._text is not None:
-            try:
-                self.form.fields[self._name] = self._text.decode("utf-8")
-            except UnicodeDecodeError:
-                self.error = f"form field {self._name!r} is not valid UTF-8"
+        return Route.DROP
 
 
 async def read_chunk_form(
     request: Request, storage: Storage, file_fields: Collection[str], limit: int | None
 ) -> ChunkForm:
     """Parse a multipart chunk request; raises ``BodyError`` for a malformed body."""
-    _, options = parse_options_header(request.headers.get("content-type"))
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise BodyError("multipart body without a boundary in Content-Type")
-    collector = _Collector(storage, file_fields, limit)
-    try:
-        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-        async for chunk in request.stream():
-            parser.write(chunk)
-            if collector.error:
-                break
-        else:
-            parser.finalize()
-    except (FormParserError, ValueError) as exc:
-        collector.form.discard()
-        raise BodyError(f"malformed multipart body: {exc}") from exc
-    except BaseException:
-        # Client gone or task cancelled: leave no temp files behind.
-        collector.form.discard()
-        raise
-    if collector.error:
-        collector.form.discard()
-        raise BodyError(collector.error)
-    return collector.form
+    return await _Collector(storage, file_fields, limit).read(request)

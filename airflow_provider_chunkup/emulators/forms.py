@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from python_multipart.exceptions import FormParserError
@@ -82,24 +83,53 @@ async def read_json(request: Request, limit: int) -> Any:
         raise BodyError(f"body is not valid JSON: {exc}") from exc
 
 
-class _MultipartCollector:
-    """python-multipart callbacks that route each part to a spool file or a small buffer."""
+class PartSink(Protocol):
+    """Where a routed part's bytes go (``SpoolFile``, ``ChunkPart``)."""
 
-    def __init__(
-        self, storage: Storage, spool_fields: Collection[str], spool_limit: int | None, spool_file_parts: bool = False
-    ) -> None:
-        self.storage = storage
-        self.spool_fields = spool_fields
-        self.spool_limit = spool_limit
-        self.spool_file_parts = spool_file_parts
-        self.form = ReceivedForm()
+    def write(self, data: bytes | memoryview) -> None: ...
+
+    def close(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+class CollectedForm(Protocol):
+    """What a collector fills: text fields here, sinks wherever its ``route`` keeps them."""
+
+    fields: dict[str, str]
+
+    def discard(self) -> None: ...
+
+
+FormT = TypeVar("FormT", bound=CollectedForm)
+
+
+class Route(Enum):
+    """What ``PartCollector.route`` does with a part it gives no sink."""
+
+    TEXT = "text"  # kept as a small text field, up to SMALL_FIELD_LIMIT
+    DROP = "drop"  # read past and dropped
+
+
+class PartCollector(Generic[FormT]):
+    """python-multipart callbacks shared by every form reader; ``route`` says where each part goes.
+
+    A part routed to a sink streams straight into it, so only text fields (capped) are buffered.
+    """
+
+    def __init__(self, form: FormT) -> None:
+        self.form = form
         self.error: str | None = None
         self._header_name = bytearray()
         self._header_value = bytearray()
         self._headers: dict[bytes, bytes] = {}
         self._name = ""
-        self._spool: SpoolFile | None = None
+        self._sink: PartSink | None = None
         self._text: bytearray | None = None
+
+    def route(self, name: str, filename: str | None) -> PartSink | Route:
+        """A sink for the part named ``name`` (``filename`` None when it sent none), or what to do instead."""
+        raise NotImplementedError
 
     def callbacks(self) -> dict[str, Any]:
         return {
@@ -114,7 +144,7 @@ class _MultipartCollector:
 
     def on_part_begin(self) -> None:
         self._headers = {}
-        self._spool = None
+        self._sink = None
         self._text = None
 
     def on_header_end(self) -> None:
@@ -126,25 +156,15 @@ class _MultipartCollector:
         _, options = parse_options_header(self._headers.get(b"content-disposition"))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
-        if self.spool_file_parts and (filename is not None or self._name in self.spool_fields):
-            # Kept side by side, so the caller can tell "no file" from "two files".
-            self._spool = self.storage.spool(self.spool_limit)
-            self._spool.field_name = self._name
-            self._spool.filename = None if filename is None else filename.decode("utf-8", "replace")
-            self.form.file_parts.append(self._spool)
-        elif self._name in self.spool_fields:
-            # A repeated field replaces the earlier part, like a repeated form key.
-            previous = self.form.files.pop(self._name, None)
-            if previous is not None:
-                previous.discard()
-            self._spool = self.storage.spool(self.spool_limit)
-            self.form.files[self._name] = self._spool
-        else:
+        route = self.route(self._name, None if filename is None else filename.decode("utf-8", "replace"))
+        if route is Route.TEXT:
             self._text = bytearray()
+        elif route is not Route.DROP:
+            self._sink = route
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._spool is not None:
-            self._spool.write(memoryview(data)[start:end])
+        if self._sink is not None:
+            self._sink.write(memoryview(data)[start:end])
         elif self._text is not None:
             if len(self._text) + end - start > SMALL_FIELD_LIMIT:
                 self.error = f"form field {self._name!r} exceeds {SMALL_FIELD_LIMIT} bytes"
@@ -153,13 +173,70 @@ class _MultipartCollector:
             self._text.extend(memoryview(data)[start:end])
 
     def on_part_end(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
+        if self._sink is not None:
+            self._sink.close()
         elif self._text is not None:
             try:
                 self.form.fields[self._name] = self._text.decode("utf-8")
             except UnicodeDecodeError:
                 self.error = f"form field {self._name!r} is not valid UTF-8"
+
+    async def read(self, request: Request) -> FormT:
+        """Parse the request's multipart body into ``form``; raises ``BodyError`` for a malformed one."""
+        _, options = parse_options_header(request.headers.get("content-type"))
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise BodyError("multipart body without a boundary in Content-Type")
+        try:
+            parser = MultipartParser(boundary, self.callbacks())  # type: ignore[arg-type]
+            async for chunk in request.stream():
+                parser.write(chunk)
+                if self.error:
+                    break
+            else:
+                parser.finalize()
+        except (FormParserError, ValueError) as exc:
+            self.form.discard()
+            raise BodyError(f"malformed multipart body: {exc}") from exc
+        except BaseException:
+            # Client gone (ClientDisconnect) or task cancelled: leave no temp files behind.
+            self.form.discard()
+            raise
+        if self.error:
+            self.form.discard()
+            raise BodyError(self.error)
+        return self.form
+
+
+class _MultipartCollector(PartCollector[ReceivedForm]):
+    """Routes each part to a spool file or a small text buffer."""
+
+    def __init__(
+        self, storage: Storage, spool_fields: Collection[str], spool_limit: int | None, spool_file_parts: bool = False
+    ) -> None:
+        super().__init__(ReceivedForm())
+        self.storage = storage
+        self.spool_fields = spool_fields
+        self.spool_limit = spool_limit
+        self.spool_file_parts = spool_file_parts
+
+    def route(self, name: str, filename: str | None) -> PartSink | Route:
+        if self.spool_file_parts and (filename is not None or name in self.spool_fields):
+            # Kept side by side, so the caller can tell "no file" from "two files".
+            spool = self.storage.spool(self.spool_limit)
+            spool.field_name = name
+            spool.filename = filename
+            self.form.file_parts.append(spool)
+            return spool
+        if name in self.spool_fields:
+            # A repeated field replaces the earlier part, like a repeated form key.
+            previous = self.form.files.pop(name, None)
+            if previous is not None:
+                previous.discard()
+            spool = self.storage.spool(self.spool_limit)
+            self.form.files[name] = spool
+            return spool
+        return Route.TEXT
 
 
 async def read_multipart(
@@ -177,27 +254,4 @@ async def read_multipart(
     also spools every part that has a ``filename``, whatever its name, into ``form.file_parts``
     (for APIs that take "the uploaded file", as api.video does).
     """
-    _, options = parse_options_header(request.headers.get("content-type"))
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise BodyError("multipart body without a boundary in Content-Type")
-    collector = _MultipartCollector(storage, spool_fields, spool_limit, spool_file_parts)
-    try:
-        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-        async for chunk in request.stream():
-            parser.write(chunk)
-            if collector.error:
-                break
-        else:
-            parser.finalize()
-    except (FormParserError, ValueError) as exc:
-        collector.form.discard()
-        raise BodyError(f"malformed multipart body: {exc}") from exc
-    except BaseException:
-        # Client gone (ClientDisconnect) or task cancelled: leave no temp files behind.
-        collector.form.discard()
-        raise
-    if collector.error:
-        collector.form.discard()
-        raise BodyError(collector.error)
-    return collector.form
+    return await _MultipartCollector(storage, spool_fields, spool_limit, spool_file_parts).read(request)
