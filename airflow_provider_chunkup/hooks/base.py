@@ -18,6 +18,7 @@ from airflow.sdk import BaseHook, Connection
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions
+from airflow_provider_chunkup.hooks.sources import storage_options_for
 from airflow_provider_chunkup.protocols.base import UploadProtocol
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.session import (
@@ -119,12 +120,20 @@ class ChunkUploadHook(BaseHook, ABC):
 
     async def ainit(self, source: SourceLike, *, media_type: str | None = None,
                     media_category: str | None = None, chunk_size: int | None = None,
-                    options: Mapping[str, Any] | None = None,
-                    storage_options: Mapping[str, Any] | None = None) -> UploadSession:
-        """Open a remote upload for ``source``; returns the session to append to."""
+                    options: Mapping[str, Any] | None = None, storage_options: Mapping[str, Any] | None = None,
+                    source_conn_id: str | None = None) -> UploadSession:
+        """Open a remote upload for ``source``; returns the session to append to.
+
+        ``source_conn_id`` names the Airflow connection to read the source with (an ``aws``-style
+        connection for ``s3://``, credentials or headers for ``https://``); ``storage_options`` go
+        to its fsspec filesystem on top.
+        """
         protocol = await self.aget_conn()
+        storage_options = await storage_options_for(source, source_conn_id, storage_options)
         spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
-        return await self._using(protocol, lambda p: self._init(p, spec, source, storage_options))
+        session = await self._using(protocol, lambda p: self._init(p, spec, source, storage_options))
+        session.source_conn_id = source_conn_id
+        return session
 
     async def aappend(self, session: UploadSession | Mapping[str, Any] | str, *,
                       segments: Iterable[int] | None = None, max_in_flight: int | None = None,
@@ -135,8 +144,10 @@ class ChunkUploadHook(BaseHook, ABC):
         With ``checksum`` (the default) the whole file's sha256 is computed as the chunks pass.
         """
         protocol = await self.aget_conn()
+        record = UploadSession.from_dict(session)
+        storage_options = await storage_options_for(record.source, record.source_conn_id, storage_options)
         return await self._using(protocol, lambda p: self._append(
-            p, UploadSession.from_dict(session), segments, max_in_flight, progress, storage_options, checksum))
+            p, record, segments, max_in_flight, progress, storage_options, checksum))
 
     async def afinalize(self, session: UploadSession | Mapping[str, Any] | str,
                         storage_options: Mapping[str, Any] | None = None) -> UploadResult:
@@ -145,8 +156,10 @@ class ChunkUploadHook(BaseHook, ABC):
         The result holds the media id and the processing state.
         """
         protocol = await self.aget_conn()
-        return await self._using(protocol, lambda p: self._finalize(p, UploadSession.from_dict(session),
-                                                                    storage_options))
+        record = UploadSession.from_dict(session)
+        if protocol.capabilities.completes_with_last_segment:
+            storage_options = await storage_options_for(record.source, record.source_conn_id, storage_options)
+        return await self._using(protocol, lambda p: self._finalize(p, record, storage_options))
 
     async def astatus(self, media_id: str, until: str | None = None) -> ProcessingStatus:
         """Processing state of an uploaded media (``until``: what "done" means, where the API distinguishes)."""
@@ -157,9 +170,11 @@ class ChunkUploadHook(BaseHook, ABC):
                       media_category: str | None = None, chunk_size: int | None = None,
                       options: Mapping[str, Any] | None = None, max_in_flight: int | None = None,
                       progress: ProgressCallback | None = None,
-                      storage_options: Mapping[str, Any] | None = None, checksum: bool = True) -> UploadResult:
+                      storage_options: Mapping[str, Any] | None = None, checksum: bool = True,
+                      source_conn_id: str | None = None) -> UploadResult:
         """init, append every segment, finalize: one call for scripts and single tasks."""
         protocol = await self.aget_conn()
+        storage_options = await storage_options_for(source, source_conn_id, storage_options)
         spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
         return await self._using(protocol, lambda p: self._upload(
             p, source, spec, max_in_flight, progress, storage_options, checksum))

@@ -53,18 +53,23 @@ class ChunkUploadInitOperator(BaseOperator):
     :param media_category: the platform's category (X: ``tweet_video``, ``amplify_video``...). Templated.
     :param chunk_size: bytes per segment; the connection's or the API's default when unset.
     :param upload_options: API-specific init fields (X: ``shared``, ``additional_owners``). Templated.
-    :param storage_options: fsspec options for the source's filesystem.
+    :param source_conn_id: the Airflow connection to read the source with: an ``aws``-style connection
+        for ``s3://`` (key/secret, region, ``endpoint_url`` for MinIO or Ceph), or credentials or
+        headers for ``https://``. Later tasks read the source with it too. Templated.
+    :param storage_options: fsspec options for the source's filesystem (on top of the connection's).
     """
 
-    template_fields: Sequence[str] = ("source", "conn_id", "media_type", "media_category", "upload_options")
+    template_fields: Sequence[str] = ("source", "conn_id", "media_type", "media_category", "upload_options",
+                                      "source_conn_id")
     ui_color = "#d6eaf8"
 
     def __init__(self, *, source: Any, conn_id: str = "chunkup_x_default", media_type: str | None = None,
                  media_category: str | None = None, chunk_size: int | None = None,
-                 upload_options: Mapping[str, Any] | None = None,
+                 upload_options: Mapping[str, Any] | None = None, source_conn_id: str | None = None,
                  storage_options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
+        self.source_conn_id = source_conn_id
         self.conn_id = conn_id
         self.media_type = media_type
         self.media_category = media_category
@@ -76,7 +81,7 @@ class ChunkUploadInitOperator(BaseOperator):
         hook = hook_for_connection(self.conn_id)
         session = hook.init(self.source, media_type=self.media_type, media_category=self.media_category,
                             chunk_size=self.chunk_size, options=self.upload_options,
-                            storage_options=self.storage_options)
+                            storage_options=self.storage_options, source_conn_id=self.source_conn_id)
         return session.to_dict()
 
 
@@ -149,8 +154,8 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
         progress = ProgressLog(self.log, f"upload of {self.source}", self.progress_interval)
         result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
                              chunk_size=self.chunk_size, options=self.upload_options,
-                             max_in_flight=self.max_in_flight, progress=progress,
-                             storage_options=self.storage_options, checksum=self.checksum)
+                             max_in_flight=self.max_in_flight, progress=progress, checksum=self.checksum,
+                             storage_options=self.storage_options, source_conn_id=self.source_conn_id)
         return _report(self, result)
 
 

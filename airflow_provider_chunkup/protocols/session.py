@@ -85,6 +85,8 @@ class UploadSession(_Record):
     chunk_size: int
     conn_id: str | None = None
     source: str | None = None
+    source_conn_id: str | None = None
+    """The Airflow connection the source is read with (S3, HTTP...), so later tasks can read it too."""
     media_type: str | None = None
     media_category: str | None = None
     media_key: str | None = None

@@ -1,0 +1,80 @@
+"""fsspec storage options for a source, from an Airflow connection (``source_conn_id``).
+
+The chunk reader (``sources.py``) knows nothing of Airflow; this module turns a connection into the
+options its filesystem takes, by the source's scheme. The amazon provider is not needed: an
+``aws``-style connection (key and secret in login/password or extra, ``region_name``,
+``endpoint_url`` for S3-compatible stores such as MinIO or Ceph) is read directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from airflow.sdk import BaseHook, Connection
+
+from airflow_provider_chunkup.errors import ConfigurationError
+
+S3_SCHEMES = ("s3", "s3a")
+HTTP_SCHEMES = ("http", "https")
+
+
+def scheme_of(source: Any) -> str:
+    text = str(source)
+    return text.split("://", 1)[0].lower() if "://" in text else "file"
+
+
+async def storage_options_for(source: Any, source_conn_id: str | None,
+                              explicit: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The options to open ``source`` with: from ``source_conn_id``, then ``explicit`` on top."""
+    options: dict[str, Any] = {}
+    if source_conn_id:
+        scheme = scheme_of(source)
+        build = BUILDERS.get(scheme)
+        if build is None:
+            raise ConfigurationError(
+                f"source_conn_id={source_conn_id!r} was given for a {scheme}:// source, but chunkup reads "
+                f"connections only for {', '.join(sorted(BUILDERS))} sources. Pass storage_options instead, or "
+                "an ObjectStoragePath with its conn_id."
+            )
+        conn = await BaseHook.aget_connection(source_conn_id)
+        options = build(conn, await conn.aextra_dejson())
+    return {**options, **dict(explicit or {})}
+
+
+def _s3(conn: Connection, extra: Mapping[str, Any]) -> dict[str, Any]:
+    key = conn.login or extra.get("aws_access_key_id")
+    secret = conn.password or extra.get("aws_secret_access_key")
+    client_kwargs: dict[str, Any] = {}
+    endpoint = (extra.get("service_config", {}).get("s3", {}).get("endpoint_url") or extra.get("endpoint_url")
+                or conn.host or None)
+    if endpoint:
+        client_kwargs["endpoint_url"] = endpoint
+    if extra.get("region_name"):
+        client_kwargs["region_name"] = extra["region_name"]
+    options: dict[str, Any] = {"client_kwargs": client_kwargs}
+    if key and secret:
+        options.update(key=key, secret=secret)
+        if extra.get("aws_session_token"):
+            options["token"] = extra["aws_session_token"]
+    elif extra.get("anon"):
+        options["anon"] = True
+    return options
+
+
+def _http(conn: Connection, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Basic auth from login/password, or a bearer token in the password alone; extra ``headers``."""
+    headers = dict(extra.get("headers") or {})
+    if conn.login and conn.password:
+        import aiohttp
+
+        return {"headers": headers, "client_kwargs": {"auth": aiohttp.BasicAuth(conn.login, conn.password)}}
+    if conn.password:
+        headers["Authorization"] = f"Bearer {conn.password}"
+    return {"headers": headers}
+
+
+BUILDERS: dict[str, Callable[[Connection, Mapping[str, Any]], dict[str, Any]]] = {
+    **dict.fromkeys(S3_SCHEMES, _s3),
+    **dict.fromkeys(HTTP_SCHEMES, _http),
+}
