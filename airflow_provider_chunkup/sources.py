@@ -55,7 +55,8 @@ class ChunkSource:
         """Size in bytes, asked once."""
         if self._size is None:
             try:
-                self._size = int(self.fs.size(self.path))
+                # One metadata request (stat, HEAD): never ``isdir``, which lists over HTTP by a full GET.
+                info = self.fs.info(self.path)
             except FileNotFoundError as e:
                 raise SourceError(
                     f"Source {self.url} does not exist. Check the path or URL, and that the task "
@@ -66,10 +67,14 @@ class ChunkSource:
                     f"Source {self.url} cannot be read: permission denied. Grant read access to the "
                     "worker's user, or use a connection with read rights."
                 ) from e
-            except IsADirectoryError as e:
-                raise SourceError(f"Source {self.url} is a directory, not a file.") from e
-            if self.fs.isdir(self.path):
+            if info.get("type") == "directory":
                 raise SourceError(f"Source {self.url} is a directory, not a file.")
+            if info.get("size") is None:
+                raise SourceError(
+                    f"Source {self.url} does not say how large it is (no Content-Length); chunked uploads "
+                    "need the size up front."
+                )
+            self._size = int(info["size"])
         return self._size
 
     def read(self, offset: int, length: int) -> bytes:
