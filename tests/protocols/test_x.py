@@ -52,7 +52,7 @@ async def test_image_has_nothing_to_process(emulator, media_file):
 
 
 async def test_processing_progresses_and_can_fail(emulator, media_file):
-    emulator.config.x.processing_seconds = 0.6
+    emulator.config.x.processing_seconds = 1.5
     emulator.config.x.processing_outcome = "failed"
     path = media_file(1000)
     async with XMediaUpload(auth=BearerAuth(TOKEN), base_url=emulator.url) as x:

@@ -11,7 +11,7 @@ from airflow_provider_chunkup.triggers.processing import MediaProcessingTrigger
 @pytest.fixture
 def uploaded(x_connection, media_file, emulator):
     conn_id = x_connection()
-    emulator.config.x.processing_seconds = 1.0
+    emulator.config.x.processing_seconds = 2.0
     return XMediaUploadHook(conn_id).upload(media_file(4096)).to_dict()
 
 
