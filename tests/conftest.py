@@ -119,3 +119,34 @@ def content_range_connection(emulator, set_connection) -> Callable[..., str]:
                               extra=extra)
 
     return define
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's threaded S3 server on loopback, as s3fs's own tests run it; stopped after the session."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint, set_connection):
+    """An empty bucket ``media`` on a reset moto, and ``minio``, an aws-style connection to it."""
+    import boto3
+    import httpx
+    from s3fs import S3FileSystem
+
+    httpx.post(f"{s3_endpoint}/moto-api/reset").raise_for_status()
+    S3FileSystem.clear_instance_cache()
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket="media")
+    return set_connection("minio", conn_type="aws", login="testing", password="testing",
+                          extra={"region_name": "us-east-1", "endpoint_url": s3_endpoint})

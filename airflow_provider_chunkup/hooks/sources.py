@@ -42,6 +42,14 @@ async def storage_options_for(source: Any, source_conn_id: str | None,
     return {**options, **dict(explicit or {})}
 
 
+def storage_options(source: Any, source_conn_id: str | None,
+                    explicit: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Synchronous :func:`storage_options_for`, for task code that writes or reads a source itself."""
+    from airflow_provider_chunkup._aio import run_sync
+
+    return run_sync(storage_options_for(source, source_conn_id, explicit))
+
+
 def _s3(conn: Connection, extra: Mapping[str, Any]) -> dict[str, Any]:
     key = conn.login or extra.get("aws_access_key_id")
     secret = conn.password or extra.get("aws_secret_access_key")
@@ -74,7 +82,20 @@ def _http(conn: Connection, extra: Mapping[str, Any]) -> dict[str, Any]:
     return {"headers": headers}
 
 
+def _lazy(module: str, name: str) -> Callable[[Connection, Mapping[str, Any]], dict[str, Any]]:
+    """A builder living in its own module, imported only when a source of that scheme is read."""
+
+    def build(conn: Connection, extra: Mapping[str, Any]) -> dict[str, Any]:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(conn, extra)
+
+    return build
+
+
 BUILDERS: dict[str, Callable[[Connection, Mapping[str, Any]], dict[str, Any]]] = {
     **dict.fromkeys(S3_SCHEMES, _s3),
     **dict.fromkeys(HTTP_SCHEMES, _http),
+    **dict.fromkeys(("az", "abfs", "abfss"), _lazy("airflow_provider_chunkup.hooks.sources_azure", "azure_options")),
+    **dict.fromkeys(("gs", "gcs"), _lazy("airflow_provider_chunkup.hooks.sources_gcs", "gcs_options")),
 }

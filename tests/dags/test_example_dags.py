@@ -1,6 +1,7 @@
 """The example DAGs: they import cleanly, and the X upload DAG runs end to end with dag.test()."""
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def test_every_example_dag_imports():
     bag = load_dags()
     assert bag.import_errors == {}
     assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload", "chunkup_brochure_producer",
-            "chunkup_brochure_upload"} <= set(bag.dag_ids)
+            "chunkup_brochure_upload", "chunkup_s3_video_producer", "chunkup_s3_video_upload"} <= set(bag.dag_ids)
 
 
 @pytest.mark.dag
@@ -91,3 +92,23 @@ def test_brochure_dags_end_to_end(airflow_db, content_range_connection, emulator
     got = httpx.get(f"{emulator.url}/_emulator/content-range/uploads/{media['details']['upload_id']}").json()
     assert got["complete"] and got["md5"] == hashlib.md5(path.read_bytes()).hexdigest() == media["md5"]
     assert media["details"]["type"] == "doc"
+
+
+@pytest.mark.dag
+def test_s3_asset_dags_end_to_end(airflow_db, s3_bucket, set_connection, apivideo_connection, emulator):
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    set_connection("chunkup_s3_source", **json.loads(os.environ[f"AIRFLOW_CONN_{s3_bucket.upper()}"]))
+    apivideo_connection()
+    emulator.config.apivideo.playable_after_secs = 0.5
+    bag = load_dags()
+    upload_dag = bag.get_dag("chunkup_s3_video_upload")
+    (asset,) = upload_dag.timetable.asset_condition.objects
+    assert asset.name == "chunkup_latest_video"
+    assert bag.get_dag("chunkup_s3_video_producer").test().state == DagRunState.SUCCESS
+    run = upload_dag.test()
+    assert run.state == DagRunState.SUCCESS
+    result = run.get_task_instance("upload_from_s3").xcom_pull(task_ids="upload_from_s3")
+    got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}").json()
+    assert got["complete"] and got["sha256"] == result["sha256"] and got["size"] == 24 * 1024 * 1024

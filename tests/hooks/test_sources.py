@@ -3,11 +3,9 @@
 import hashlib
 import http.server
 import os
-import socket
 import threading
 
 import fsspec
-import httpx
 import pytest
 
 from airflow_provider_chunkup.errors import ConfigurationError, SourceError
@@ -22,44 +20,18 @@ from airflow_provider_chunkup.operators.upload import (
 MiB = 1024 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    """moto's threaded S3 server on loopback, as s3fs's own tests run it."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def s3_object(s3_endpoint, set_connection):
-    """A bucket with one random object, and an aws-style connection to read it."""
+def s3_object(s3_endpoint, s3_bucket):
+    """One random object in the bucket, written in pieces; its URL, connection and sha256."""
     from s3fs import S3FileSystem
 
-    httpx.post(f"{s3_endpoint}/moto-api/reset").raise_for_status()
-    S3FileSystem.clear_instance_cache()
     fs = S3FileSystem(key="testing", secret="testing", client_kwargs={"endpoint_url": s3_endpoint,
                                                                       "region_name": "us-east-1"})
-    import boto3
-
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_bucket(Bucket="media")
     data = os.urandom(9 * MiB + 11)
     with fs.open("media/clips/launch.mp4", "wb") as f:
         for start in range(0, len(data), 4 * MiB):
             f.write(data[start:start + 4 * MiB])
-    conn_id = set_connection("minio", conn_type="aws", login="testing", password="testing",
-                             extra={"region_name": "us-east-1", "endpoint_url": s3_endpoint})
-    return "s3://media/clips/launch.mp4", conn_id, hashlib.sha256(data).hexdigest()
+    return "s3://media/clips/launch.mp4", s3_bucket, hashlib.sha256(data).hexdigest()
 
 
 def test_s3_source_through_the_split_tasks(s3_object, x_connection, received):
