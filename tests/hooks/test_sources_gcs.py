@@ -48,7 +48,7 @@ def gcs_object(gcs_endpoint, set_connection):
     from gcsfs import GCSFileSystem
 
     GCSFileSystem.clear_instance_cache()
-    fs = GCSFileSystem(token="anon", endpoint_url=gcs_endpoint, project="chunkup-test")
+    fs = GCSFileSystem(token="anon", endpoint_url=gcs_endpoint, project="chunkup-test", retry_timeout=0.0)
     if not fs.exists("media"):
         fs.mkdir("media")
     data = os.urandom(9 * MiB + 11)
@@ -79,7 +79,7 @@ def test_gcs_missing_object_is_named(gcs_object, x_connection):
 async def test_gcs_storage_options_through_the_connection(gcs_endpoint, set_connection):
     set_connection("gcs_anon", conn_type="google_cloud_platform", extra={"endpoint_url": gcs_endpoint, "anon": True})
     assert await storage_options_for("gcs://media/a.mp4", "gcs_anon", {"requester_pays": True}) == {
-        "token": "anon", "endpoint_url": gcs_endpoint, "requester_pays": True}
+        "token": "anon", "endpoint_url": gcs_endpoint, "retry_timeout": 0.0, "requester_pays": True}
 
 
 KEYFILE = {"type": "service_account", "project_id": "p", "private_key_id": "id", "client_email": "a@p.iam"}
@@ -96,12 +96,13 @@ def test_gcs_connection_forms():
                               "extra__google_cloud_platform__project": "p2"}) == {"token": "/keys/sa.json",
                                                                                   "project": "p2"}
     assert gcs_options(conn, {"anon": True, "endpoint_url": "http://127.0.0.1:9023/"}) == {
-        "token": "anon", "endpoint_url": "http://127.0.0.1:9023"}
+        "token": "anon", "endpoint_url": "http://127.0.0.1:9023", "retry_timeout": 0.0}
     assert gcs_options(conn, {}) == {}  # Application Default Credentials, found by gcsfs
     on_host = Connection(conn_id="h", conn_type="google_cloud_platform", host="127.0.0.1", port=9023)
-    assert gcs_options(on_host, {"anon": True}) == {"token": "anon", "endpoint_url": "http://127.0.0.1:9023"}
+    assert gcs_options(on_host, {"anon": True}) == {"token": "anon", "endpoint_url": "http://127.0.0.1:9023",
+                                                    "retry_timeout": 0.0}
     url_host = Connection(conn_id="u", conn_type="google_cloud_platform", host="https://gcs.internal:4443")
-    assert gcs_options(url_host, {}) == {"endpoint_url": "https://gcs.internal:4443"}
+    assert gcs_options(url_host, {}) == {"endpoint_url": "https://gcs.internal:4443", "retry_timeout": 0.0}
 
 
 def test_gcs_connection_errors():
