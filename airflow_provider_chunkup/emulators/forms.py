@@ -8,6 +8,7 @@ sits in memory; other (small) fields are kept as text. The other readers cap wha
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
@@ -111,7 +112,7 @@ class Route(Enum):
     DROP = "drop"  # read past and dropped
 
 
-class PartCollector(Generic[FormT]):
+class PartCollector(ABC, Generic[FormT]):
     """python-multipart callbacks shared by every form reader; ``route`` says where each part goes.
 
     A part routed to a sink streams straight into it, so only text fields (capped) are buffered.
@@ -127,9 +128,9 @@ class PartCollector(Generic[FormT]):
         self._sink: PartSink | None = None
         self._text: bytearray | None = None
 
+    @abstractmethod
     def route(self, name: str, filename: str | None) -> PartSink | Route:
         """A sink for the part named ``name`` (``filename`` None when it sent none), or what to do instead."""
-        raise NotImplementedError
 
     def callbacks(self) -> dict[str, Any]:
         return {
