@@ -137,8 +137,8 @@ async def _already_sent(protocol: UploadProtocol, session: UploadSession) -> set
 
 async def finish(protocol: UploadProtocol, session: UploadSession, source: ChunkSource | None) -> UploadResult:
     """Finalize; for APIs that complete with the last segment, send it first (unless the server has it)."""
-    if protocol.capabilities.completes_with_last_segment and session.segment_count > 1:
-        last = session.plan.segment(session.segment_count - 1)
+    for index in held_back(protocol, session):
+        last = session.plan.segment(index)
         if last.index not in await _already_sent(protocol, session):
             if source is None:
                 raise ConfigurationError(f"Finalizing {session.media_id} sends the last segment: it needs the source.")
