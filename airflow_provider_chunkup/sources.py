@@ -18,7 +18,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from airflow_provider_chunkup.errors import ConfigurationError, SourceError
+from airflow_provider_chunkup.errors import ChunkupError, ConfigurationError, SourceError
 
 SourceLike = Any
 """A local path, an ``os.PathLike``, any fsspec URL string, or an object with ``fs`` and ``path``."""
@@ -57,16 +57,8 @@ class ChunkSource:
             try:
                 # One metadata request (stat, HEAD): never ``isdir``, which lists over HTTP by a full GET.
                 info = self.fs.info(self.path)
-            except FileNotFoundError as e:
-                raise SourceError(
-                    f"Source {self.url} does not exist. Check the path or URL, and that the task "
-                    "producing it ran before this one."
-                ) from e
-            except PermissionError as e:
-                raise SourceError(
-                    f"Source {self.url} cannot be read: permission denied. Grant read access to the "
-                    "worker's user, or use a connection with read rights."
-                ) from e
+            except Exception as e:
+                raise self._failure(e, "opening") from e
             if info.get("type") == "directory":
                 raise SourceError(f"Source {self.url} is a directory, not a file.")
             if info.get("size") is None:
@@ -89,10 +81,8 @@ class ChunkSource:
                 data = os.pread(self._local_fd(), expected, offset)
             else:
                 data = self.fs.cat_file(self.path, start=offset, end=offset + expected)
-        except FileNotFoundError as e:
-            raise SourceError(f"Source {self.url} disappeared while it was being read.") from e
-        except PermissionError as e:
-            raise SourceError(f"Source {self.url} cannot be read: permission denied.") from e
+        except Exception as e:
+            raise self._failure(e, "reading") from e
         if len(data) != expected:
             raise SourceError(
                 f"Source {self.url} changed while it was being uploaded: expected {expected} bytes at "
@@ -118,8 +108,8 @@ class ChunkSource:
                 if n == 0:
                     break
                 filled += n
-        except FileNotFoundError as e:
-            raise SourceError(f"Source {self.url} disappeared while it was being read.") from e
+        except OSError as e:
+            raise self._failure(e, "reading") from e
         if filled != expected:
             raise SourceError(
                 f"Source {self.url} changed while it was being uploaded: expected {expected} bytes at "
@@ -136,6 +126,12 @@ class ChunkSource:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+    def _failure(self, error: Exception, step: str) -> Exception:
+        """The clear error for what the store (or the local file system) answered; others pass unchanged."""
+        if isinstance(error, (ChunkupError, ValueError, TypeError)) and not isinstance(error, UnicodeError):
+            return error
+        return source_failure(self.url, error, step, local=isinstance(self.fs, LocalFileSystem))
 
     def _local_fd(self) -> int:
         # One descriptor shared by all reads: pread is positionless, so threads can share it.
@@ -169,6 +165,75 @@ def file_digest(source: SourceLike, algorithm: str = "sha256", chunk_size: int =
         for offset in range(0, src.size, chunk_size):
             digest.update(src.read(offset, chunk_size))
     return digest.hexdigests()[algorithm]
+
+
+#: Words in the errors of s3fs, gcsfs, adlfs and aiohttp that mean "denied", when no status code is at hand.
+_DENIED_WORDS = ("forbidden", "accessdenied", "access denied", "authorizationfailure", "signaturedoesnotmatch",
+                 "invalidaccesskeyid", "unauthorized", "authenticationfailed", "invalid credentials")
+
+
+def source_failure(url: str, error: BaseException, step: str, *, local: bool = False) -> SourceError:
+    """One clear :class:`SourceError` for a failed metadata request or read of ``url``.
+
+    Object stores report the same causes in their own ways (``PermissionError``, an ``OSError`` with
+    "Forbidden", an Azure ``HttpResponseError`` with ``status_code``, an aiohttp error with
+    ``status``): this names the cause and the fix whichever library raised it.
+    """
+    status = _status_of(error)
+    # Denied first: some libraries (fsspec's HTTP) report a 401/403 as FileNotFoundError, with the cause attached.
+    if isinstance(error, PermissionError) or status in (401, 403) or _says_denied(error):
+        if local:
+            return SourceError(
+                f"Source {url} cannot be read: permission denied. Grant read access to the worker's user."
+            )
+        return SourceError(
+            f"Source {url} cannot be read: the store denied access ({_summary(error)}). Check the credentials of "
+            "the source connection (source_conn_id) or storage_options, and that they may read this object."
+        )
+    if isinstance(error, FileNotFoundError) or status == 404:
+        if step == "opening":
+            return SourceError(
+                f"Source {url} does not exist. Check the path or URL, and that the task producing it ran "
+                "before this one."
+            )
+        return SourceError(f"Source {url} disappeared while it was being read. Upload a file that stays in place.")
+    if status == 416 or "not satisfiable" in str(error).lower():
+        return SourceError(
+            f"Source {url} changed while it was being uploaded: it is now shorter than when the upload began. "
+            "Upload an object that is no longer being written."
+        )
+    if isinstance(error, IsADirectoryError):
+        return SourceError(f"Source {url} is a directory, not a file.")
+    return SourceError(f"Source {url} failed while {step}: {_summary(error)}.")
+
+
+def _status_of(error: BaseException) -> int | None:
+    """The HTTP status an fsspec implementation's error carries, here or in its cause."""
+    seen: BaseException | None = error
+    for _ in range(4):
+        if seen is None:
+            break
+        for attribute in ("status_code", "status", "code"):
+            value = getattr(seen, attribute, None)
+            if isinstance(value, int) and 100 <= value <= 599:
+                return value
+        response = getattr(seen, "response", None)
+        if isinstance(response, dict):  # botocore's ClientError
+            value = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if isinstance(value, int):
+                return value
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _says_denied(error: BaseException) -> bool:
+    text = f"{type(error).__name__} {error} {error.__cause__ or ''}".lower()
+    return any(word in text for word in _DENIED_WORDS)
+
+
+def _summary(error: BaseException) -> str:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
 
 
 def describe_source(source: SourceLike) -> str:

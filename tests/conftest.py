@@ -11,10 +11,12 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.join(os.path.dirname(__file__), "..", "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
+import contextlib  # noqa: E402
 import json  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
+import local_stores  # noqa: E402
 import pytest  # noqa: E402
 
 
@@ -124,17 +126,48 @@ def content_range_connection(emulator, set_connection) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """moto's threaded S3 server on loopback, as s3fs's own tests run it; stopped after the session."""
-    import socket
+    with local_stores.moto_s3() as endpoint:
+        yield endpoint
 
-    from moto.server import ThreadedMotoServer
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+@pytest.fixture(scope="session")
+def s3rver_endpoint(tmp_path_factory):
+    """s3rver (disk-backed, streams ranges, checks access keys) with a bucket ``media``; stopped after the session."""
+    with _started(local_stores.s3rver(tmp_path_factory.mktemp("s3rver"))) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def azurite_endpoint(tmp_path_factory):
+    """Azurite's blob service in memory; stopped (and waited for) after the session."""
+    from adlfs import AzureBlobFileSystem
+
+    with _started(local_stores.azurite(tmp_path_factory.mktemp("azurite"))) as endpoint:
+        yield endpoint
+    AzureBlobFileSystem.clear_instance_cache()
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint():
+    """gcp-storage-emulator in this process, in memory; stopped after the session."""
+    from gcsfs import GCSFileSystem
+
+    with local_stores.gcs_emulator() as endpoint:
+        yield endpoint
+    GCSFileSystem.clear_instance_cache()
+
+
+@contextlib.contextmanager
+def _started(server):
+    """Enter a local store's context; a missing program fails the test with the message saying how to fix it."""
+    try:
+        endpoint = server.__enter__()
+    except local_stores.StoreUnavailable as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        yield endpoint
+    finally:
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture

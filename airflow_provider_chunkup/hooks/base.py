@@ -18,7 +18,7 @@ from airflow.sdk import BaseHook, Connection
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions
-from airflow_provider_chunkup.hooks.sources import storage_options_for
+from airflow_provider_chunkup.hooks.sources import readable, storage_options_for
 from airflow_provider_chunkup.protocols.base import UploadProtocol
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.session import (
@@ -212,7 +212,7 @@ class ChunkUploadHook(BaseHook, ABC):
     async def _spec(self, source: SourceLike, media_type: str | None, media_category: str | None,
                     chunk_size: int | None, options: Mapping[str, Any] | None,
                     storage_options: Mapping[str, Any] | None) -> UploadSpec:
-        with ChunkSource(source, storage_options) as src:
+        with ChunkSource(readable(source), storage_options) as src:
             size = await asyncio.to_thread(lambda: src.size)
             return UploadSpec(
                 total_bytes=size, media_type=media_type or guess_media_type(src.url),
@@ -222,7 +222,7 @@ class ChunkUploadHook(BaseHook, ABC):
 
     async def _init(self, protocol: UploadProtocol, spec: UploadSpec, source: SourceLike,
                     storage_options: Mapping[str, Any] | None) -> UploadSession:
-        with ChunkSource(source, storage_options) as src:
+        with ChunkSource(readable(source), storage_options) as src:
             session = await open_upload(protocol, spec, src)
         session.conn_id = self.conn_id
         self.log.info("%s upload %s opened for %s: %d bytes in %d segments of %d bytes",
@@ -236,7 +236,7 @@ class ChunkUploadHook(BaseHook, ABC):
                       storage_options: Mapping[str, Any] | None, checksum: bool) -> UploadSession:
         if not session.source:
             raise ConfigurationError(f"Upload {session.media_id} has no source to read from.")
-        with ChunkSource(session.source, storage_options) as src:
+        with ChunkSource(readable(session.source), storage_options) as src:
             try:
                 return await send_segments(protocol, session, src, indexes=segments,
                                            max_in_flight=self.max_in_flight(max_in_flight), progress=progress,
@@ -258,7 +258,7 @@ class ChunkUploadHook(BaseHook, ABC):
     async def _finalize(self, protocol: UploadProtocol, session: UploadSession,
                         storage_options: Mapping[str, Any] | None = None) -> UploadResult:
         if protocol.capabilities.completes_with_last_segment and session.source:
-            with ChunkSource(session.source, storage_options) as src:
+            with ChunkSource(readable(session.source), storage_options) as src:
                 result = await finish(protocol, session, src)
         else:
             result = await finish(protocol, session, None)
@@ -270,7 +270,7 @@ class ChunkUploadHook(BaseHook, ABC):
     async def _upload(self, protocol: UploadProtocol, source: SourceLike, spec: UploadSpec,
                       max_in_flight: int | None, progress: ProgressCallback | None,
                       storage_options: Mapping[str, Any] | None, checksum: bool) -> UploadResult:
-        with ChunkSource(source, storage_options) as src:
+        with ChunkSource(readable(source), storage_options) as src:
             result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
                                       progress=progress, conn_id=self.conn_id, checksum=checksum)
         result.conn_id = self.conn_id

@@ -24,10 +24,48 @@ def scheme_of(source: Any) -> str:
     return text.split("://", 1)[0].lower() if "://" in text else "file"
 
 
+def carries_connection(source: Any) -> bool:
+    """Whether ``source`` names its own Airflow connection: an ``ObjectStoragePath`` with a ``conn_id``, or
+    its string form ``scheme://conn_id@bucket/key`` (not for http(s), where ``user@`` is a login)."""
+    if getattr(source, "conn_id", None) and hasattr(source, "fs"):
+        return True
+    if not isinstance(source, str) or "://" not in source:
+        return False
+    scheme, rest = source.split("://", 1)
+    return scheme.lower() not in (*HTTP_SCHEMES, "file", "local", "memory") and "@" in rest.split("/", 1)[0]
+
+
+def readable(source: Any) -> Any:
+    """``source`` as the chunk reader should open it: the ``scheme://conn_id@bucket/key`` form becomes an
+    Airflow ``ObjectStoragePath``, whose filesystem the provider of that scheme builds from the connection."""
+    if not (isinstance(source, str) and carries_connection(source)):
+        return source
+    from airflow.sdk import ObjectStoragePath
+
+    try:
+        path = ObjectStoragePath(source)
+        path.fs  # noqa: B018 - the provider builds the filesystem here, or says it cannot
+        return path
+    except ValueError as e:
+        scheme = scheme_of(source)
+        raise ConfigurationError(
+            f"Source {source} names an Airflow connection, but no installed provider serves {scheme}:// paths "
+            f"({e}). Install the provider for it (for s3://: airflow-provider-chunkup[amazon]), or pass the URL "
+            "without 'conn_id@' and the connection as source_conn_id."
+        ) from e
+
+
 async def storage_options_for(source: Any, source_conn_id: str | None,
                               explicit: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The options to open ``source`` with: from ``source_conn_id``, then ``explicit`` on top."""
     options: dict[str, Any] = {}
+    if carries_connection(source):
+        if source_conn_id:
+            raise ConfigurationError(
+                f"Source {source} already names its connection; source_conn_id={source_conn_id!r} would be a "
+                "second one. Give the connection once: in the path, or as source_conn_id."
+            )
+        return dict(explicit or {})
     if source_conn_id:
         scheme = scheme_of(source)
         build = BUILDERS.get(scheme)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.protocols.base import UploadProtocol
@@ -26,11 +26,13 @@ log = logging.getLogger(__name__)
 async def send_segments(protocol: UploadProtocol, session: UploadSession, source: ChunkSource, *,
                         indexes: Iterable[int] | None = None, max_in_flight: int = 1,
                         progress: ProgressCallback | None = None, checksum: bool = True,
-                        hold: Iterable[int] = ()) -> UploadSession:
+                        hold: Iterable[int] = (), keep: dict[int, memoryview] | None = None) -> UploadSession:
     """Send the given segments (all by default) and return the session updated.
 
     Segments in ``hold`` are read but not sent (the last one, for APIs that complete on it), and so
-    are segments the server says it already has (a retried task resumes). When every segment was
+    are segments the server says it already has (a retried task resumes). Held segments that were
+    read go into ``keep`` when given, so :func:`finish` in the same process need not read them again
+    (one chunk more in memory, no second GET from an object store). When every segment was
     read by this call, the session gains the whole file's sha256 (unless ``checksum`` is off) and any
     checksum the API itself needs.
     """
@@ -47,7 +49,8 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     whole_file = list(order) == list(range(plan.segment_count))
     algorithms = (("sha256",) if checksum else ()) + protocol.digests
     digest = StreamingDigest(algorithms) if whole_file and algorithms else None
-    skip = set(hold) | set(range(session.acknowledged)) | await _already_sent(protocol, session)
+    held = set(hold)
+    skip = held | set(range(session.acknowledged)) | await _already_sent(protocol, session)
     first_alone = protocol.capabilities.opens_with_first_segment and not session.media_id
     if first_alone and order and order[0] != 0:
         raise ConfigurationError(
@@ -91,6 +94,9 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
             # Off the event loop: a local path may be a network mount, an object store is remote.
             data = await asyncio.to_thread(_read, source, plan.segment(index), buffer, digest)
             if index in skip:  # read for the checksum only
+                if keep is not None and index in held:
+                    keep[index] = data  # finish() sends it; the pool gets a fresh buffer instead
+                    buffer = bytearray(plan.chunk_size)
                 buffers.put_nowait(buffer)
                 continue
             await slots.acquire()
@@ -135,15 +141,21 @@ async def _already_sent(protocol: UploadProtocol, session: UploadSession) -> set
     return have
 
 
-async def finish(protocol: UploadProtocol, session: UploadSession, source: ChunkSource | None) -> UploadResult:
-    """Finalize; for APIs that complete with the last segment, send it first (unless the server has it)."""
+async def finish(protocol: UploadProtocol, session: UploadSession, source: ChunkSource | None,
+                 ready: Mapping[int, memoryview] | None = None) -> UploadResult:
+    """Finalize; for APIs that complete with the last segment, send it first (unless the server has it).
+
+    ``ready`` holds segments already read (kept by :func:`send_segments`); others are read from ``source``.
+    """
     for index in held_back(protocol, session):
         last = session.plan.segment(index)
         if last.index not in await _already_sent(protocol, session):
-            if source is None:
-                raise ConfigurationError(f"Finalizing {session.media_id} sends the last segment: it needs the source.")
-            buffer = bytearray(last.length)
-            data = await asyncio.to_thread(source.read_into, last.offset, memoryview(buffer))
+            data = (ready or {}).get(index)
+            if data is None:
+                if source is None:
+                    raise ConfigurationError(
+                        f"Finalizing {session.media_id} sends the last segment: it needs the source.")
+                data = await asyncio.to_thread(source.read_into, last.offset, memoryview(bytearray(last.length)))
             await protocol.append(session, last, data)
             session.sent_bytes += last.length
     return await protocol.finalize(session)
@@ -190,9 +202,10 @@ async def upload(protocol: UploadProtocol, source: ChunkSource, spec: UploadSpec
     log.info("%s upload %s opened: %d bytes in %d segments of %d bytes", protocol.display_name,
              session.media_id, session.total_bytes, session.segment_count, session.chunk_size)
     try:
+        kept: dict[int, memoryview] = {}
         await send_segments(protocol, session, source, max_in_flight=max_in_flight, progress=progress,
-                            checksum=checksum, hold=held_back(protocol, session))
-        return await finish(protocol, session, source)
+                            checksum=checksum, hold=held_back(protocol, session), keep=kept)
+        return await finish(protocol, session, source, kept)
     except BaseException:
         if protocol.capabilities.abortable and await _abort_quietly(protocol, session):
             log.warning("Deleted the unfinished %s upload %s.", protocol.display_name, session.media_id)

@@ -1,17 +1,18 @@
 """Sources read through Airflow connections: S3 on moto's real server, HTTP(S) with Range, on loopback."""
 
 import hashlib
-import http.server
+import json
 import os
-import threading
 
 import fsspec
 import pytest
+from local_stores import range_http
 
 from airflow_provider_chunkup.errors import ConfigurationError, SourceError
-from airflow_provider_chunkup.hooks.sources import storage_options_for
+from airflow_provider_chunkup.hooks.sources import readable, storage_options_for
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.operators.upload import (
+    ChunkedUploadOperator,
     ChunkUploadAppendOperator,
     ChunkUploadFinalizeOperator,
     ChunkUploadInitOperator,
@@ -73,72 +74,91 @@ async def test_unknown_scheme_with_a_connection(set_connection):
     assert await storage_options_for("/local/file.mp4", None, {"x": 1}) == {"x": 1}
 
 
-class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files with single-range GETs (206) and counts them, as object-store HTTP endpoints do."""
-
-    ranges: list[str] = []
-    token: str | None = None
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def _authorized(self) -> bool:
-        if self.token and self.headers.get("Authorization") != f"Bearer {self.token}":
-            self.send_error(401)
-            return False
-        return True
-
-    def do_HEAD(self):
-        if self._authorized():
-            super().do_HEAD()
-
-    def do_GET(self):
-        if not self._authorized():
-            return
-        header = self.headers.get("Range")
-        path = self.translate_path(self.path)
-        if not header or not os.path.isfile(path):
-            self.send_error(400, "ranged reads only")  # a whole-object read would be a bug
-            return
-        start, end = (int(x) for x in header.removeprefix("bytes=").split("-"))
-        size = os.path.getsize(path)
-        end = min(end, size - 1)
-        type(self).ranges.append(header)
-        with open(path, "rb") as f:
-            f.seek(start)
-            body = f.read(end - start + 1)
-        self.send_response(206)
-        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def http_source(tmp_path):
+    """A 5 MiB file behind a Range-only HTTP server that wants a bearer token."""
     data = os.urandom(5 * MiB + 3)
     (tmp_path / "clip.mp4").write_bytes(data)
-    RangeHandler.ranges = []
-    handler = lambda *a, **k: RangeHandler(*a, directory=str(tmp_path), **k)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/clip.mp4", hashlib.sha256(data).hexdigest()
-    server.shutdown()
-    server.server_close()
+    with range_http(tmp_path, token="reader-token") as server:
+        yield server, f"{server.url}/clip.mp4", hashlib.sha256(data).hexdigest()
     fsspec.filesystem("http").clear_instance_cache()
 
 
 def test_http_source_one_ranged_get_per_chunk(http_source, x_connection, received, set_connection):
-    url, sha = http_source
-    RangeHandler.token = "reader-token"
+    server, url, sha = http_source
     set_connection("web", conn_type="http", password="reader-token")
     x_connection(chunk_size=1 * MiB)
-    try:
-        result = XMediaUploadHook().upload(url, media_type="video/mp4", source_conn_id="web", max_in_flight=2)
-    finally:
-        RangeHandler.token = None
+    result = XMediaUploadHook().upload(url, media_type="video/mp4", source_conn_id="web", max_in_flight=2)
     assert result.sha256 == sha == received(result.media_id)["sha256"]
-    assert len(RangeHandler.ranges) == 6  # 6 chunks, 6 GETs, each exactly one chunk
-    assert RangeHandler.ranges[0] == "bytes=0-1048575"
+    assert len(server.ranges) == 6  # 6 chunks, 6 GETs, each exactly one chunk
+    assert server.ranges[0] == "bytes=0-1048575"
+
+
+def test_http_wrong_or_missing_token_is_access_denied(http_source, x_connection, set_connection):
+    _, url, _ = http_source
+    x_connection()
+    set_connection("web_wrong", conn_type="http", password="not-the-token")
+    for conn_id in ("web_wrong", None):
+        with pytest.raises(SourceError, match=r"the store denied access .*source_conn_id") as e:
+            XMediaUploadHook().upload(url, media_type="video/mp4", source_conn_id=conn_id)
+        assert "not-the-token" not in str(e.value)
+
+
+def test_s3_wrong_access_key_is_access_denied(s3rver_endpoint, set_connection, x_connection):
+    """s3rver checks access keys (moto does not): a wrong key id is a 403 from the server."""
+    fs = fsspec.filesystem("s3", key="S3RVER", secret="S3RVER", skip_instance_cache=True,
+                           client_kwargs={"endpoint_url": s3rver_endpoint, "region_name": "us-east-1"})
+    fs.pipe_file("media/denied.mp4", b"\0" * 1000)
+    set_connection("s3_wrong", conn_type="aws", login="NOT-A-KEY", password="secret-value",
+                   extra={"region_name": "us-east-1", "endpoint_url": s3rver_endpoint})
+    x_connection()
+    with pytest.raises(SourceError, match=r"s3://media/denied.mp4 cannot be read: the store denied access") as e:
+        XMediaUploadHook().upload("s3://media/denied.mp4", media_type="video/mp4", source_conn_id="s3_wrong")
+    assert "secret-value" not in str(e.value)
+
+
+def test_s3_object_replaced_during_upload_is_detected(s3_object, s3_endpoint, x_connection):
+    """Another writer shortens the object after the first segment: the upload stops and says why."""
+    url, source_conn, _ = s3_object
+    x_connection(chunk_size=2 * MiB)
+    fs = fsspec.filesystem("s3", key="testing", secret="testing", skip_instance_cache=True,
+                           client_kwargs={"endpoint_url": s3_endpoint, "region_name": "us-east-1"})
+
+    def overwrite(done: int, total: int) -> None:
+        if done and not fs.exists("media/clips/.replaced"):
+            fs.pipe_file("media/clips/launch.mp4", b"\1" * (3 * MiB))
+            fs.pipe_file("media/clips/.replaced", b"")
+
+    with pytest.raises(SourceError, match="changed while it was being uploaded"):
+        XMediaUploadHook().upload(url, media_type="video/mp4", source_conn_id=source_conn, max_in_flight=1,
+                                  progress=overwrite)
+
+
+def test_object_storage_path_with_conn_id_through_the_split_tasks(s3_object, x_connection, received):
+    """With the amazon provider, Airflow's ObjectStoragePath (and its connection) is a source for every task."""
+    from airflow.sdk import ObjectStoragePath
+
+    url, source_conn, sha = s3_object
+    x_connection(chunk_size=2 * MiB)
+    session = ChunkUploadInitOperator(task_id="init", source=ObjectStoragePath(url, conn_id=source_conn)).execute({})
+    assert session["source"] == "s3://minio@media/clips/launch.mp4" and session["source_conn_id"] is None
+    appended = ChunkUploadAppendOperator(task_id="append", session=json.dumps(session), max_in_flight=2).execute({})
+    result = ChunkUploadFinalizeOperator(task_id="finalize", session=appended).execute({})
+    assert result["sha256"] == sha == received(result["media_id"])["sha256"]
+
+
+def test_object_storage_string_form_in_one_task(s3_object, x_connection, received):
+    _, source_conn, sha = s3_object
+    x_connection(chunk_size=4 * MiB)
+    result = ChunkedUploadOperator(task_id="upload", source=f"s3://{source_conn}@media/clips/launch.mp4",
+                                   media_type="video/mp4").execute({})
+    assert result["sha256"] == sha == received(result["media_id"])["sha256"]
+
+
+async def test_object_storage_connection_given_twice_or_unserved(set_connection):
+    with pytest.raises(ConfigurationError, match="Give the connection once"):
+        await storage_options_for("s3://minio@media/clip.mp4", "minio")
+    with pytest.raises(ConfigurationError, match=r"no installed provider serves gs:// .*source_conn_id"):
+        readable("gs://gconn@media/clip.mp4")
+    assert readable("https://user@host/clip.mp4") == "https://user@host/clip.mp4"  # a login, not a connection
+    assert readable("s3://media/clip.mp4") == "s3://media/clip.mp4"

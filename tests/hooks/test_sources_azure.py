@@ -1,19 +1,14 @@
 """az:// sources read through a wasb-style connection, on Azurite's real blob service on loopback.
 
-Azurite is a Node program, installed beforehand (``npm install azurite@3`` at the repository root, or
-anywhere with ``CHUNKUP_AZURITE`` pointing at its ``node_modules/.bin/azurite-blob``); nothing is
-installed at test time.
+Azurite (``azurite_endpoint``, see ``local_stores.py``) is installed beforehand by ``.ci/setup``.
 """
 
 import hashlib
 import os
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
 from airflow.sdk import Connection
+from local_stores import AZURE_ACCOUNT, AZURE_KEY
 
 from airflow_provider_chunkup.errors import ConfigurationError, SourceError
 from airflow_provider_chunkup.hooks.sources import storage_options_for
@@ -21,56 +16,8 @@ from airflow_provider_chunkup.hooks.sources_azure import azure_options
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 
 MiB = 1024 * 1024
-ACCOUNT = "devstoreaccount1"
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-AZURITE = os.environ.get("CHUNKUP_AZURITE") or str(Path(__file__).parents[2] / "node_modules" / ".bin" / "azurite-blob")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def azurite_endpoint(tmp_path_factory):
-    """Azurite's blob service in memory, on a free loopback port; stopped (and waited for) after the module."""
-    if not os.access(AZURITE, os.X_OK):
-        pytest.fail(f"Azurite not found at {AZURITE}: run `npm install azurite@3` at the repository root, or set "
-                    "CHUNKUP_AZURITE to an azurite-blob executable.", pytrace=False)
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("azurite")
-    log = open(workdir / "azurite.log", "w+b")  # noqa: SIM115 - read back if it fails to start
-    process = subprocess.Popen(
-        [AZURITE, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
-         "--blobHost", "127.0.0.1", "--blobPort", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir, start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"Azurite exited with {process.returncode}: {log.read().decode(errors='replace')}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"Azurite did not listen on 127.0.0.1:{port} within 30 s")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/{ACCOUNT}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-        from adlfs import AzureBlobFileSystem
-
-        AzureBlobFileSystem.clear_instance_cache()
+ACCOUNT = AZURE_ACCOUNT
+KEY = AZURE_KEY
 
 
 @pytest.fixture
@@ -173,3 +120,14 @@ def test_azure_options_open_azurite(azurite_endpoint, azure_blob):
         fs = AzureBlobFileSystem(**azure_options(conn, extra), skip_instance_cache=True)
         assert fs.info("container/clip.mp4")["size"] == 9 * MiB + 11
         assert len(fs.cat_file("container/clip.mp4", start=MiB, end=2 * MiB)) == MiB
+
+
+def test_azure_wrong_key_is_access_denied(azure_blob, azurite_endpoint, set_connection, x_connection):
+    import base64
+
+    wrong = base64.b64encode(b"not the account key" * 3).decode()
+    set_connection("azurite_wrong", conn_type="wasb", login=ACCOUNT, password=wrong, host=azurite_endpoint)
+    x_connection()
+    with pytest.raises(SourceError, match=r"az://container/clip.mp4 cannot be read: the store denied access") as e:
+        XMediaUploadHook().upload("az://container/clip.mp4", source_conn_id="azurite_wrong", media_type="video/mp4")
+    assert wrong not in str(e.value)

@@ -1,11 +1,10 @@
 """gs:// sources read through a Google-style connection, on gcp-storage-emulator's real server on loopback."""
 
 import hashlib
+import http.server
 import json
 import os
-import socket
 import threading
-import urllib.request
 
 import pytest
 
@@ -15,31 +14,6 @@ from airflow_provider_chunkup.hooks.sources_gcs import gcs_options
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 
 MiB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def gcs_endpoint():
-    """gcp-storage-emulator in this process (its API thread), in memory; stopped after the module."""
-    from gcp_storage_emulator.server import create_server
-    from gcsfs import GCSFileSystem
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    with urllib.request.urlopen(f"{endpoint}/storage/v1/b", timeout=10) as response:  # up and answering
-        assert response.status == 200
-    yield endpoint
-    server.stop()  # shuts the HTTP server down (its API thread's join() only does that, without waiting)
-    threading.Thread.join(server._api, timeout=10)
-    assert not server._api.is_alive()
-    GCSFileSystem.clear_instance_cache()
 
 
 @pytest.fixture
@@ -115,3 +89,42 @@ def test_gcs_connection_errors():
         gcs_options(conn, {"keyfile_dict": "{not json"})
     with pytest.raises(ConfigurationError, match="key_secret_name"):
         gcs_options(conn, {"key_secret_name": "sa-key"})
+
+
+class DenyingGcs(http.server.BaseHTTPRequestHandler):
+    """GCS's JSON API as an account without storage.objects.get sees it: 403 to every request."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _deny(self) -> None:
+        body = json.dumps({"error": {"code": 403, "message": "reader@chunkup.iam.gserviceaccount.com does not have "
+                                     "storage.objects.get access to the Google Cloud Storage object.",
+                                     "errors": [{"reason": "forbidden", "domain": "global"}]}}).encode()
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_HEAD = do_POST = _deny
+
+
+def test_gcs_forbidden_is_access_denied(set_connection, x_connection):
+    from gcsfs import GCSFileSystem
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DenyingGcs)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        GCSFileSystem.clear_instance_cache()
+        set_connection("gcs_denied", conn_type="google_cloud_platform",
+                       extra={"endpoint_url": f"http://127.0.0.1:{server.server_port}", "anon": True})
+        x_connection()
+        with pytest.raises(SourceError, match=r"gs://media/clip.mp4 cannot be read: the store denied access"):
+            XMediaUploadHook().upload("gs://media/clip.mp4", source_conn_id="gcs_denied", media_type="video/mp4")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        GCSFileSystem.clear_instance_cache()
