@@ -1,17 +1,22 @@
 """S3 source benchmark: reading overlaps sending, and memory does not grow with the object.
 
-    .venv/bin/python bench/s3_source.py [--sizes-mib 256 1024] [--repeats 3]
+    .venv/bin/python bench/s3_source.py [--sizes-mib 256 1024 4096] [--repeats 3] [--send-latency-ms 100]
 
-S3 is moto's server and the upload API is the X emulator, each in its own process on loopback.
+S3 is s3rver (Node, disk-backed: it streams each ranged GET from its file, as a real store does;
+moto copies the whole object per GET, which makes GiB objects crawl) and the upload API is the X
+emulator, each in its own process on loopback.
 For each object size, in one run, interleaved:
 
-- ``read only``: every 4 MiB chunk read from S3 the way an upload reads it (one ranged GET each).
+- ``read only``: every 5 MiB chunk read from S3 the way an upload reads it (one ranged GET each).
 - ``send only``: the same bytes uploaded from local disk.
 - ``S3 -> X``: the full transfer, reading from S3 while sending.
 
 The full transfer should take about the longer of the two, not their sum (the claim: at most
-1.2x). Every run is a fresh child process reporting its peak RSS. Results go to
-``bench/results/s3_source.json``.
+1.2x). On loopback all three processes (s3rver, the emulator, chunkup) compete for the machine's
+cores, so ``--send-latency-ms`` makes the emulator answer each segment that much later, as an
+upload API across a network does: sending then waits on the network, not on the CPU, which is
+what the overlap is for. Every run is a fresh child process reporting its peak RSS. Results go to
+``bench/results/s3_source.json`` (``s3_source_latency_<ms>ms.json`` with a latency).
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,8 +35,11 @@ from pathlib import Path
 import httpx
 from common import HERE, PYTHON, emulator
 
+sys.path.insert(0, str(HERE.parent / "tests"))
+import local_stores
+
 TOKEN = "chunkup-emulator-token"
-CHUNK = 4 * 1024 * 1024
+CHUNK = 5 * 1024 * 1024  # X's largest segment: 4 GiB fits its 1000-segment limit at one chunk size
 
 CHILD = textwrap.dedent("""
     import json, resource, sys, time
@@ -66,43 +73,35 @@ CHILD = textwrap.dedent("""
 """) % {"chunk": CHUNK}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes-mib", type=int, nargs="+", default=[256, 1024])
+    parser.add_argument("--sizes-mib", type=int, nargs="+", default=[256, 1024, 4096])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=HERE / "results" / "s3_source.json")
+    parser.add_argument("--send-latency-ms", type=int, default=0,
+                        help="the emulator answers each segment this much later (default 0)")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args()
-    port = free_port()
-    moto = subprocess.Popen([str(Path(PYTHON).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    work = Path(tempfile.mkdtemp(prefix="chunkup-bench-s3-"))
+    suffix = f"_latency_{args.send_latency_ms}ms" if args.send_latency_ms else ""
+    args.output = args.output or HERE / "results" / f"s3_source{suffix}.json"
     rows = []
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(endpoint)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with tempfile.TemporaryDirectory(prefix="chunkup-bench-s3-") as tmp, \
+            local_stores.s3rver(Path(tmp) / "s3rver") as endpoint:
+        work = Path(tmp)
         import boto3
 
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                          aws_secret_access_key="bench")
-        s3.create_bucket(Bucket="media")
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=local_stores.S3RVER_KEY, aws_secret_access_key=local_stores.S3RVER_KEY)
         with emulator({"x": {"rate_limit": 10**9}}, "--no-size-limits", "--x-processing-seconds", "0") as emu:
+            if args.send_latency_ms:
+                httpx.post(f"{emu.url}/_emulator/faults", json={
+                    "match": "/append", "action": "delay", "delay_secs": args.send_latency_ms / 1000,
+                    "times": 0}).raise_for_status()
             env = {**os.environ,
                    "AIRFLOW_CONN_CHUNKUP_X_DEFAULT": json.dumps({
                        "conn_type": "chunkup_x", "host": emu.url, "password": TOKEN,
                        "extra": {"size_limits": {"video": 1 << 40}, "chunk_size": CHUNK}}),
                    "AIRFLOW_CONN_S3_BENCH": json.dumps({
-                       "conn_type": "aws", "login": "bench", "password": "bench",
+                       "conn_type": "aws", "login": local_stores.S3RVER_KEY, "password": local_stores.S3RVER_KEY,
                        "extra": {"region_name": "us-east-1", "endpoint_url": endpoint}})}
 
             def child(mode: str, source: str) -> dict:
@@ -144,9 +143,7 @@ def main() -> int:
                                  "runs": [round(r["seconds"], 3) for r in results]})
                 s3.delete_object(Bucket="media", Key=local.name)
                 local.unlink()
-    finally:
-        moto.terminate()
-        moto.wait(10)
+                print(f"{size_mib} MiB done", file=sys.stderr, flush=True)
     print(f"\n{'size':>9} {'method':<10} {'median s':>9} {'MiB/s':>8} {'/slower':>8} {'/sum':>6} {'peak RSS':>9}")
     for r in rows:
         print(f"{r['size_mib']:>5} MiB {r['method']:<10} {r['median_seconds']:>9.2f} {r['mib_per_second']:>8.1f} "
@@ -154,6 +151,7 @@ def main() -> int:
               f"{r['peak_rss_mib']:>5.0f} MiB")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     summary = {"benchmark": "s3_source", "date": time.strftime("%Y-%m-%d"), "chunk_bytes": CHUNK,
+               "send_latency_ms": args.send_latency_ms,
                "repeats": args.repeats, "results": rows}
     args.output.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"\nwritten to {args.output}")
