@@ -53,7 +53,12 @@ def build_app(
     ]
     app = Starlette(routes=routes)
     app.add_middleware(
-        EmulatorMiddleware, stats=context.stats, faults=context.faults, control_prefix=PREFIX, config=config
+        EmulatorMiddleware,
+        stats=context.stats,
+        faults=context.faults,
+        control_prefix=PREFIX,
+        config=config,
+        routes=routes,
     )
     app.state.context = context
     app.state.x = x

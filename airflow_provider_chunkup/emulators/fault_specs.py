@@ -7,6 +7,7 @@ chunk POSTs) with the mix in ``CHUNK_FAULT_MIX``.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -50,20 +51,24 @@ def chunk_routes(content_range_chunk_path: str) -> str:
 
 
 def chunks_preset(rate: float, content_range_chunk_path: str) -> list[dict[str, Any]]:
-    """Rules that together fault about ``rate`` of the chunk requests, tried in order.
+    """Rules that together fault about ``rate`` of the chunk requests, each action with its share.
 
-    A later rule only sees requests no earlier rule faulted, so its own rate is its share
-    divided by what is left.
+    Rules are tried in order and a 429 burst covers ``burst`` requests, so each rule's own rate
+    is derived: a request that rolls the dice is faulted with probability ``fire``, by rule ``i``
+    with ``fire * firing_share_i``; a later rule only sees what earlier ones left.
     """
     if not 0 < rate <= 1:
-        raise ValueError(f"unknown fault preset rate {rate}: expected {PRESET_FORMS}")
+        raise ValueError(f"fault preset rate {rate} is out of range: expected {PRESET_FORMS}")
+    per_fire = [share / fields.get("burst", 1) for share, fields in CHUNK_FAULT_MIX]
+    mean_burst = 1 / sum(per_fire)  # requests faulted per firing
+    fire = rate / (mean_burst - rate * (mean_burst - 1))
     match = chunk_routes(content_range_chunk_path)
     rules, taken = [], 0.0
-    for share, fields in CHUNK_FAULT_MIX:
-        share = share / fields.get("burst", 1)
-        rule_rate = min(rate * share / (1 - taken), 1.0)
-        taken += rate * share
-        rules.append({"match": match, "times": 0, "rate": round(rule_rate, 6), **fields})
+    for weight, (_, fields) in zip(per_fire, CHUNK_FAULT_MIX, strict=True):
+        absolute = fire * weight * mean_burst
+        rule_rate = min(absolute / (1 - taken), 1.0) if taken < 1 else 1.0
+        taken += absolute
+        rules.append({"match": match, "times": 0, "rate": float(f"{rule_rate:.6g}"), **copy.deepcopy(fields)})
     return rules
 
 

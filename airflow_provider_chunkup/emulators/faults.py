@@ -12,8 +12,8 @@ Rules are tried in order and the first that fires wins. Actions:
   retry in ``retry_after_secs`` (default 1). Each time it fires, the next ``burst - 1`` matching
   requests get 429 too, before any other rule.
 - ``drop``: close the connection without an answer: once the body was read (``when: before``),
-  halfway through the body while the client still sends (``when: mid_body``; the handler sees a
-  disconnect, so nothing is stored), or after the handler ran (``when: after``).
+  once about half of it arrived while the client still sends (``when: mid_body``), or after the
+  handler ran (``when: after``). Before and mid-body, the handler never runs: nothing is stored.
 - ``delay``: wait ``delay_secs``, then answer normally.
 
 With ``"when": "after"`` the real handler runs first (the segment is stored, the upload is
@@ -97,6 +97,8 @@ class FaultRule:
             raise ValueError("rate must be a number with 0 < rate <= 1")
         if not _is_int(self.burst) or self.burst < 1:
             raise ValueError("burst must be a positive integer")
+        if 0 < self.times < self.burst:
+            raise ValueError("burst must not exceed times (every 429 of a burst counts as a fault)")
         if not _is_int(self.retry_after_secs) or self.retry_after_secs < 0:
             raise ValueError("retry_after_secs must be a non-negative integer")
         if not _is_number(self.delay_secs) or self.delay_secs < 0:
@@ -172,6 +174,7 @@ class FaultInjector:
     def clear(self) -> None:
         """No rules, no counts, and the random sequence restarted from the seed."""
         self.rules.clear()
+        self._ids = itertools.count(1)
         self.reset_counts()
         self.reseed(self.seed)
 
@@ -179,6 +182,7 @@ class FaultInjector:
         """The startup rules (counters at zero) and the startup seed's sequence from its start."""
         specs, seed = self._baseline
         self.rules.clear()
+        self._ids = itertools.count(1)
         self.reset_counts()
         self.reseed(seed)
         self.add_all(specs)

@@ -8,34 +8,31 @@ the connection and the client would see a broken pipe instead of the 4xx it shou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import EmulatorConfig
-from .fault_responses import close_connection, drop_connection, send_error, send_rate_limited
+from .fault_responses import drop_connection, send_error, send_rate_limited
 from .fault_target import V11_SNIFF_BYTES, X_V11_PATH, base_target, body_command, query_command, with_command
 from .faults import FaultInjector, FaultRule
 from .stats import RequestStats
 
 #: Handlers may set this scope key to name the route in stats more precisely than its path.
 STATS_KEY = "chunkup.stats_key"
-DISCONNECT: Message = {"type": "http.disconnect"}
 
 
 class _BodyTracker:
-    """Wraps ``receive``: counts body bytes, knows whether the body was all read, can read ahead
-    (``peek``) and can cut the connection partway through the body (``cut_midway``)."""
+    """Wraps ``receive``: counts body bytes, knows whether the body was all read, and can read
+    ahead (``peek``) for ``receive`` to replay."""
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
         self.bytes = 0
         self.complete = False
-        self.cut = False
         self._ahead: list[Message] = []
-        self._cut_at: int | None = None
-        self._delivered = 0
 
     async def _read(self) -> Message:
         message = await self._receive()
@@ -48,23 +45,11 @@ class _BodyTracker:
         return message
 
     async def receive(self) -> Message:
-        if self.cut:
-            return DISCONNECT
-        message = self._ahead.pop(0) if self._ahead else await self._read()
-        if self._cut_at is not None and message["type"] == "http.request":
-            size = len(message.get("body", b""))
-            if not message.get("more_body", False) or self._delivered + size >= self._cut_at:
-                # This message would complete the body or pass the cut: the connection breaks first.
-                self.cut = self.complete = True
-                self._ahead.clear()
-                await close_connection(self._receive)
-                return DISCONNECT
-            self._delivered += size
-        return message
+        return self._ahead.pop(0) if self._ahead else await self._read()
 
     async def drain(self) -> None:
-        while (not self.complete or self._ahead) and not self.cut:
-            await self.receive()
+        while not self.complete:
+            await self._read()
 
     async def peek(self, limit: int, enough: Callable[[bytes, bool], object]) -> bytes:
         """Read ahead until ``enough(head, complete)``, the end, or ``limit`` bytes; ``receive`` replays it."""
@@ -75,13 +60,11 @@ class _BodyTracker:
             head += message.get("body", b"")
         return head
 
-    def cut_midway(self, content_length: int | None) -> None:
-        """Break the connection once half the body arrived (the first message if the length is unknown).
-
-        The message that would cross the middle, or end the body, is not delivered: the app
-        sees a disconnect instead, so it never has the whole body.
-        """
-        self._cut_at = max(content_length // 2, 1) if content_length else 1
+    async def read_part(self, content_length: int | None) -> None:
+        """Read about half the body (its first message when the length is unknown), no more."""
+        goal = max(content_length // 2, 1) if content_length else 1
+        while not self.complete and self.bytes < goal:
+            await self._read()
 
 
 class EmulatorMiddleware:
@@ -94,6 +77,7 @@ class EmulatorMiddleware:
         faults: FaultInjector,
         control_prefix: str = "/_emulator",
         config: EmulatorConfig | None = None,
+        routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.app = app
         self.stats = stats
@@ -101,6 +85,8 @@ class EmulatorMiddleware:
         self.control_prefix = control_prefix
         #: Live config: injected 429s announce the configured rate limits.
         self.config = config or EmulatorConfig()
+        #: The app's routes, to key stats of requests a fault kept from reaching their handler.
+        self.routes = list(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.control_prefix):
@@ -112,31 +98,36 @@ class EmulatorMiddleware:
         async def send_after_drain(message: Message) -> None:
             if message["type"] == "http.response.start":
                 await body.drain()
-            if body.cut:
-                return  # the connection was cut mid-body: nobody left to answer
-            if message["type"] == "http.response.start":
                 status[0] = str(message["status"])
             await send(message)
 
-        rule: FaultRule | None = None
         try:
-            if self.faults.rules:
-                rule = self.faults.take(await _fault_target(scope, body))
+            rule = self.faults.take(await _fault_target(scope, body)) if self.faults.rules else None
             if rule is None:
                 await self.app(scope, body.receive, send_after_drain)
             elif rule.when == "before":
                 await self._fault_before(rule, scope, body, receive, send_after_drain, status)
             elif rule.when == "mid_body":
+                # Half the body arrived and the client is still sending when the connection breaks.
+                await body.read_part(_content_length(scope))
                 status[0] = "dropped"
-                body.cut_midway(_content_length(scope))
-                await self.app(scope, body.receive, send_after_drain)
+                await drop_connection(receive, send)
             else:
                 await self._fault_after(rule, scope, body, receive, send_after_drain, status)
         except ClientDisconnect:
-            # The client hung up mid-body (or a mid_body fault hung up on it): nobody to answer.
-            status[0] = "dropped" if body.cut else "disconnected"
+            # The client hung up mid-body: nobody to answer, and nothing worth logging as an error.
+            status[0] = "disconnected"
         finally:
-            self.stats.record(_stats_key(scope), body.bytes, status[0])
+            self.stats.record(self._stats_key(scope), body.bytes, status[0])
+
+    def _stats_key(self, scope: Scope) -> str:
+        if STATS_KEY in scope:
+            return str(scope[STATS_KEY])
+        route = scope.get("route")
+        if route is None:  # the handler did not run (a fault before it): find its route
+            route = next((r for r in self.routes if r.matches(scope)[0] is Match.FULL), None)
+        path = getattr(route, "path", None) or scope["path"]
+        return f"{scope['method']} {path}"
 
     async def _fault_before(
         self, rule: FaultRule, scope: Scope, body: _BodyTracker, receive: Receive, send: Send, status: list[str]
@@ -187,6 +178,8 @@ async def _fault_target(scope: Scope, body: _BodyTracker) -> str:
     if command is None and scope["method"] == "POST":
         head = await body.peek(V11_SNIFF_BYTES, body_command)
         command = body_command(head, body.complete)
+    if command:  # as the handler would name it, should a fault keep the request from it
+        scope[STATS_KEY] = f"{scope['method']} {X_V11_PATH} {command}"
     return with_command(target, command)
 
 
@@ -198,11 +191,3 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-def _stats_key(scope: Scope) -> str:
-    if STATS_KEY in scope:
-        return str(scope[STATS_KEY])
-    route = scope.get("route")
-    path = getattr(route, "path", None) or scope["path"]
-    return f"{scope['method']} {path}"
