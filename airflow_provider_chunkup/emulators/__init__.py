@@ -15,9 +15,11 @@ airflow_provider_chunkup.emulators``), which prints ``chunkup-emulator listening
 Control endpoints (no auth; not part of any real API):
 
 - ``GET /_emulator/health``; ``GET|PATCH /_emulator/config`` (JSON merge patch);
-  ``POST /_emulator/reset`` (startup config, no uploads, stats, rate-limit windows or faults)
+  ``POST /_emulator/reset`` (startup config and fault rules; no uploads, stats or rate-limit windows)
 - ``GET /_emulator/stats``, ``POST /_emulator/stats/reset``: requests, body bytes, statuses per route
-- ``GET|POST|DELETE /_emulator/faults``: inject errors, dropped connections, delays
+- ``GET|POST|DELETE /_emulator/faults``: inject errors, 429 bursts, dropped connections (also
+  mid-body), delays, at a seeded rate; presets such as ``{"preset": "chunks:0.1", "seed": 7}``
+  (CLI: ``--faults chunks:0.1 --fault-seed 7``; Python: ``EmulatorServer(faults=[...], fault_seed=7)``)
 - ``GET /_emulator/x/media[/{id}]``; ``POST /_emulator/x/media/{id}/expire``;
   ``POST /_emulator/x/media/{id}/processing`` ``{"outcome": "failed", "error": {...}}``
 - ``GET /_emulator/apivideo/videos[/{videoId}]``; ``POST /_emulator/apivideo/videos/{videoId}/encoding``

@@ -95,7 +95,7 @@ class ApiVideoEmulator:
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context
         self.auth = ApiVideoAuth(lambda: context.config.apivideo)
-        self.store = VideoStore(context.storage, lambda: context.config.apivideo)
+        self.store = VideoStore(context.storage, lambda: context.config.apivideo, context.faults.roll)
         context.resetters.append(self.store.forget_all)
         context.resetters.append(self.auth.forget_all)
 

@@ -105,6 +105,8 @@ class Video:
     sha256: str | None = None
     path: Path | None = None
     encoding_override: str | None = None
+    #: Drawn when the upload completes, from ``encoding_failure_rate``.
+    encoding_failure_injected: bool = False
     deleted: bool = False
 
     @property
@@ -115,9 +117,16 @@ class Video:
 class VideoStore:
     """All videos of one emulator, keyed by videoId (deleted ones kept, flagged, for inspection)."""
 
-    def __init__(self, storage: Storage, config: Callable[[], ApiVideoEmulatorConfig]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        config: Callable[[], ApiVideoEmulatorConfig],
+        chance: Callable[[float, str], bool] | None = None,
+    ) -> None:
         self.storage = storage
         self._config = config
+        #: ``FaultInjector.roll``: whether a fault happens at a rate, from the seeded sequence.
+        self._chance = chance or (lambda rate, kind: False)
         self._seq = itertools.count()
         self.videos: dict[str, Video] = {}
 
@@ -215,12 +224,15 @@ class VideoStore:
         video.path, video.size, video.sha256 = assembled.path, assembled.size, assembled.sha256
         video.completed_at = video.updated_at = time.time()
         video.upload.state = "uploaded"
+        if video.encoding_override is None:
+            video.encoding_failure_injected = self._chance(self.config.encoding_failure_rate, "encoding_failure")
         await anyio.to_thread.run_sync(self.storage.discard_segments, STORAGE_AREA, video.id)
 
     # -- encoding -------------------------------------------------------------------------------
 
     def encoding_outcome(self, video: Video) -> str:
-        return video.encoding_override or self.config.encoding_outcome
+        injected = "failed" if video.encoding_failure_injected else None
+        return video.encoding_override or injected or self.config.encoding_outcome
 
     def qualities(self, video: Video, now: float | None = None) -> list[dict[str, str]]:
         """Quality statuses by the time since the upload completed (empty before that).
@@ -352,6 +364,7 @@ class VideoStore:
             "completed_at": video.completed_at,
             "encoding": encoding,
             "encoding_outcome": self.encoding_outcome(video),
+            "encoding_failure_injected": video.encoding_failure_injected,
         }
 
     def listing(self) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -12,21 +14,31 @@ from .config import EmulatorConfig
 from .content_range import ContentRangeEmulator
 from .context import EmulatorContext
 from .control import PREFIX, control_routes
+from .faults import FaultInjector
 from .middleware import EmulatorMiddleware
 from .storage import Storage
 from .x import XEmulator
 
 
-def build_app(config: EmulatorConfig | None = None) -> Starlette:
+def build_app(
+    config: EmulatorConfig | None = None,
+    faults: Sequence[dict[str, Any]] = (),
+    fault_seed: int | None = None,
+) -> Starlette:
     """Build the emulator app around ``config`` (kept live: later mutations apply).
 
     Without ``config.data_dir`` the bytes go to a fresh temp directory (not removed: use
-    ``EmulatorServer`` for a managed lifetime). ``app.state.context`` exposes the internals.
+    ``EmulatorServer`` for a managed lifetime). ``faults`` are fault rules active from the start
+    (and again after a reset), drawing from ``fault_seed`` (None: a random seed, shown by
+    ``GET /_emulator/faults``). ``app.state.context`` exposes the internals.
     """
     config = config or EmulatorConfig()
     if config.data_dir is None:
         config.data_dir = Path(tempfile.mkdtemp(prefix="chunkup-emulator-"))
-    context = EmulatorContext(config=config, storage=Storage(Path(config.data_dir)))
+    injector = FaultInjector(fault_seed)
+    injector.add_all(faults)
+    injector.mark_baseline()
+    context = EmulatorContext(config=config, storage=Storage(Path(config.data_dir)), faults=injector)
     x = XEmulator(context)
     apivideo = ApiVideoEmulator(context)
     content_range = ContentRangeEmulator(context)
@@ -40,7 +52,14 @@ def build_app(config: EmulatorConfig | None = None) -> Starlette:
         *content_range.control_routes(),
     ]
     app = Starlette(routes=routes)
-    app.add_middleware(EmulatorMiddleware, stats=context.stats, faults=context.faults, control_prefix=PREFIX)
+    app.add_middleware(
+        EmulatorMiddleware,
+        stats=context.stats,
+        faults=context.faults,
+        control_prefix=PREFIX,
+        config=config,
+        routes=routes,
+    )
     app.state.context = context
     app.state.x = x
     app.state.apivideo = apivideo

@@ -1,4 +1,9 @@
-"""``chunkup-emulator``: serve the emulated upload APIs until SIGTERM or SIGINT."""
+"""``chunkup-emulator``: serve the emulated upload APIs until SIGTERM or SIGINT.
+
+``--faults SPEC`` (repeatable) injects faults from the start: a JSON rule or list of rules, an
+object ``{"preset", "seed", "rules"}``, ``@file.json`` holding any of those, or a preset name
+(``chunks:0.1``); ``--fault-seed N`` makes the faults reproducible.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,29 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from .config import EmulatorConfig
+from .config import ContentRangeEmulatorConfig, EmulatorConfig
+from .fault_specs import PRESET_FORMS, FaultPlan, parse_fault_spec
 from .server import EmulatorServer
+
+
+def fault_spec(text: str) -> FaultPlan:
+    """``--faults`` SPEC, validated (presets match the default Content-Range chunk path)."""
+    try:
+        return parse_fault_spec(text, ContentRangeEmulatorConfig().chunk_path)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--x-processing-seconds", type=float, help="time from FINALIZE to processed (default 3)")
     parser.add_argument("--x-processing-fail", action="store_true", help="make X media processing fail")
+    parser.add_argument(
+        "--x-processing-failure-rate", type=fraction, metavar="R", help="fraction of X media whose processing fails"
+    )
     parser.add_argument("--x-check-after-secs", type=int, help="processing_info.check_after_secs (default 1)")
     parser.add_argument("--x-expires-after-secs", type=int, help="upload session lifetime (default 86400)")
     parser.add_argument("--no-size-limits", action="store_true", help="do not enforce per-category size limits")
@@ -44,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--apivideo-encoding-fail", action="store_true", help="make api.video's highest quality fail")
     parser.add_argument(
+        "--apivideo-encoding-failure-rate", type=fraction, metavar="R",
+        help="fraction of api.video videos whose encoding fails",
+    )  # fmt: skip
+    parser.add_argument(
         "--content-range-token", action="append", dest="content_range_tokens", metavar="TOKEN",
         help="accept this bearer token on the Content-Range API (repeatable; replaces the default token)",
     )  # fmt: skip
@@ -51,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--content-range-status", type=int, choices=[200, 201],
         help="status of accepted chunks and completes: 201 as SelfCommunity documents (default), 200 as stock django",
     )  # fmt: skip
+    parser.add_argument(
+        "--faults", action="append", type=fault_spec, default=[], metavar="SPEC",
+        help="inject faults (repeatable): JSON rule(s), @file.json, or a preset: " + PRESET_FORMS,
+    )  # fmt: skip
+    parser.add_argument("--fault-seed", type=int, metavar="N", help="seed of the fault sequence (default: random)")
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug", "trace"]
     )
@@ -66,6 +103,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         x.processing_seconds = args.x_processing_seconds
     if args.x_processing_fail:
         x.processing_outcome = "failed"
+    if args.x_processing_failure_rate is not None:
+        x.processing_failure_rate = args.x_processing_failure_rate
     if args.x_check_after_secs is not None:
         x.check_after_secs = args.x_check_after_secs
     if args.x_expires_after_secs is not None:
@@ -79,12 +118,24 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         apivideo.encoding_seconds = args.apivideo_encoding_seconds
     if args.apivideo_encoding_fail:
         apivideo.encoding_outcome = "failed"
+    if args.apivideo_encoding_failure_rate is not None:
+        apivideo.encoding_failure_rate = args.apivideo_encoding_failure_rate
     content_range = config.content_range
     if args.content_range_tokens:
         content_range.bearer_tokens = set(args.content_range_tokens)
     if args.content_range_status is not None:
         content_range.success_status = args.content_range_status
     return config
+
+
+def faults_from_args(args: argparse.Namespace) -> tuple[list[dict[str, Any]], int | None]:
+    """Every ``--faults`` rule in order, and the seed: ``--fault-seed``, else the last SPEC's."""
+    rules: list[dict[str, Any]] = []
+    seed = None
+    for plan in args.faults:
+        rules += plan.rules
+        seed = plan.seed if plan.seed is not None else seed
+    return rules, args.fault_seed if args.fault_seed is not None else seed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,7 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        server = EmulatorServer(config_from_args(args), allow_remote=args.allow_remote, log_level=args.log_level)
+        rules, seed = faults_from_args(args)
+        server = EmulatorServer(
+            config_from_args(args), allow_remote=args.allow_remote, log_level=args.log_level,
+            faults=rules, fault_seed=seed,
+        )  # fmt: skip
         server.start()
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"chunkup-emulator: {exc}", file=sys.stderr)

@@ -68,6 +68,9 @@ class XEmulatorConfig:
     #: Terminal processing state: ``"succeeded"`` or ``"failed"`` (per-media overrides win).
     processing_outcome: str = "succeeded"
     processing_error: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_X_PROCESSING_ERROR))
+    #: Fraction (0..1) of processed media whose processing fails, drawn at FINALIZE from the fault
+    #: injector's seeded sequence; on top of ``processing_outcome``, under per-media overrides.
+    processing_failure_rate: float = 0.0
     #: ``processing_info.check_after_secs`` while processing is not terminal.
     check_after_secs: int = 1
     #: Upload bucket (initialize, append, finalize; v2 and v1.1) requests per window.
@@ -103,6 +106,9 @@ class ApiVideoEmulatorConfig:
     playable_after_secs: float = 1.0
     #: How encoding ends: ``"encoded"``, or ``"failed"`` (the highest quality fails); per-video overrides win.
     encoding_outcome: str = "encoded"
+    #: Fraction (0..1) of uploaded videos whose encoding fails, drawn when the upload completes from
+    #: the fault injector's seeded sequence; on top of ``encoding_outcome``, under per-video overrides.
+    encoding_failure_rate: float = 0.0
     #: Qualities encoded for HLS, and for MP4 when the video has ``mp4Support``, lowest first.
     qualities: list[str] = field(default_factory=lambda: ["240p", "360p", "480p", "720p", "1080p"])
     #: Requests per window, as api.video's production limits per minute: source uploads
@@ -228,6 +234,8 @@ def validate_x_config(x: XEmulatorConfig) -> None:
     """Reject values the emulator cannot act on (negative limits, unknown outcome, ...)."""
     if x.processing_outcome not in ("succeeded", "failed"):
         raise ConfigPatchError("x.processing_outcome must be 'succeeded' or 'failed'")
+    if not 0 <= x.processing_failure_rate <= 1:
+        raise ConfigPatchError("x.processing_failure_rate must be between 0 and 1")
     for name in (
         "expires_after_secs",
         "max_segment_bytes",
@@ -253,6 +261,8 @@ def validate_apivideo_config(config: ApiVideoEmulatorConfig) -> None:
     """Reject values the api.video emulator cannot act on."""
     if config.encoding_outcome not in ("encoded", "failed"):
         raise ConfigPatchError("apivideo.encoding_outcome must be 'encoded' or 'failed'")
+    if not 0 <= config.encoding_failure_rate <= 1:
+        raise ConfigPatchError("apivideo.encoding_failure_rate must be between 0 and 1")
     for name in (
         "access_token_ttl_secs",
         "min_chunk_bytes",

@@ -30,11 +30,11 @@ class EmulatorContext:
             self.baseline = copy.deepcopy(self.config)
 
     def reset(self) -> None:
-        """Back to a fresh start: startup config, no uploads, no counters, no faults."""
+        """Back to a fresh start: startup config and fault rules, no uploads, no counters."""
         assert self.baseline is not None
         restore_config(self.config, self.baseline)
         self.stats.reset()
         self.limiter.reset()
-        self.faults.clear()
+        self.faults.reset()
         for reset_api in self.resetters:
             reset_api()

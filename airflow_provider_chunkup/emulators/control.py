@@ -3,6 +3,11 @@
 Tests, benchmarks and the demo use them to look inside the emulator (what it stored, the sha256
 of an assembled upload, request counters) and to steer it (config, expiry, processing outcome,
 injected faults) even when it runs as a separate process.
+
+``/_emulator/faults``: GET answers ``{"seed", "rules" (each with matched and hits), "injected"
+(per action, processing failures, total)}``; POST takes a rule, a list of rules, or
+``{"preset": "chunks:0.1", "seed": 7, "rules": [...]}`` (a ``seed`` alone restarts the random
+sequence); DELETE removes every rule, zeroes the counts and restarts the sequence.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from .config import ConfigPatchError, apply_config_patch, config_to_dict
 from .context import EmulatorContext
+from .fault_specs import plan_from_json
 from .x import XEmulator
 from .x_media import XMediaError
 
@@ -27,12 +33,15 @@ def control_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+async def json_value(request: Request) -> Any:
+    """The request body as JSON ({} when empty)."""
+    raw = await request.body()
+    return json.loads(raw) if raw.strip() else {}
+
+
 async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object ({} when empty)."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    value = json.loads(raw)
+    value = await json_value(request)
     if not isinstance(value, dict):
         raise ValueError("the body must be a JSON object")
     return value
@@ -65,12 +74,16 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
         apply_config_patch(context.config, await json_object(request))
         return JSONResponse(config_to_dict(context.config))
 
+    def stats_snapshot() -> dict[str, Any]:
+        return {**context.stats.snapshot(), "faults_injected": context.faults.injected_total}
+
     async def stats(_: Request) -> Response:
-        return JSONResponse(context.stats.snapshot())
+        return JSONResponse(stats_snapshot())
 
     async def reset_stats(_: Request) -> Response:
         context.stats.reset()
-        return JSONResponse(context.stats.snapshot())
+        context.faults.reset_counts()
+        return JSONResponse(stats_snapshot())
 
     async def reset_all(_: Request) -> Response:
         context.reset()
@@ -80,12 +93,21 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
         return JSONResponse(context.faults.snapshot())
 
     async def add_fault(request: Request) -> Response:
-        rule = context.faults.add(await json_object(request))
-        return JSONResponse(rule.to_dict(), status_code=201)
+        """A rule (answers it), a list (answers them), or ``{preset, seed, rules}`` (answers the snapshot)."""
+        value = await json_value(request)
+        plan = plan_from_json(value, context.config.content_range.chunk_path)
+        rules = context.faults.add_all(plan.rules)  # all valid, or nothing changes
+        if plan.seed is not None:
+            context.faults.reseed(plan.seed)
+        if isinstance(value, list):
+            return JSONResponse([rule.to_dict() for rule in rules], status_code=201)
+        if "match" in value:
+            return JSONResponse(rules[0].to_dict(), status_code=201)
+        return JSONResponse(context.faults.snapshot(), status_code=201 if rules else 200)
 
     async def clear_faults(_: Request) -> Response:
         context.faults.clear()
-        return JSONResponse([])
+        return JSONResponse(context.faults.snapshot())
 
     async def x_media_list(_: Request) -> Response:
         return JSONResponse(x.store.listing())

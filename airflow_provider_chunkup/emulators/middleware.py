@@ -8,12 +8,15 @@ the connection and the client would see a broken pipe instead of the 4xx it shou
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .config import EmulatorConfig
+from .fault_responses import drop_connection, send_error, send_rate_limited
+from .fault_target import V11_SNIFF_BYTES, X_V11_PATH, base_target, body_command, query_command, with_command
 from .faults import FaultInjector, FaultRule
 from .stats import RequestStats
 
@@ -22,14 +25,16 @@ STATS_KEY = "chunkup.stats_key"
 
 
 class _BodyTracker:
-    """Wraps ``receive`` to count request body bytes and know whether the body was all read."""
+    """Wraps ``receive``: counts body bytes, knows whether the body was all read, and can read
+    ahead (``peek``) for ``receive`` to replay."""
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
         self.bytes = 0
         self.complete = False
+        self._ahead: list[Message] = []
 
-    async def receive(self) -> Message:
+    async def _read(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
             self.bytes += len(message.get("body", b""))
@@ -39,21 +44,49 @@ class _BodyTracker:
             self.complete = True
         return message
 
+    async def receive(self) -> Message:
+        return self._ahead.pop(0) if self._ahead else await self._read()
+
     async def drain(self) -> None:
         while not self.complete:
-            await self.receive()
+            await self._read()
+
+    async def peek(self, limit: int, enough: Callable[[bytes, bool], object]) -> bytes:
+        """Read ahead until ``enough(head, complete)``, the end, or ``limit`` bytes; ``receive`` replays it."""
+        head = b"".join(m.get("body", b"") for m in self._ahead)
+        while not self.complete and len(head) < limit and not enough(head, False):
+            message = await self._read()
+            self._ahead.append(message)
+            head += message.get("body", b"")
+        return head
+
+    async def read_part(self, content_length: int | None) -> None:
+        """Read about half the body (its first message when the length is unknown), no more."""
+        goal = max(content_length // 2, 1) if content_length else 1
+        while not self.complete and self.bytes < goal:
+            await self._read()
 
 
 class EmulatorMiddleware:
     """Counts, drains and (when a fault rule matches) breaks requests outside ``control_prefix``."""
 
     def __init__(
-        self, app: ASGIApp, stats: RequestStats, faults: FaultInjector, control_prefix: str = "/_emulator"
+        self,
+        app: ASGIApp,
+        stats: RequestStats,
+        faults: FaultInjector,
+        control_prefix: str = "/_emulator",
+        config: EmulatorConfig | None = None,
+        routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.app = app
         self.stats = stats
         self.faults = faults
         self.control_prefix = control_prefix
+        #: Live config: injected 429s announce the configured rate limits.
+        self.config = config or EmulatorConfig()
+        #: The app's routes, to key stats of requests a fault kept from reaching their handler.
+        self.routes = list(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.control_prefix):
@@ -68,19 +101,33 @@ class EmulatorMiddleware:
                 status[0] = str(message["status"])
             await send(message)
 
-        rule = self.faults.take(_fault_target(scope)) if self.faults.rules else None
         try:
+            rule = self.faults.take(await _fault_target(scope, body)) if self.faults.rules else None
             if rule is None:
                 await self.app(scope, body.receive, send_after_drain)
             elif rule.when == "before":
                 await self._fault_before(rule, scope, body, receive, send_after_drain, status)
+            elif rule.when == "mid_body":
+                # Half the body arrived and the client is still sending when the connection breaks.
+                await body.read_part(_content_length(scope))
+                status[0] = "dropped"
+                await drop_connection(receive, send)
             else:
                 await self._fault_after(rule, scope, body, receive, send_after_drain, status)
         except ClientDisconnect:
             # The client hung up mid-body: nobody to answer, and nothing worth logging as an error.
             status[0] = "disconnected"
         finally:
-            self.stats.record(_stats_key(scope), body.bytes, status[0])
+            self.stats.record(self._stats_key(scope), body.bytes, status[0])
+
+    def _stats_key(self, scope: Scope) -> str:
+        if STATS_KEY in scope:
+            return str(scope[STATS_KEY])
+        route = scope.get("route")
+        if route is None:  # the handler did not run (a fault before it): find its route
+            route = next((r for r in self.routes if r.matches(scope)[0] is Match.FULL), None)
+        path = getattr(route, "path", None) or scope["path"]
+        return f"{scope['method']} {path}"
 
     async def _fault_before(
         self, rule: FaultRule, scope: Scope, body: _BodyTracker, receive: Receive, send: Send, status: list[str]
@@ -90,7 +137,7 @@ class EmulatorMiddleware:
             await self.app(scope, body.receive, send)
             return
         await body.drain()
-        await self._emit_fault(rule, receive, send, status)
+        await self._emit_fault(rule, scope, receive, send, status)
 
     async def _fault_after(
         self, rule: FaultRule, scope: Scope, body: _BodyTracker, receive: Receive, send: Send, status: list[str]
@@ -108,60 +155,39 @@ class EmulatorMiddleware:
             for message in held:
                 await send(message)
             return
-        await self._emit_fault(rule, receive, send, status)
+        await self._emit_fault(rule, scope, receive, send, status)
 
-    async def _emit_fault(self, rule: FaultRule, receive: Receive, send: Send, status: list[str]) -> None:
+    async def _emit_fault(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send, status: list[str]) -> None:
         if rule.action == "drop":
             status[0] = "dropped"
-            await _drop_connection(receive, send)
+            await drop_connection(receive, send)
             return
-        await _send_error(rule.status, send)
+        code = 429 if rule.action == "rate_limit" else self.faults.pick_status(rule)
+        if code == 429:
+            await send_rate_limited(scope["method"], scope["path"], rule.retry_after_secs, self.config, send)
+        else:
+            await send_error(code, send)
 
 
-def _fault_target(scope: Scope) -> str:
+async def _fault_target(scope: Scope, body: _BodyTracker) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
-    return f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
+    target = base_target(scope["method"], scope["path"], query)
+    if scope["path"] != X_V11_PATH:
+        return target
+    command = query_command(query)
+    if command is None and scope["method"] == "POST":
+        head = await body.peek(V11_SNIFF_BYTES, body_command)
+        command = body_command(head, body.complete)
+    if command:  # as the handler would name it, should a fault keep the request from it
+        scope[STATS_KEY] = f"{scope['method']} {X_V11_PATH} {command}"
+    return with_command(target, command)
 
 
-def _stats_key(scope: Scope) -> str:
-    if STATS_KEY in scope:
-        return str(scope[STATS_KEY])
-    route = scope.get("route")
-    path = getattr(route, "path", None) or scope["path"]
-    return f"{scope['method']} {path}"
-
-
-async def _send_error(status: int, send: Send) -> None:
-    headers: list[tuple[bytes, bytes]]
-    if status == 429:
-        payload: dict[str, Any] = {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
-        headers = [(b"content-type", b"application/json")]
-    else:
-        payload = {
-            "title": "Injected fault",
-            "type": "about:blank",
-            "status": status,
-            "detail": "Fault injected by chunkup-emulator",
-        }
-        headers = [(b"content-type", b"application/problem+json")]
-    raw = json.dumps(payload).encode()
-    headers.append((b"content-length", str(len(raw)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": raw})
-
-
-async def _drop_connection(receive: Receive, send: Send) -> None:
-    """Close the TCP connection without a response.
-
-    ASGI has no "abort" message, so this reaches for uvicorn's transport behind ``receive``;
-    letting the loop run once afterwards marks the request disconnected, so uvicorn does not log
-    the unfinished response as an application error.
-    """
-    transport = getattr(getattr(receive, "__self__", None), "transport", None)
-    if transport is not None:
-        transport.close()
-        for _ in range(3):
-            await asyncio.sleep(0)
-        return
-    # Not uvicorn: promise a body and never send it, which servers answer by closing.
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

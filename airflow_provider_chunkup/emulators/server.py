@@ -8,8 +8,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -17,6 +19,7 @@ from starlette.applications import Starlette
 from .._net import is_loopback
 from .app import build_app
 from .config import EmulatorConfig
+from .faults import FaultInjector
 
 START_TIMEOUT_SECS = 10.0
 STOP_TIMEOUT_SECS = 10.0
@@ -28,7 +31,8 @@ class EmulatorServer:
     ``host``, ``port`` and ``data_dir`` default to the config's values (127.0.0.1, a free port,
     a temp directory that is removed on ``stop()``). ``config`` stays live: change it and the
     next request sees the change. Binding to anything but loopback needs ``allow_remote=True``:
-    the emulator has no real security.
+    the emulator has no real security. ``faults`` (rule dicts, see ``faults.py``) are active from
+    the start and again after ``reset()``; their random draws follow ``fault_seed``.
     """
 
     def __init__(
@@ -40,6 +44,8 @@ class EmulatorServer:
         *,
         allow_remote: bool = False,
         log_level: str = "warning",
+        faults: Sequence[dict[str, Any]] = (),
+        fault_seed: int | None = None,
     ) -> None:
         self.config = config or EmulatorConfig()
         if host is not None:
@@ -54,6 +60,9 @@ class EmulatorServer:
                 "pass allow_remote=True (CLI: --allow-remote) to make it reachable from other machines"
             )
         self.log_level = log_level
+        self.faults = list(faults)
+        self.fault_seed = fault_seed
+        FaultInjector(fault_seed).add_all(self.faults)  # a bad rule fails here, not in start()
         self.app: Starlette | None = None
         self._owned_data_dir: Path | None = None
         self._server: uvicorn.Server | None = None
@@ -89,7 +98,7 @@ class EmulatorServer:
             self._cleanup_data_dir()
             raise
         self.config.port = sock.getsockname()[1]
-        self.app = build_app(self.config)
+        self.app = build_app(self.config, self.faults, self.fault_seed)
         uv_config = uvicorn.Config(
             self.app,
             log_level=self.log_level,
@@ -114,7 +123,7 @@ class EmulatorServer:
         return self
 
     def reset(self) -> None:
-        """Restore the startup config and forget uploads, stats, rate-limit windows and faults.
+        """Restore the startup config and fault rules; forget uploads, stats and rate-limit windows.
 
         Goes through ``POST /_emulator/reset`` so the reset runs on the server's event loop,
         not concurrently with a request it would pull the state from under.

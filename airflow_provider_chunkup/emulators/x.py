@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from .config import XEmulatorConfig
 from .context import EmulatorContext
+from .fault_target import X_V11_PATH
 from .forms import (
     SMALL_FIELD_LIMIT,
     BodyError,
@@ -48,7 +49,7 @@ RESOURCE_NOT_FOUND = "https://api.x.com/2/problems/resource-not-found"
 V2_INIT_FIELDS = frozenset({"media_type", "media_category", "total_bytes", "shared", "additional_owners"})
 V2_APPEND_FIELDS = frozenset({"media", "segment_index"})
 V2_STATUS_QUERY = frozenset({"media_id", "command"})
-V11_PATH = "/1.1/media/upload.json"
+V11_PATH = X_V11_PATH  # fault rules single out its commands too
 
 Handler = Callable[["XEmulator", Request], Awaitable[Response]]
 
@@ -155,7 +156,7 @@ class XEmulator:
 
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context
-        self.store = XMediaStore(context.storage, lambda: context.config.x)
+        self.store = XMediaStore(context.storage, lambda: context.config.x, context.faults.roll)
         context.resetters.append(self.store.forget_all)
 
     @property

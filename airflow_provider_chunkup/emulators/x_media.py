@@ -161,6 +161,8 @@ class XMedia:
     path: Path | None = None
     image_dimensions: tuple[int, int] | None = None
     processing_override: dict[str, Any] | None = None
+    #: Drawn at FINALIZE from ``processing_failure_rate``.
+    processing_failure_injected: bool = False
     assembly: BackgroundAssembly | None = field(default=None, repr=False)
 
     def expired(self, now: float | None = None) -> bool:
@@ -177,9 +179,16 @@ class XMedia:
 class XMediaStore:
     """All X uploads of one emulator, keyed by media id."""
 
-    def __init__(self, storage: Storage, config: Callable[[], XEmulatorConfig]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        config: Callable[[], XEmulatorConfig],
+        chance: Callable[[float, str], bool] | None = None,
+    ) -> None:
         self.storage = storage
         self._config = config
+        #: ``FaultInjector.roll``: whether a fault happens at a rate, from the seeded sequence.
+        self._chance = chance or (lambda rate, kind: False)
         self._ids = SnowflakeIds()
         self.media: dict[str, XMedia] = {}
 
@@ -346,6 +355,9 @@ class XMediaStore:
         media.path, media.size, media.sha256 = assembled.path, assembled.size, assembled.sha256
         media.finalized_at = time.time()
         media.state = "finalized"
+        if media.needs_processing and media.processing_override is None:
+            rate = self.config.processing_failure_rate
+            media.processing_failure_injected = self._chance(rate, "processing_failure")
         return media
 
     def _after_assembly(self, media: XMedia, assembled: AssembledFile) -> None:
@@ -368,7 +380,8 @@ class XMediaStore:
             percent = min(max(int(100 * elapsed / duration), 1), 99)
             return {"state": "in_progress", "check_after_secs": config.check_after_secs, "progress_percent": percent}
         override = media.processing_override or {}
-        if override.get("outcome", config.processing_outcome) == "failed":
+        outcome = "failed" if media.processing_failure_injected else config.processing_outcome
+        if override.get("outcome", outcome) == "failed":
             return {"state": "failed", "error": dict(override.get("error") or config.processing_error)}
         return {"state": "succeeded", "progress_percent": 100}
 
@@ -430,6 +443,7 @@ class XMediaStore:
             "size": media.size,
             "sha256": media.sha256,
             "processing_state": self.processing_state(media),
+            "processing_failure_injected": media.processing_failure_injected,
             "created_at": media.created_at,
             "finalized_at": media.finalized_at,
             "expires_at": media.expires_at,

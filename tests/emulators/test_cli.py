@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -98,3 +99,32 @@ def test_console_script_is_installed():
     assert os.path.exists(script), "pyproject's [project.scripts] should install chunkup-emulator"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "--port-file" in result.stdout
+
+
+def test_cli_faults_and_seed(run_emulator, tmp_path):
+    rules_file = tmp_path / "faults.json"
+    rules_file.write_text(json.dumps([{"match": "initialize", "status": [500, 502], "rate": 0.5, "times": 0}]))
+    _, port = run_emulator("--faults", "chunks:0.1", "--faults", f"@{rules_file}", "--fault-seed", "42")
+    base = f"http://127.0.0.1:{port}"
+    snapshot = httpx.get(f"{base}/_emulator/faults").json()
+    assert snapshot["seed"] == 42
+    assert [rule["action"] for rule in snapshot["rules"]] == ["error", "rate_limit", "drop", "error", "delay", "error"]
+    headers = {"Authorization": "Bearer chunkup-emulator-token"}
+    body = {"media_type": "video/mp4", "total_bytes": 1}
+
+    def run() -> list[int]:
+        return [httpx.post(f"{base}/2/media/upload/initialize", json=body, headers=headers).status_code
+                for _ in range(20)]  # fmt: skip
+
+    first = run()
+    assert {200, 500, 502} <= set(first)
+    # A reset restores the startup rules and restarts the seed's sequence.
+    httpx.post(f"{base}/_emulator/reset").raise_for_status()
+    assert run() == first
+
+
+def test_cli_refuses_a_bad_fault_spec(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--faults", '[{"match": "x", "rate": 0}]'])
+    assert exit_info.value.code == 2
+    assert "argument --faults: rate must be a number with 0 < rate <= 1" in capsys.readouterr().err

@@ -151,7 +151,7 @@ def test_reset_restores_startup_state(client, anon, emulator):
     assert anon.post("/_emulator/reset").json() == {"ok": True}
     assert emulator.config.x.rate_limit == 1875
     assert anon.get(f"/_emulator/x/media/{media_id}").status_code == 404
-    assert anon.get("/_emulator/faults").json() == []
+    assert anon.get("/_emulator/faults").json()["rules"] == []
     assert anon.get("/_emulator/stats").json()["total_requests"] == 0
 
 
@@ -163,7 +163,7 @@ def test_error_fault_then_recovery(client, anon):
     rule = anon.post("/_emulator/faults", json={"match": "/append", "status": 503, "times": 2})
     assert rule.status_code == 201
     assert [append_v2(client, media_id, 0, b"abcd").status_code for _ in range(3)] == [503, 503, 200]
-    assert anon.get("/_emulator/faults").json()[0]["hits"] == 2
+    assert anon.get("/_emulator/faults").json()["rules"][0]["hits"] == 2
     assert client.post(f"/2/media/upload/{media_id}/finalize").status_code == 200
 
 
@@ -208,7 +208,7 @@ def test_unlimited_fault_until_cleared(client, anon):
     anon.post("/_emulator/faults", json={"match": "initialize", "status": 500, "times": 0})
     body = {"media_type": "video/mp4", "total_bytes": 1}
     assert {client.post("/2/media/upload/initialize", json=body).status_code for _ in range(3)} == {500}
-    assert anon.delete("/_emulator/faults").json() == []
+    assert anon.delete("/_emulator/faults").json()["rules"] == []
     assert client.post("/2/media/upload/initialize", json=body).status_code == 200
 
 
