@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 
-_HOME = tempfile.mkdtemp(prefix="chunkup-airflow-home-")
-os.environ["AIRFLOW_HOME"] = _HOME
+# Once per test run, even if a test module imports this file again as ``conftest``.
+_HOME = os.environ.get("CHUNKUP_TEST_AIRFLOW_HOME") or tempfile.mkdtemp(prefix="chunkup-airflow-home-")
+os.environ["CHUNKUP_TEST_AIRFLOW_HOME"] = os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.join(os.path.dirname(__file__), "..", "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
@@ -183,3 +184,15 @@ def s3_bucket(s3_endpoint, set_connection):
                  aws_secret_access_key="testing").create_bucket(Bucket="media")
     return set_connection("minio", conn_type="aws", login="testing", password="testing",
                           extra={"region_name": "us-east-1", "endpoint_url": s3_endpoint})
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """A migrated SQLite metadata DB in the test AIRFLOW_HOME (dag.test() and the airflow CLI need one)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, env=os.environ.copy(),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)

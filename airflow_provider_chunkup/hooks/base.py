@@ -20,14 +20,22 @@ from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions
 from airflow_provider_chunkup.hooks.sources import readable, storage_options_for
 from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
+from airflow_provider_chunkup.protocols.retry import RetryPolicy
 from airflow_provider_chunkup.protocols.session import (
     ProcessingStatus,
     UploadResult,
     UploadSession,
     UploadSpec,
 )
-from airflow_provider_chunkup.protocols.transfer import finish, held_back, open_upload, send_segments
+from airflow_provider_chunkup.protocols.transfer import (
+    abort_unfinished,
+    finish,
+    held_back,
+    open_upload,
+    send_segments,
+)
 from airflow_provider_chunkup.protocols.transfer import upload as upload_all
 from airflow_provider_chunkup.sources import ChunkSource, SourceLike
 
@@ -58,6 +66,15 @@ class ChunkUploadHook(BaseHook, ABC):
         self.conn_id = conn_id or self.default_conn_name
         self._conn: Connection | None = None
         self._options: ConnectionOptions | None = None
+        self._retry: dict[str, Any] = {}
+
+    def with_retry(self, retry: Mapping[str, Any] | None) -> ChunkUploadHook:
+        """Override the connection's retry policy for this hook (``max_attempts``, ``backoff_initial``,
+        ``backoff_max``, ``max_elapsed``; the ``retry_`` prefix is optional)."""
+        self._retry = {k if k.startswith("retry_") else f"retry_{k}": v for k, v in (retry or {}).items()}
+        RetryPolicy.from_options(self._retry)  # a typo fails here, before any request
+        self._conn = self._options = None
+        return self
 
     # -- connection -> protocol -------------------------------------------------------------------
 
@@ -75,7 +92,7 @@ class ChunkUploadHook(BaseHook, ABC):
     def _load(self, conn: Connection, extra: Mapping[str, Any]) -> None:
         self._check_type(conn)
         self._conn = conn
-        self._options = ConnectionOptions(self.conn_id, conn.conn_type, extra)
+        self._options = ConnectionOptions(self.conn_id, conn.conn_type, {**extra, **self._retry})
         # Read the transfer settings now, so a typo fails before any request.
         self.chunk_size()
         self.max_in_flight()
@@ -121,45 +138,65 @@ class ChunkUploadHook(BaseHook, ABC):
     async def ainit(self, source: SourceLike, *, media_type: str | None = None,
                     media_category: str | None = None, chunk_size: int | None = None,
                     options: Mapping[str, Any] | None = None, storage_options: Mapping[str, Any] | None = None,
-                    source_conn_id: str | None = None) -> UploadSession:
+                    source_conn_id: str | None = None, checkpoint: Checkpoint | None = None) -> UploadSession:
         """Open a remote upload for ``source``; returns the session to append to.
 
         ``source_conn_id`` names the Airflow connection to read the source with (an ``aws``-style
         connection for ``s3://``, credentials or headers for ``https://``); ``storage_options`` go
-        to its fsspec filesystem on top.
+        to its fsspec filesystem on top. With a ``checkpoint`` holding a session an earlier try
+        opened, that session is returned: a retried init never opens a second remote upload.
         """
+        if checkpoint is not None and (earlier := checkpoint.session()) is not None and earlier.api == self.api:
+            self.log.info("Upload %s was opened by an earlier try; continuing with it.", earlier.media_id)
+            return earlier
         protocol = await self.aget_conn()
         storage_options = await storage_options_for(source, source_conn_id, storage_options)
         spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
         session = await self._using(protocol, lambda p: self._init(p, spec, source, storage_options))
         session.source_conn_id = source_conn_id
+        if checkpoint is not None:
+            checkpoint.save_session(session)
         return session
 
     async def aappend(self, session: UploadSession | Mapping[str, Any] | str, *,
                       segments: Iterable[int] | None = None, max_in_flight: int | None = None,
                       progress: ProgressCallback | None = None,
-                      storage_options: Mapping[str, Any] | None = None, checksum: bool = True) -> UploadSession:
+                      storage_options: Mapping[str, Any] | None = None, checksum: bool = True,
+                      checkpoint: Checkpoint | None = None) -> UploadSession:
         """Send ``segments`` (every one by default) of the session's source.
 
-        With ``checksum`` (the default) the whole file's sha256 is computed as the chunks pass.
+        With ``checksum`` (the default) the whole file's sha256 is computed as the chunks pass. With a
+        ``checkpoint``, every acknowledged segment is recorded there, and segments an earlier try
+        recorded are not sent again.
         """
         protocol = await self.aget_conn()
         record = UploadSession.from_dict(session)
+        if checkpoint is not None and (earlier := checkpoint.session()) is not None \
+                and earlier.media_id == record.media_id:
+            for index in earlier.stored_segments():
+                record.mark_stored(index)
+            self.log.info("An earlier try stored %d of %d segments of upload %s.", len(earlier.stored_segments()),
+                          record.segment_count, record.media_id)
         storage_options = await storage_options_for(record.source, record.source_conn_id, storage_options)
         return await self._using(protocol, lambda p: self._append(
-            p, record, segments, max_in_flight, progress, storage_options, checksum))
+            p, record, segments, max_in_flight, progress, storage_options, checksum, checkpoint))
 
     async def afinalize(self, session: UploadSession | Mapping[str, Any] | str,
-                        storage_options: Mapping[str, Any] | None = None) -> UploadResult:
+                        storage_options: Mapping[str, Any] | None = None,
+                        checkpoint: Checkpoint | None = None) -> UploadResult:
         """Close the upload (sending the last segment where the API completes on it).
 
-        The result holds the media id and the processing state.
+        The result holds the media id and the processing state. With a ``checkpoint`` holding the
+        result of an earlier try, that result is returned: an upload is never finalized twice.
         """
+        if checkpoint is not None and (earlier := checkpoint.result()) is not None:
+            self.log.info("Upload %s was finalized by an earlier try.", earlier.media_id)
+            return earlier
         protocol = await self.aget_conn()
         record = UploadSession.from_dict(session)
         if protocol.capabilities.completes_with_last_segment:
             storage_options = await storage_options_for(record.source, record.source_conn_id, storage_options)
-        return await self._using(protocol, lambda p: self._finalize(p, record, storage_options))
+        return await self._using(protocol, lambda p: self._finalize(p, record, storage_options, checkpoint))
 
     async def astatus(self, media_id: str, until: str | None = None) -> ProcessingStatus:
         """Processing state of an uploaded media (``until``: what "done" means, where the API distinguishes)."""
@@ -171,13 +208,26 @@ class ChunkUploadHook(BaseHook, ABC):
                       options: Mapping[str, Any] | None = None, max_in_flight: int | None = None,
                       progress: ProgressCallback | None = None,
                       storage_options: Mapping[str, Any] | None = None, checksum: bool = True,
-                      source_conn_id: str | None = None) -> UploadResult:
-        """init, append every segment, finalize: one call for scripts and single tasks."""
+                      source_conn_id: str | None = None, checkpoint: Checkpoint | None = None,
+                      abort_on_failure: bool = True) -> UploadResult:
+        """init, append every segment, finalize: one call for scripts and single tasks.
+
+        With a ``checkpoint`` an interrupted earlier call (a killed task's try) is continued rather than
+        started again. When the upload fails and ``abort_on_failure`` holds, the remote upload is
+        aborted where the API allows it (operators leave it for the next try until the last one).
+        """
         protocol = await self.aget_conn()
         storage_options = await storage_options_for(source, source_conn_id, storage_options)
         spec = await self._spec(source, media_type, media_category, chunk_size, options, storage_options)
         return await self._using(protocol, lambda p: self._upload(
-            p, source, spec, max_in_flight, progress, storage_options, checksum))
+            p, source, spec, max_in_flight, progress, storage_options, checksum, checkpoint, abort_on_failure))
+
+    async def aabort(self, session: UploadSession | Mapping[str, Any] | str,
+                     checkpoint: Checkpoint | None = None) -> bool:
+        """Abort an unfinished upload where the API allows it (logged either way); ``True`` if aborted."""
+        protocol = await self.aget_conn()
+        record = UploadSession.from_dict(session)
+        return await self._using(protocol, lambda p: abort_unfinished(p, record, checkpoint))
 
     # -- the steps, sync (the connection is fetched synchronously first) --------------------------
 
@@ -192,15 +242,21 @@ class ChunkUploadHook(BaseHook, ABC):
         return run_sync(self.aappend(session, **kwargs))
 
     def finalize(self, session: UploadSession | Mapping[str, Any] | str,
-                 storage_options: Mapping[str, Any] | None = None) -> UploadResult:
+                 storage_options: Mapping[str, Any] | None = None,
+                 checkpoint: Checkpoint | None = None) -> UploadResult:
         """Synchronous :meth:`afinalize`."""
         self.get_conn()
-        return run_sync(self.afinalize(session, storage_options))
+        return run_sync(self.afinalize(session, storage_options, checkpoint))
 
     def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
         """Synchronous :meth:`astatus`."""
         self.get_conn()
         return run_sync(self.astatus(media_id, until))
+
+    def abort(self, session: UploadSession | Mapping[str, Any] | str, checkpoint: Checkpoint | None = None) -> bool:
+        """Synchronous :meth:`aabort`."""
+        self.get_conn()
+        return run_sync(self.aabort(session, checkpoint))
 
     def upload(self, source: SourceLike, **kwargs: Any) -> UploadResult:
         """Synchronous :meth:`aupload`: upload ``source`` and return the :class:`UploadResult`."""
@@ -233,14 +289,16 @@ class ChunkUploadHook(BaseHook, ABC):
     async def _append(self, protocol: UploadProtocol, session: UploadSession,
                       segments: Iterable[int] | None, max_in_flight: int | None,
                       progress: ProgressCallback | None,
-                      storage_options: Mapping[str, Any] | None, checksum: bool) -> UploadSession:
+                      storage_options: Mapping[str, Any] | None, checksum: bool,
+                      checkpoint: Checkpoint | None = None) -> UploadSession:
         if not session.source:
             raise ConfigurationError(f"Upload {session.media_id} has no source to read from.")
         with ChunkSource(readable(session.source), storage_options) as src:
             try:
                 return await send_segments(protocol, session, src, indexes=segments,
                                            max_in_flight=self.max_in_flight(max_in_flight), progress=progress,
-                                           checksum=checksum, hold=held_back(protocol, session))
+                                           checksum=checksum, hold=held_back(protocol, session),
+                                           checkpoint=checkpoint)
             except UploadExpired:
                 if segments is not None or not self.options.get_bool("restart_expired"):
                     raise
@@ -252,16 +310,21 @@ class ChunkUploadHook(BaseHook, ABC):
                               source=session.source, options=dict(session.remote.get("init_options") or {}))
             fresh = await open_upload(protocol, spec, src)
             fresh.conn_id = session.conn_id
+            fresh.source_conn_id = session.source_conn_id
+            if checkpoint is not None:
+                checkpoint.save_session(fresh)
             return await send_segments(protocol, fresh, src, max_in_flight=self.max_in_flight(max_in_flight),
-                                       progress=progress, checksum=checksum, hold=held_back(protocol, fresh))
+                                       progress=progress, checksum=checksum, hold=held_back(protocol, fresh),
+                                       checkpoint=checkpoint)
 
     async def _finalize(self, protocol: UploadProtocol, session: UploadSession,
-                        storage_options: Mapping[str, Any] | None = None) -> UploadResult:
+                        storage_options: Mapping[str, Any] | None = None,
+                        checkpoint: Checkpoint | None = None) -> UploadResult:
         if protocol.capabilities.completes_with_last_segment and session.source:
             with ChunkSource(readable(session.source), storage_options) as src:
-                result = await finish(protocol, session, src)
+                result = await finish(protocol, session, src, checkpoint=checkpoint)
         else:
-            result = await finish(protocol, session, None)
+            result = await finish(protocol, session, None, checkpoint=checkpoint)
         result.conn_id = self.conn_id
         self.log.info("%s upload %s finalized: %d bytes, processing %s", protocol.display_name,
                       result.media_id, result.size, result.processing_status.state)
@@ -269,10 +332,23 @@ class ChunkUploadHook(BaseHook, ABC):
 
     async def _upload(self, protocol: UploadProtocol, source: SourceLike, spec: UploadSpec,
                       max_in_flight: int | None, progress: ProgressCallback | None,
-                      storage_options: Mapping[str, Any] | None, checksum: bool) -> UploadResult:
+                      storage_options: Mapping[str, Any] | None, checksum: bool,
+                      checkpoint: Checkpoint | None = None, abort_on_failure: bool = True) -> UploadResult:
         with ChunkSource(readable(source), storage_options) as src:
-            result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
-                                      progress=progress, conn_id=self.conn_id, checksum=checksum)
+            try:
+                result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
+                                          progress=progress, conn_id=self.conn_id, checksum=checksum,
+                                          checkpoint=checkpoint, abort_on_failure=abort_on_failure)
+            except UploadExpired:
+                if checkpoint is None or not self.options.get_bool("restart_expired"):
+                    raise
+                # The user allowed it (restart_expired): forget the expired upload, send the file again.
+                self.log.warning("The upload an earlier try opened has expired; starting a new upload of %s.",
+                                 spec.source)
+                checkpoint.clear()
+                result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
+                                          progress=progress, conn_id=self.conn_id, checksum=checksum,
+                                          checkpoint=checkpoint, abort_on_failure=abort_on_failure)
         result.conn_id = self.conn_id
         return result
 

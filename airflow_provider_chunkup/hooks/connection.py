@@ -7,6 +7,7 @@ Connections written as URIs carry every extra as a string; the UI may prefix con
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -15,6 +16,9 @@ from airflow_provider_chunkup._net import is_loopback
 from airflow_provider_chunkup.errors import ConfigurationError
 
 N = TypeVar("N", int, float)
+
+# A scheme with its "://" mistyped: "http//host", "https:/host", "http:host" (but not "host:8787").
+_MISTYPED_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(//|:/|:(?!\d))")
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off", "")
@@ -95,6 +99,13 @@ def base_url(conn_id: str, host: str | None, port: int | None, schema: str | Non
     if not host:
         return default
     text = host.strip()
+    mistyped = "://" not in text and _MISTYPED_SCHEME.match(text)
+    if mistyped or any(c.isspace() for c in text):
+        raise ConfigurationError(
+            f"Connection {conn_id!r}: host {host!r} is not a valid http(s) URL or host name"
+            f"{' (a mistyped ://?)' if mistyped else ' (it contains a space)'}. "
+            "Use for example api.x.com or http://127.0.0.1:8787."
+        )
     if "://" not in text:
         scheme = schema if schema in ("http", "https") else "https"
         text = f"{scheme}://{text}"
@@ -107,7 +118,10 @@ def base_url(conn_id: str, host: str | None, port: int | None, schema: str | Non
     try:
         netloc_port = parts.port
     except ValueError:
-        raise ConfigurationError(f"Connection {conn_id!r}: host {host!r} has an invalid port.") from None
+        raise ConfigurationError(
+            f"Connection {conn_id!r}: host {host!r} has an invalid port. Use a port from 1 to 65535, for example "
+            "http://127.0.0.1:8787, or leave the port out."
+        ) from None
     if port and not netloc_port:
         netloc = f"{parts.hostname}:{port}" if ":" not in parts.hostname else f"[{parts.hostname}]:{port}"
         parts = parts._replace(netloc=netloc)

@@ -20,7 +20,10 @@ def hook_for_api(api: str, conn_id: str | None = None) -> ChunkUploadHook:
     try:
         hook_class = BY_API[api]
     except KeyError:
-        raise ConfigurationError(f"Unknown upload API {api!r}; known: {', '.join(sorted(BY_API))}.") from None
+        raise ConfigurationError(
+            f"Unknown upload API {api!r} (known: {', '.join(sorted(BY_API))}): the session is not a chunkup session. "
+            "Pass the XCom of the previous chunkup task unchanged."
+        ) from None
     return hook_class(conn_id or hook_class.default_conn_name)
 
 

@@ -13,8 +13,10 @@ from airflow.sdk import BaseOperator, Context
 
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.registry import hook_for_api, hook_for_connection
+from airflow_provider_chunkup.operators.resume import checkpoint_for, failing_for_good, last_try
 from airflow_provider_chunkup.protocols.progress import ProgressLog
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession
+from airflow_provider_chunkup.sources import describe_source
 
 SessionLike = UploadSession | Mapping[str, Any] | str
 """An ``UploadSession``, its dict (an upstream task's XCom), or that dict rendered as text."""
@@ -33,14 +35,33 @@ def _segments(value: Sequence[int] | str | None) -> list[int] | None:
 class _SessionOperator(BaseOperator):
     """Shared by the operators that continue an upload opened by an init task."""
 
-    def __init__(self, *, session: SessionLike, conn_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, session: SessionLike, conn_id: str | None = None, retry: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session = session
         self.conn_id = conn_id
+        self.retry = retry
 
     def _session_and_hook(self) -> tuple[UploadSession, ChunkUploadHook]:
-        session = UploadSession.from_dict(self.session)
-        return session, hook_for_api(session.api, self.conn_id or session.conn_id)
+        try:
+            session = UploadSession.from_dict(self.session)
+            return session, hook_for_api(session.api, self.conn_id or session.conn_id).with_retry(self.retry)
+        except Exception as e:
+            if (final := failing_for_good(e)) is None:
+                raise
+            raise final from e
+
+    def _give_up(self, context: Context, error: Exception, hook: ChunkUploadHook,
+                 session: UploadSession) -> Exception | None:
+        """When no later try will continue the upload, abort it; the no-retry failure for ``error``, if any."""
+        final = failing_for_good(error)
+        if final is not None or last_try(context, self):
+            hook.abort(session, checkpoint_for(context, self._identity(session)))
+        return final
+
+    @staticmethod
+    def _identity(session: UploadSession) -> dict[str, Any]:
+        return {"api": session.api, "media_id": session.media_id}
 
 
 class ChunkUploadInitOperator(BaseOperator):
@@ -57,6 +78,11 @@ class ChunkUploadInitOperator(BaseOperator):
         for ``s3://`` (key/secret, region, ``endpoint_url`` for MinIO or Ceph), or credentials or
         headers for ``https://``. Later tasks read the source with it too. Templated.
     :param storage_options: fsspec options for the source's filesystem (on top of the connection's).
+    :param retry: this task's retry policy for each request, over the connection's: ``max_attempts``,
+        ``backoff_initial``, ``backoff_max``, ``max_elapsed`` (seconds).
+
+    On Airflow 3.3+ the opened session is kept in the task state store: a retried init returns it
+    instead of opening a second remote upload.
     """
 
     template_fields: Sequence[str] = ("source", "conn_id", "media_type", "media_category", "upload_options",
@@ -66,8 +92,10 @@ class ChunkUploadInitOperator(BaseOperator):
     def __init__(self, *, source: Any, conn_id: str = "chunkup_x_default", media_type: str | None = None,
                  media_category: str | None = None, chunk_size: int | None = None,
                  upload_options: Mapping[str, Any] | None = None, source_conn_id: str | None = None,
-                 storage_options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+                 storage_options: Mapping[str, Any] | None = None, retry: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.retry = retry
         self.source = source
         self.source_conn_id = source_conn_id
         self.conn_id = conn_id
@@ -77,11 +105,22 @@ class ChunkUploadInitOperator(BaseOperator):
         self.upload_options = upload_options
         self.storage_options = storage_options
 
+    def _hook(self) -> ChunkUploadHook:
+        return hook_for_connection(self.conn_id).with_retry(self.retry)
+
+    def _identity(self) -> dict[str, Any]:
+        return {"source": describe_source(self.source), "conn_id": self.conn_id}
+
     def execute(self, context: Context) -> dict[str, Any]:
-        hook = hook_for_connection(self.conn_id)
-        session = hook.init(self.source, media_type=self.media_type, media_category=self.media_category,
-                            chunk_size=self.chunk_size, options=self.upload_options,
-                            storage_options=self.storage_options, source_conn_id=self.source_conn_id)
+        try:
+            session = self._hook().init(
+                self.source, media_type=self.media_type, media_category=self.media_category,
+                chunk_size=self.chunk_size, options=self.upload_options, storage_options=self.storage_options,
+                source_conn_id=self.source_conn_id, checkpoint=checkpoint_for(context, self._identity()))
+        except Exception as e:
+            if (final := failing_for_good(e)) is None:
+                raise
+            raise final from e
         return session.to_dict()
 
 
@@ -114,8 +153,14 @@ class ChunkUploadAppendOperator(_SessionOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         session, hook = self._session_and_hook()
         progress = ProgressLog(self.log, f"upload {session.media_id}", self.progress_interval)
-        session = hook.append(session, segments=_segments(self.segments), max_in_flight=self.max_in_flight,
-                              progress=progress, storage_options=self.storage_options, checksum=self.checksum)
+        try:
+            session = hook.append(session, segments=_segments(self.segments), max_in_flight=self.max_in_flight,
+                                  progress=progress, storage_options=self.storage_options, checksum=self.checksum,
+                                  checkpoint=checkpoint_for(context, self._identity(session)))
+        except Exception as e:
+            if (final := self._give_up(context, e, hook, session)) is None:
+                raise
+            raise final from e
         return session.to_dict()
 
 
@@ -130,7 +175,13 @@ class ChunkUploadFinalizeOperator(_SessionOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         session, hook = self._session_and_hook()
-        return _report(self, hook.finalize(session))
+        try:
+            result = hook.finalize(session, checkpoint=checkpoint_for(context, self._identity(session)))
+        except Exception as e:
+            if (final := self._give_up(context, e, hook, session)) is None:
+                raise
+            raise final from e
+        return _report(self, result)
 
 
 class ChunkedUploadOperator(ChunkUploadInitOperator):
@@ -150,12 +201,25 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
         self.checksum = checksum
 
     def execute(self, context: Context) -> dict[str, Any]:
-        hook = hook_for_connection(self.conn_id)
+        hook = self._hook()
         progress = ProgressLog(self.log, f"upload of {self.source}", self.progress_interval)
-        result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
-                             chunk_size=self.chunk_size, options=self.upload_options,
-                             max_in_flight=self.max_in_flight, progress=progress, checksum=self.checksum,
-                             storage_options=self.storage_options, source_conn_id=self.source_conn_id)
+        checkpoint = checkpoint_for(context, self._identity())
+        try:
+            result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
+                                 chunk_size=self.chunk_size, options=self.upload_options,
+                                 max_in_flight=self.max_in_flight, progress=progress, checksum=self.checksum,
+                                 storage_options=self.storage_options, source_conn_id=self.source_conn_id,
+                                 checkpoint=checkpoint,
+                                 # Without a checkpoint no retry can continue this upload; with one, the
+                                 # next try does, unless this is the last try.
+                                 abort_on_failure=checkpoint is None or last_try(context, self))
+        except Exception as e:
+            final = failing_for_good(e)
+            if final is not None and checkpoint is not None and (session := checkpoint.session()) is not None:
+                hook.abort(session, checkpoint)  # no retry will come for it
+            if final is None:
+                raise
+            raise final from e
         return _report(self, result)
 
 

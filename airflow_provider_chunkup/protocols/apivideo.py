@@ -28,6 +28,7 @@ from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadP
 from airflow_provider_chunkup.protocols.chunking import GiB, Limits, MiB, Segment
 from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
+    NOT_THE_API,
     ApiClient,
     error_class,
     json_object,
@@ -306,14 +307,18 @@ class ApiVideoBearerAuth(httpx.Auth):
         if response.status_code != 200:
             error = apivideo_error(response, "api.video authentication (/auth/api-key)")
             if response.status_code in (400, 401, 403):  # api.video answers a wrong key with 400
-                raise AuthenticationFailed(str(error), status=error.status, body=error.body)
+                message = str(error)
+                if response.status_code != 401:  # apivideo_error adds the API-key hint to 401s only
+                    message = f"{message.rstrip('.')}. {HINTS[401]}"
+                raise AuthenticationFailed(message, status=error.status, body=error.body)
             raise error
         self._store(response)
 
     def _store(self, response: httpx.Response) -> None:
         body = response_body(response)
         if not isinstance(body, dict) or not body.get("access_token"):
-            raise MalformedResponse("api.video /auth answered without an access_token.", status=response.status_code)
+            raise MalformedResponse(f"api.video /auth answered without an access_token. {NOT_THE_API}",
+                                    status=response.status_code)
         self._access = str(body["access_token"])
         self._refresh = body.get("refresh_token") or self._refresh
         self._expires = self._clock() + float(body.get("expires_in") or 3600)
@@ -327,6 +332,8 @@ HINTS = {
     401: "Check the API key in the connection's password (production and sandbox keys differ), or the "
          "delegated upload token.",
     403: "The api.video account is suspended or not allowed to do this.",
+    404: "api.video has no such video: it was deleted, or it belongs to another account or environment "
+         "(production and sandbox differ). Start a new upload (re-run the init task) with the same connection.",
     429: "api.video's rate limit is exhausted (uploads: 100 a minute in production); larger chunks need "
          "fewer requests.",
 }
@@ -351,14 +358,14 @@ def apivideo_error(response: httpx.Response, step: str) -> RemoteError:
     if text != summary:
         message += f" | api.video answered: {text[:BODY_EXCERPT]}"
     if status in HINTS:
-        message += f". {HINTS[status]}"
+        message = f"{message.rstrip('.')}. {HINTS[status]}"
     return error_class(status)(message, status=status, body=body)
 
 
 def _video_id(body: Mapping[str, Any], response: httpx.Response, step: str) -> str:
     video_id = body.get("videoId")
     if not video_id:
-        raise MalformedResponse(f"{step} answered without a videoId: {json.dumps(body)[:300]}",
+        raise MalformedResponse(f"{step} answered without a videoId: {json.dumps(body)[:300]}. {NOT_THE_API}",
                                 status=response.status_code, body=body)
     return str(video_id)
 

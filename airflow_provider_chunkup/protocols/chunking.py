@@ -23,6 +23,10 @@ class Limits:
     """Smallest chunk allowed for every chunk but the last."""
 
 
+class SegmentOutOfRange(PlanError, IndexError):
+    """A segment index the upload does not have (an ``IndexError`` too, for code that expects one)."""
+
+
 @dataclass(frozen=True)
 class Segment:
     """One chunk of the file: its index in the platform's words (``segment_index``, part N-1)."""
@@ -50,7 +54,12 @@ class ChunkPlan:
 
     def segment(self, index: int) -> Segment:
         if not 0 <= index < self.segment_count:
-            raise IndexError(f"segment {index} is outside 0..{self.segment_count - 1}")
+            last = self.segment_count - 1
+            raise SegmentOutOfRange(
+                f"Segment {index} does not exist: this upload has {self.segment_count} segments (0..{last}). "
+                f"Pass segments within 0..{last} (for example \"0:{self.segment_count}\"), or leave segments unset "
+                "to send them all."
+            )
         offset = index * self.chunk_size
         return Segment(index, offset, min(self.chunk_size, self.total_bytes - offset))
 
@@ -67,7 +76,10 @@ def plan_chunks(total_bytes: int, limits: Limits, chunk_size: int | None = None,
     would otherwise need more segments than allowed. An explicit ``chunk_size`` is kept as given.
     """
     if total_bytes <= 0:
-        raise PlanError(f"The source is empty (0 bytes); {api} cannot store an empty upload.")
+        raise PlanError(
+            f"The source is empty (0 bytes); {api} cannot store an empty upload. Check that the task writing the "
+            "file finished, and upload a file with content."
+        )
     if chunk_size is not None:
         if not limits.min_chunk_bytes <= chunk_size <= limits.max_chunk_bytes:
             raise PlanError(

@@ -30,6 +30,7 @@ from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadP
 from airflow_provider_chunkup.protocols.chunking import Limits, MiB, Segment
 from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
+    NOT_THE_API,
     ApiClient,
     error_class,
     json_object,
@@ -150,8 +151,8 @@ class ContentRangeUpload(UploadProtocol):
         answer = json_object(response, step)
         upload_id = answer.get("upload_id")
         if not upload_id:
-            raise MalformedResponse(f"{step} answered without an upload_id: {json.dumps(answer)[:300]}",
-                                    status=response.status_code, body=answer)
+            raise MalformedResponse(f"{step} answered without an upload_id: {json.dumps(answer)[:300]}. "
+                                    f"{NOT_THE_API}", status=response.status_code, body=answer)
         if session.media_id and str(upload_id) != session.media_id:
             raise MalformedResponse(f"{step} answered for upload {upload_id}, not {session.media_id}.",
                                     status=response.status_code, body=answer)
@@ -186,7 +187,7 @@ class ContentRangeUpload(UploadProtocol):
             raise
         media = json_object(response, step)
         if media.get("id") is None:
-            raise MalformedResponse(f"{step} answered without a media id: {json.dumps(media)[:300]}",
+            raise MalformedResponse(f"{step} answered without a media id: {json.dumps(media)[:300]}. {NOT_THE_API}",
                                     status=response.status_code, body=media)
         return UploadResult(
             api=self.api, media_id=str(media["id"]), size=session.total_bytes, conn_id=session.conn_id,
@@ -237,7 +238,8 @@ class ContentRangeUpload(UploadProtocol):
 HINTS = {
     401: "Check the token in the connection's password (Bearer).",
     403: "The token is missing or not allowed to upload media.",
-    404: "The server does not know this upload_id (or the chunk path is wrong).",
+    404: "The server does not know this upload_id: start a new upload (re-run init), or check the connection's "
+         "chunk_path and complete_path.",
 }
 
 
@@ -255,10 +257,11 @@ def content_range_error(response: httpx.Response, step: str) -> RemoteError:
         summary = (body if isinstance(body, str) else json.dumps(body))[:BODY_EXCERPT]
     message = f"{step} failed with HTTP {status}: {summary}"
     if status in HINTS:
-        message += f". {HINTS[status]}"
+        message = f"{message.rstrip('.')}. {HINTS[status]}"
     if status == 410:
-        return UploadExpired(f"{message}. The upload expired on the server; start a new upload (re-run init), or "
-                             "set restart_expired to let chunkup start over by itself.", status=status, body=body)
+        return UploadExpired(f"{message.rstrip('.')}. The upload expired on the server; start a new upload (re-run "
+                             "init), or set restart_expired to let chunkup start over by itself.", status=status,
+                             body=body)
     return error_class(status)(message, status=status, body=body)
 
 

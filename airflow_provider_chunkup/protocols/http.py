@@ -32,6 +32,10 @@ ErrorFactory = Callable[[httpx.Response, str], RemoteError]
 
 BODY_EXCERPT = 2000
 
+NOT_THE_API = ("Check that the connection's host is the API's base URL (not a proxy, a login page or another "
+               "service); if it is, the API changed and chunkup needs an update.")
+"""The fix to name when a 2xx answer is not what the API sends."""
+
 
 def response_body(response: httpx.Response) -> Any:
     """The parsed JSON body, or the start of the text when it is not JSON."""
@@ -46,7 +50,7 @@ def json_object(response: httpx.Response, step: str) -> dict[str, Any]:
     body = response_body(response)
     if not isinstance(body, dict):
         raise MalformedResponse(f"{step} answered HTTP {response.status_code} with a body that is not a JSON "
-                                f"object: {str(body)[:200]!r}", status=response.status_code, body=body)
+                                f"object: {str(body)[:200]!r}. {NOT_THE_API}", status=response.status_code, body=body)
     return body
 
 
@@ -67,6 +71,25 @@ def generic_error(response: httpx.Response, step: str) -> RemoteError:
     cls = error_class(response.status_code)
     return cls(f"{step} failed with HTTP {response.status_code}: {text[:BODY_EXCERPT]}",
                status=response.status_code, body=body)
+
+
+def _certificate_failure(error: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what failed the request."""
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _host(error: httpx.TransportError) -> str:
+    try:
+        return error.request.url.host or "the host"
+    except RuntimeError:  # no request attached
+        return "the host"
 
 
 @functools.cache
@@ -112,6 +135,13 @@ class ApiClient:
             try:
                 response = await self._client.request(method, url, **kwargs)
             except httpx.TransportError as e:
+                reason = _certificate_failure(e)
+                if reason is not None:  # the same certificate fails every time: no retry
+                    raise ServerError(
+                        f"{step} failed: the TLS certificate of {_host(e)} could not be verified ({reason}). chunkup "
+                        "always verifies TLS against certifi's CA bundle: give the host a certificate a public CA "
+                        "signed, or check that the connection's host is the API's."
+                    ) from e
                 error: RemoteError = ServerError(f"{step} failed: {type(e).__name__}: {e}")
                 wait = policy.backoff(attempt)
             else:

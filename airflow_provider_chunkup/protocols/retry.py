@@ -8,6 +8,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from airflow_provider_chunkup.errors import ConfigurationError
+
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -29,13 +31,25 @@ class RetryPolicy:
     @classmethod
     def from_options(cls, options: Mapping[str, object]) -> RetryPolicy:
         """Build from connection/operator options such as ``retry_max_attempts``."""
+        fields = {"retry_max_attempts": ("max_attempts", int), "retry_backoff_initial": ("backoff_initial", float),
+                  "retry_backoff_max": ("backoff_max", float), "retry_max_elapsed": ("max_elapsed", float)}
+        unknown = sorted(k for k in options if k.startswith("retry_") and k not in fields)
+        if unknown:
+            raise ConfigurationError(
+                f"Unknown retry setting(s) {', '.join(unknown)}; known: {', '.join(fields)} (or without 'retry_')."
+            )
         kwargs: dict[str, float | int] = {}
-        for key, name, kind in (("retry_max_attempts", "max_attempts", int),
-                                ("retry_backoff_initial", "backoff_initial", float),
-                                ("retry_backoff_max", "backoff_max", float),
-                                ("retry_max_elapsed", "max_elapsed", float)):
-            if options.get(key) not in (None, ""):
-                kwargs[name] = kind(options[key])  # type: ignore[call-overload]
+        for key, (name, kind) in fields.items():
+            value = options.get(key)
+            if value in (None, ""):
+                continue
+            try:
+                kwargs[name] = kind(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ConfigurationError(f"{key} must be a number, got {value!r}.") from None
+            if kwargs[name] < (1 if name == "max_attempts" else 0):
+                raise ConfigurationError(f"{key} must be {'at least 1' if name == 'max_attempts' else '>= 0'}, "
+                                         f"got {value!r}.")
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def backoff(self, attempt: int) -> float:

@@ -98,6 +98,9 @@ class UploadSession(_Record):
     """Whole-file checksums, once every segment was read in order."""
     acknowledged: int = 0
     """Leading segments an earlier step saw acknowledged (the first one, where it opens the upload)."""
+    stored: list[list[int]] = field(default_factory=list)
+    """Segments the platform acknowledged, as sorted half-open ``[start, stop)`` ranges: what a resumed
+    task need not send again, for APIs that cannot say themselves (X)."""
     sent_bytes: int = 0
     transfer_seconds: float = 0.0
 
@@ -105,12 +108,29 @@ class UploadSession(_Record):
     def plan(self) -> ChunkPlan:
         return ChunkPlan(self.total_bytes, self.chunk_size)
 
+    def mark_stored(self, index: int) -> None:
+        """Record segment ``index`` as acknowledged, keeping :attr:`stored` compact."""
+        self.stored = _ranges(self.stored_segments() | {index})
+
+    def stored_segments(self) -> set[int]:
+        return {i for start, stop in self.stored for i in range(start, stop)} | set(range(self.acknowledged))
+
     @property
     def segment_count(self) -> int:
         return self.plan.segment_count
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at is not None and (now or time.time()) >= self.expires_at
+
+
+def _ranges(indexes: set[int]) -> list[list[int]]:
+    ranges: list[list[int]] = []
+    for i in sorted(indexes):
+        if ranges and ranges[-1][1] == i:
+            ranges[-1][1] = i + 1
+        else:
+            ranges.append([i, i + 1])
+    return ranges
 
 
 @dataclass

@@ -13,8 +13,9 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
-from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 from airflow_provider_chunkup.protocols.chunking import Segment
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession, UploadSpec
@@ -26,13 +27,16 @@ log = logging.getLogger(__name__)
 async def send_segments(protocol: UploadProtocol, session: UploadSession, source: ChunkSource, *,
                         indexes: Iterable[int] | None = None, max_in_flight: int = 1,
                         progress: ProgressCallback | None = None, checksum: bool = True,
-                        hold: Iterable[int] = (), keep: dict[int, memoryview] | None = None) -> UploadSession:
+                        hold: Iterable[int] = (), keep: dict[int, memoryview] | None = None,
+                        checkpoint: Checkpoint | None = None) -> UploadSession:
     """Send the given segments (all by default) and return the session updated.
 
     Segments in ``hold`` are read but not sent (the last one, for APIs that complete on it), and so
     are segments the server says it already has (a retried task resumes). Held segments that were
     read go into ``keep`` when given, so :func:`finish` in the same process need not read them again
-    (one chunk more in memory, no second GET from an object store). When every segment was
+    (one chunk more in memory, no second GET from an object store). Each acknowledged segment is
+    recorded in ``session.stored`` and, with a ``checkpoint``, saved at once: a task killed now and
+    retried sends again only what was in flight. When every segment was
     read by this call, the session gains the whole file's sha256 (unless ``checksum`` is off) and any
     checksum the API itself needs.
     """
@@ -50,7 +54,7 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     algorithms = (("sha256",) if checksum else ()) + protocol.digests
     digest = StreamingDigest(algorithms) if whole_file and algorithms else None
     held = set(hold)
-    skip = held | set(range(session.acknowledged)) | await _already_sent(protocol, session)
+    skip = held | session.stored_segments() | await _already_sent(protocol, session)
     first_alone = protocol.capabilities.opens_with_first_segment and not session.media_id
     if first_alone and order and order[0] != 0:
         raise ConfigurationError(
@@ -74,6 +78,9 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
             finally:
                 slots.release()
                 buffers.put_nowait(buffer)
+            session.mark_stored(index)
+            if checkpoint is not None:
+                checkpoint.save_session(session)
             done += len(data)
             if progress is not None:
                 progress(done, total)
@@ -142,10 +149,11 @@ async def _already_sent(protocol: UploadProtocol, session: UploadSession) -> set
 
 
 async def finish(protocol: UploadProtocol, session: UploadSession, source: ChunkSource | None,
-                 ready: Mapping[int, memoryview] | None = None) -> UploadResult:
+                 ready: Mapping[int, memoryview] | None = None, checkpoint: Checkpoint | None = None) -> UploadResult:
     """Finalize; for APIs that complete with the last segment, send it first (unless the server has it).
 
     ``ready`` holds segments already read (kept by :func:`send_segments`); others are read from ``source``.
+    With a ``checkpoint``, the result is saved there: a retried task returns it instead of finalizing twice.
     """
     for index in held_back(protocol, session):
         last = session.plan.segment(index)
@@ -158,7 +166,11 @@ async def finish(protocol: UploadProtocol, session: UploadSession, source: Chunk
                 data = await asyncio.to_thread(source.read_into, last.offset, memoryview(bytearray(last.length)))
             await protocol.append(session, last, data)
             session.sent_bytes += last.length
-    return await protocol.finalize(session)
+            session.mark_stored(index)
+    result = await protocol.finalize(session)
+    if checkpoint is not None:
+        checkpoint.save_result(result)
+    return result
 
 
 def _check_in_flight(max_in_flight: int) -> None:
@@ -194,22 +206,81 @@ async def open_upload(protocol: UploadProtocol, spec: UploadSpec, source: ChunkS
 
 async def upload(protocol: UploadProtocol, source: ChunkSource, spec: UploadSpec, *,
                  max_in_flight: int = 1, progress: ProgressCallback | None = None,
-                 conn_id: str | None = None, checksum: bool = True) -> UploadResult:
-    """init, every segment, finalize: the whole upload in one call."""
+                 conn_id: str | None = None, checksum: bool = True, checkpoint: Checkpoint | None = None,
+                 abort_on_failure: bool = True) -> UploadResult:
+    """init, every segment, finalize: the whole upload in one call.
+
+    With a ``checkpoint`` an earlier, interrupted call is continued: its result returned if it had
+    finalized, else its remote upload resumed (never a second one opened). When the upload fails and
+    ``abort_on_failure`` holds, what the API lets us abort is aborted: no garbage left behind.
+    """
     _check_in_flight(max_in_flight)  # before init: a bad setting must not leave a remote upload behind
-    session = await open_upload(protocol, spec, source)
-    session.conn_id = conn_id
-    log.info("%s upload %s opened: %d bytes in %d segments of %d bytes", protocol.display_name,
-             session.media_id, session.total_bytes, session.segment_count, session.chunk_size)
+    session = None
+    if checkpoint is not None:
+        finished = checkpoint.result()
+        if finished is not None:
+            log.info("%s upload %s was finalized by an earlier try; nothing to send.", protocol.display_name,
+                     finished.media_id)
+            return finished
+        session = await _resumable(protocol, checkpoint.session(), spec)
+    if session is None:
+        session = await open_upload(protocol, spec, source)
+        session.conn_id = conn_id
+        if checkpoint is not None:
+            checkpoint.save_session(session)
+        log.info("%s upload %s opened: %d bytes in %d segments of %d bytes", protocol.display_name,
+                 session.media_id, session.total_bytes, session.segment_count, session.chunk_size)
     try:
         kept: dict[int, memoryview] = {}
         await send_segments(protocol, session, source, max_in_flight=max_in_flight, progress=progress,
-                            checksum=checksum, hold=held_back(protocol, session), keep=kept)
-        return await finish(protocol, session, source, kept)
+                            checksum=checksum, hold=held_back(protocol, session), keep=kept, checkpoint=checkpoint)
+        return await finish(protocol, session, source, kept, checkpoint)
     except BaseException:
-        if protocol.capabilities.abortable and await _abort_quietly(protocol, session):
-            log.warning("Deleted the unfinished %s upload %s.", protocol.display_name, session.media_id)
+        if abort_on_failure:
+            await abort_unfinished(protocol, session, checkpoint)
         raise
+
+
+async def _resumable(protocol: UploadProtocol, session: UploadSession | None,
+                     spec: UploadSpec) -> UploadSession | None:
+    """The checkpointed session to continue, or ``None`` to open a new upload."""
+    if session is None:
+        return None
+    if session.api != protocol.api:
+        log.info("Ignoring a checkpoint of a %s upload: this connection uploads to %s.", session.api,
+                 protocol.display_name)
+        return None
+    if session.total_bytes != spec.total_bytes:
+        log.warning("The source is %d bytes now, %d when an earlier try opened upload %s: starting a new upload.",
+                    spec.total_bytes, session.total_bytes, session.media_id)
+        await abort_unfinished(protocol, session)
+        return None
+    if session.expired():
+        raise UploadExpired(
+            f"The {protocol.display_name} upload {session.media_id} opened by an earlier try has expired on the "
+            "server. Set restart_expired=true on the connection to start a new upload of the same file, or clear "
+            "the task's state."
+        )
+    log.info("Resuming %s upload %s from an earlier try: %d of %d segments already acknowledged.",
+             protocol.display_name, session.media_id, len(session.stored_segments()), session.segment_count)
+    return session
+
+
+async def abort_unfinished(protocol: UploadProtocol, session: UploadSession,
+                           checkpoint: Checkpoint | None = None) -> bool:
+    """Abort the remote upload where the API allows it, and say so; forget its checkpoint."""
+    if not protocol.capabilities.abortable:
+        log.warning("%s cannot abort upload %s: the platform discards unfinished uploads itself%s.",
+                    protocol.display_name, session.media_id,
+                    f" after {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(session.expires_at))}"
+                    if session.expires_at else "")
+        return False
+    if not await _abort_quietly(protocol, session):
+        return False
+    log.warning("Deleted the unfinished %s upload %s.", protocol.display_name, session.media_id)
+    if checkpoint is not None:
+        checkpoint.clear()
+    return True
 
 
 async def _abort_quietly(protocol: UploadProtocol, session: UploadSession) -> bool:

@@ -25,6 +25,7 @@ from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadP
 from airflow_provider_chunkup.protocols.chunking import Limits, MiB, Segment
 from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
+    NOT_THE_API,
     ApiClient,
     error_class,
     json_object,
@@ -133,11 +134,12 @@ class XMediaUpload(UploadProtocol):
             )
         limit = self.size_limits.get(CATEGORY_FAMILY[category] if category else family)
         if limit is not None and spec.total_bytes > limit:
+            key = CATEGORY_FAMILY[category] if category else family
             raise ConfigurationError(
                 f"The source is {spec.total_bytes} bytes; X takes at most {limit} bytes of {family} "
-                f"media{f' in {category}' if category else ''}. Use a smaller file, another category "
-                "(amplify_video for long videos), or raise the limit in the connection's size_limits "
-                "if your account allows more."
+                f"media{f' in {category}' if category else ''}. Use a smaller (or re-encoded) file, or raise the "
+                f"limit in the connection's size_limits (e.g. {{\"{key}\": {spec.total_bytes}}}) if your "
+                "account allows more."
             )
         unknown = sorted(set(spec.options) - set(INIT_OPTIONS))
         if unknown:
@@ -177,8 +179,9 @@ class XMediaUpload(UploadProtocol):
             data = json_object(response, "X INIT")
         media_id = str(data.get("id") or data.get("media_id_string") or data.get("media_id") or "")
         if not media_id:
-            raise MalformedResponse(f"X initialize answered without a media id: {data}",
-                                    status=response.status_code, body=data)
+            raise MalformedResponse(
+                f"X initialize answered without a media id: {json.dumps(data)[:300]}. {NOT_THE_API}",
+                status=response.status_code, body=data)
         expires = data.get("expires_after_secs")
         return UploadSession(
             api=self.api, media_id=media_id, total_bytes=spec.total_bytes, chunk_size=plan.chunk_size,
@@ -264,7 +267,7 @@ def _data(response: httpx.Response, step: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         if body.get("errors"):
             raise x_error(response, step)
-        raise MalformedResponse(f"{step} answered without a data object: {json.dumps(body)[:300]}",
+        raise MalformedResponse(f"{step} answered without a data object: {json.dumps(body)[:300]}. {NOT_THE_API}",
                                 status=response.status_code, body=body)
     return data
 
@@ -280,6 +283,8 @@ def _processing_status(info: Mapping[str, Any]) -> ProcessingStatus:
 
 
 HINTS = {
+    404: "X has no media with this id: it was never opened with these credentials, or X forgot it "
+         "(unfinished uploads expire after expires_after_secs). Start a new upload (re-run the init task).",
     401: "Check the connection's credentials: an OAuth 2.0 user access token in the password, or "
          "OAuth 1.0a consumer key/secret in login/password with access_token and access_token_secret.",
     403: "The token is not allowed to upload media: OAuth 2.0 tokens need the media.write scope "
@@ -313,9 +318,10 @@ def x_error(response: httpx.Response, step: str) -> RemoteError:
         message += f" | X answered: {text[:BODY_EXCERPT]}"
     hint = HINTS.get(status)
     if hint:
-        message += f". {hint}"
+        message = f"{message.rstrip('.')}. {hint}"
     cls = error_class(status)
     if status in (400, 404, 410) and "expire" in text.lower():
         cls = UploadExpired
-        message += ". Start a new upload (re-run the init task)."
+        if "Start a new upload" not in message:
+            message = f"{message.rstrip('.')}. Start a new upload (re-run the init task)."
     return cls(message, status=status, body=body)

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.operators.resume import UploadFailedForGood
 from airflow_provider_chunkup.operators.upload import (
     ChunkedUploadOperator,
     ChunkUploadAppendOperator,
@@ -77,15 +78,17 @@ def test_template_fields_render(x_connection):
 
 def test_wrong_connection_type(set_connection, media_file):
     set_connection("not_x", conn_type="http", host="example.com")
-    with pytest.raises(ConfigurationError, match="no chunkup hook serves"):
+    with pytest.raises(UploadFailedForGood, match=r"no chunkup hook serves.*not retried") as e:
         ChunkUploadInitOperator(task_id="init", source=str(media_file(10)), conn_id="not_x").execute({})
+    assert isinstance(e.value.__cause__, ConfigurationError)
 
 
 def test_garbage_session_is_explained(x_connection):
     x_connection()
-    with pytest.raises(ConfigurationError, match="previous task's output"):
+    with pytest.raises(UploadFailedForGood, match="previous task's output") as e:
         ChunkUploadAppendOperator(task_id="append", session="not a session").execute({})
-    with pytest.raises(ConfigurationError, match="missing media_id"):
+    assert isinstance(e.value.__cause__, ConfigurationError)
+    with pytest.raises(UploadFailedForGood, match="missing media_id"):
         ChunkUploadFinalizeOperator(task_id="finalize", session={"api": "x"}).execute({})
 
 
@@ -131,3 +134,61 @@ def test_apivideo_append_retried_after_failing_half_way_sends_only_missing_parts
     assert source_requests()["requests"] == 5
     got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}").json()
     assert got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
+
+
+class _Try:
+    """The ``ti`` of a context: only its try number matters here."""
+
+    def __init__(self, try_number: int) -> None:
+        self.try_number = try_number
+
+
+def test_split_tasks_retried_reuse_their_checkpoints(apivideo_connection, media_file, emulator):
+    import httpx
+
+    from airflow_provider_chunkup.protocols.checkpoint import MemoryStore
+
+    apivideo_connection(chunk_size=5 * MiB)
+    path = media_file(12 * MiB)
+    stores = {"init": MemoryStore(), "append": MemoryStore(), "finalize": MemoryStore()}
+
+    def context(task: str, try_number: int = 1) -> dict:
+        return {"task_state_store": stores[task], "ti": _Try(try_number)}
+
+    init = ChunkUploadInitOperator(task_id="init", conn_id="chunkup_apivideo_default", source=str(path))
+    session = init.execute(context("init"))
+    assert init.execute(context("init", 2)) == session  # a retried init opens no second video
+    appended = ChunkUploadAppendOperator(task_id="append", session=session).execute(context("append"))
+    finalize = ChunkUploadFinalizeOperator(task_id="finalize", session=appended)
+    result = finalize.execute(context("finalize"))
+    before = httpx.get(f"{emulator.url}/_emulator/stats").json()["total_requests"]
+    assert finalize.execute(context("finalize", 2)) == result  # never finalized twice
+    assert httpx.get(f"{emulator.url}/_emulator/stats").json()["total_requests"] == before
+    routes = httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
+    assert routes["POST /videos"]["requests"] == 1
+
+
+@pytest.mark.parametrize(("status", "try_number", "deleted"), [
+    (400, 1, True),    # a rejection: no retry will come, so the video goes now
+    (503, 1, False),   # a server failure on the first of three tries: the next try continues the video
+    (503, 3, True),    # ... and on the last try, nothing will continue it
+])
+def test_failing_append_deletes_the_video_only_when_no_try_will_continue_it(
+        status, try_number, deleted, apivideo_connection, media_file, emulator, caplog):
+    import httpx
+
+    from airflow_provider_chunkup.protocols.checkpoint import MemoryStore
+
+    apivideo_connection(chunk_size=5 * MiB, retry_max_attempts=2, retry_backoff_initial=0.01)
+    path = media_file(12 * MiB)
+    session = ChunkUploadInitOperator(task_id="init", conn_id="chunkup_apivideo_default",
+                                      source=str(path)).execute({})
+    httpx.post(f"{emulator.url}/_emulator/faults", json={"match": "/source", "status": status,
+                                                         "times": 0}).raise_for_status()
+    append = ChunkUploadAppendOperator(task_id="append", session=session, retries=2)
+    with pytest.raises(Exception) as failure:
+        append.execute({"task_state_store": MemoryStore(), "ti": _Try(try_number)})
+    assert isinstance(failure.value, UploadFailedForGood) == (status == 400)
+    video = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{session['media_id']}").json()
+    assert bool(video.get("deleted")) == deleted
+    assert ("Deleted the unfinished api.video upload" in caplog.text) == deleted

@@ -1,0 +1,660 @@
+"""Bad input, one case a row: each fails with one error naming the cause and the fix, and without a retry storm.
+
+Every case runs real hooks or operators against the emulator on loopback (a mock transport only where the
+emulator cannot answer that way: a 2xx body that is not JSON), with real files. After the failure the test
+checks the error's type (``UploadFailedForGood`` wrapping the chunkup error for the operators' no-retry
+failures), the message (a regex holding both the cause and the fix), and exactly how many requests the emulator
+saw: none for input that is checked before any request, a handful (1 to 3) where the platform must answer first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from conftest import APIVIDEO_KEY, CONTENT_RANGE_TOKEN, EMULATOR_TOKEN, OAUTH1
+
+from airflow_provider_chunkup._net import is_loopback
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    MalformedResponse,
+    PlanError,
+    RemoteRejected,
+    RetryExhausted,
+    SourceError,
+    UploadExpired,
+)
+from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.registry import BY_API
+from airflow_provider_chunkup.hooks.x import XMediaUploadHook
+from airflow_provider_chunkup.operators.resume import UploadFailedForGood
+from airflow_provider_chunkup.operators.upload import (
+    ChunkedUploadOperator,
+    ChunkUploadAppendOperator,
+    ChunkUploadFinalizeOperator,
+    ChunkUploadInitOperator,
+)
+from airflow_provider_chunkup.protocols.chunking import GiB, MiB
+from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
+
+DEFAULTS = {
+    "x": {"conn_type": "chunkup_x", "password": EMULATOR_TOKEN},
+    "apivideo": {"conn_type": "chunkup_apivideo", "password": APIVIDEO_KEY},
+    "content_range": {"conn_type": "chunkup_content_range", "password": CONTENT_RANGE_TOKEN},
+}
+HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook}
+REMOTE = "http://media.example.invalid"  # never resolved: the connection check refuses it first
+
+
+class Env:
+    """What a case needs: connections to the emulator, files, the emulator's controls and counters."""
+
+    def __init__(self, emulator: Any, set_connection: Callable[..., str], tmp_path: Path) -> None:
+        self.emulator = emulator
+        self.url = emulator.url
+        self._set_connection = set_connection
+        self.tmp_path = tmp_path
+        self.mocked: list[httpx.Request] = []
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def conn(self, api: str, conn_id: str | None = None, **fields: Any) -> str:
+        """A connection of ``api`` to the emulator; ``None`` values drop a default field (e.g. password)."""
+        merged = {**DEFAULTS[api], "host": self.url, **fields}
+        return self._set_connection(conn_id or f"bad_{api}", **{k: v for k, v in merged.items() if v is not None})
+
+    def foreign_conn(self, conn_id: str, **fields: Any) -> str:
+        """A connection of a type that is none of chunkup's."""
+        return self._set_connection(conn_id, **fields)
+
+    def mocked_hook(self, api: str, handler: Callable[[httpx.Request], httpx.Response], **fields: Any) -> Any:
+        """The API's hook with its protocol on an httpx MockTransport (for answers the emulator never gives)."""
+        seen = self.mocked
+
+        def record(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return handler(request)
+
+        class Mocked(HOOKS[api]):  # type: ignore[misc, valid-type]
+            def build_protocol(self, conn: Any, options: Any, transport: Any = None) -> Any:
+                return super().build_protocol(conn, options, transport=httpx.MockTransport(record))
+
+        return Mocked(self.conn(api, **fields))
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def file(self, size: int, name: str = "clip.mp4") -> Path:
+        path = self.tmp_path / name
+        path.write_bytes(os.urandom(size))
+        return path
+
+    def sparse(self, size: int, name: str) -> Path:
+        """A file of ``size`` bytes that takes no disk space: for size checks that must not read it."""
+        path = self.tmp_path / name
+        with open(path, "wb") as f:
+            f.truncate(size)
+        return path
+
+    # -- the emulator --------------------------------------------------------------------------
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(method, f"{self.url}/_emulator{path}", json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def fault(self, match: str, status: int, times: int = 1) -> None:
+        self.control("POST", "/faults", {"match": match, "status": status, "times": times})
+
+    def reset_counts(self) -> None:
+        self.control("POST", "/stats/reset")
+        self.mocked.clear()
+
+    def requests(self) -> int:
+        """Requests that reached the emulator (or a mock transport) since :meth:`reset_counts`."""
+        return self.control("GET", "/stats")["total_requests"] + len(self.mocked)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    act: Callable[[Env, Any], Any]
+    error: type[BaseException]
+    message: str
+    """A regex over the message: the cause and the fix."""
+    requests: int = 0
+    """Exactly how many requests reach the server (none for input checked before any request)."""
+    cause: type[BaseException] | None = None
+    """The chunkup error an ``UploadFailedForGood`` must wrap."""
+    arrange: Callable[[Env], Any] | None = None
+    """Set-up whose requests do not count; its return value is ``act``'s second argument."""
+
+
+# -- how cases are provoked ----------------------------------------------------------------------------
+
+def upload(env: Env, api: str, source: Any, conn: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """The one-task operator, as a DAG would run it."""
+    conn_id = env.conn(api, **(conn or {}))
+    return ChunkedUploadOperator(task_id="upload", conn_id=conn_id, source=str(source) if isinstance(source, Path)
+                                 else source, **kwargs).execute({})
+
+
+def init(env: Env, api: str, source: Any, conn: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    conn_id = env.conn(api, **(conn or {}))
+    return ChunkUploadInitOperator(task_id="init", conn_id=conn_id, source=str(source), **kwargs).execute({})
+
+
+def append(session: Any, **kwargs: Any) -> Any:
+    return ChunkUploadAppendOperator(task_id="append", session=session, **kwargs).execute({})
+
+
+def finalize(session: Any, **kwargs: Any) -> Any:
+    return ChunkUploadFinalizeOperator(task_id="finalize", session=session, **kwargs).execute({})
+
+
+def session(env: Env, api: str, media_id: str, path: Path, **fields: Any) -> dict[str, Any]:
+    """A session as an init task would have put in XCom, for an upload the emulator does not know."""
+    return {"api": api, "media_id": media_id, "total_bytes": path.stat().st_size, "conn_id": env.conn(api),
+            "source": str(path), "media_type": "video/mp4", **fields}
+
+
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+@contextlib.contextmanager
+def _without_dac_override() -> Iterator[None]:
+    """Root reads any file whatever its mode; without these two effective capabilities, it obeys the mode.
+
+    Capabilities are per thread and new threads inherit them: the upload's reader threads, started by this
+    (the main) thread inside the block, are denied too. Only the effective set shrinks, so it is restored.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    assert libc.capget(ctypes.byref(header), data) == 0, os.strerror(ctypes.get_errno())
+    saved = data[0].effective
+    data[0].effective &= ~((1 << CAP_DAC_OVERRIDE) | (1 << CAP_DAC_READ_SEARCH)) & 0xFFFFFFFF
+    assert libc.capset(ctypes.byref(header), data) == 0, os.strerror(ctypes.get_errno())
+    try:
+        yield
+    finally:
+        data[0].effective = saved
+        assert libc.capset(ctypes.byref(header), data) == 0, os.strerror(ctypes.get_errno())
+
+
+@contextlib.contextmanager
+def unreadable(path: Path) -> Iterator[None]:
+    """``path`` with mode 000, really unreadable by this process and its new threads, even as root."""
+    path.chmod(0)
+    try:
+        with _without_dac_override() if os.geteuid() == 0 else contextlib.nullcontext():
+            denied: list[BaseException] = []
+            probe = threading.Thread(target=lambda: _try_open(path, denied))
+            probe.start()
+            probe.join()
+            assert denied and isinstance(denied[0], PermissionError), "the file is still readable"
+            yield
+    finally:
+        path.chmod(0o600)
+
+
+def _try_open(path: Path, errors: list[BaseException]) -> None:
+    try:
+        path.open("rb").close()
+    except OSError as e:
+        errors.append(e)
+
+
+def upload_unreadable(env: Env, api: str) -> Any:
+    path = env.file(300_000, "clip.mp4")
+    with unreadable(path):
+        return upload(env, api, path)
+
+
+def html(_: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, text="<html><body>Please sign in</body></html>", headers={"content-type": "text/html"})
+
+
+def json_answer(body: Any, status: int = 200) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda _: httpx.Response(status, json=body)
+
+
+def x_session_opened(env: Env) -> dict[str, Any]:
+    return XMediaUploadHook(env.conn("x")).init(str(env.file(1_500_000)), chunk_size=MiB).to_dict()
+
+
+def x_session_expired(env: Env) -> dict[str, Any]:
+    opened = XMediaUploadHook(env.conn("x")).init(str(env.file(10_000))).to_dict()
+    env.control("POST", f"/x/media/{opened['media_id']}/expire")
+    return opened
+
+
+def content_range_session_expired(env: Env) -> dict[str, Any]:
+    opened = ContentRangeUploadHook(env.conn("content_range")).init(str(env.file(500_000, "a.pdf"))).to_dict()
+    env.control("POST", f"/content-range/uploads/{opened['media_id']}/expire")
+    return opened
+
+
+def uploaded_with_failing_processing(env: Env, api: str) -> dict[str, Any]:
+    if api == "x":
+        env.control("PATCH", "/config", {"x": {"processing_outcome": "failed", "processing_seconds": 0}})
+    else:
+        env.control("PATCH", "/config", {"apivideo": {"encoding_outcome": "failed", "encoding_seconds": 0,
+                                                      "playable_after_secs": 0}})
+    return HOOKS[api](env.conn(api)).upload(str(env.file(10_000))).to_dict()
+
+
+UFG = UploadFailedForGood
+OP = {"x": "X", "apivideo": "api\\.video", "content_range": "Content-Range upload API"}
+
+CASES = [
+    # -- the source ------------------------------------------------------------------------------------
+    Case("source_missing", lambda env, _: upload(env, "x", env.tmp_path / "nope.mp4"),
+         SourceError, r"nope\.mp4 does not exist\. Check the path or URL"),
+    *[Case(f"source_empty_{api}", lambda env, _, api=api: upload(env, api, env.file(0)),
+           UFG, rf"empty \(0 bytes\); {OP[api]} cannot store an empty upload\. Check that the task writing the file "
+                r"finished, and upload a file with content", cause=PlanError)
+      for api in ("x", "apivideo", "content_range")],
+    Case("source_is_a_directory", lambda env, _: upload(env, "x", env.tmp_path),
+         SourceError, r"is a directory, not a file"),
+    Case("source_unreadable_content_range", lambda env, _: upload_unreadable(env, "content_range"),
+         SourceError, r"clip\.mp4 cannot be read: permission denied\. Grant read access to the worker's user"),
+    # X opens the upload (INIT) before the first read: one request, and an upload X forgets by itself.
+    Case("source_unreadable_x", lambda env, _: upload_unreadable(env, "x"),
+         SourceError, r"clip\.mp4 cannot be read: permission denied\. Grant read access to the worker's user",
+         requests=1),
+    Case("source_conn_id_for_a_local_file",
+         lambda env, _: upload(env, "x", env.file(10), source_conn_id="minio"),
+         UFG, r"source_conn_id='minio' was given for a file:// source.*Pass storage_options instead",
+         cause=ConfigurationError),
+    Case("source_connection_given_twice",
+         lambda env, _: upload(env, "x", "s3://minio@media/clip.mp4", source_conn_id="minio"),
+         UFG, r"already names its connection; source_conn_id='minio' would be a second one\. Give the connection "
+              r"once", cause=ConfigurationError),
+    Case("source_unknown_scheme", lambda env, _: upload(env, "x", "nosuchfs://bucket/clip.mp4"),
+         UFG, r"No filesystem for nosuchfs:// sources.*Install the fsspec implementation for 'nosuchfs'",
+         cause=ConfigurationError),
+    Case("source_none", lambda env, _: upload(env, "x", None),
+         UFG, r"Source must be a path, an fsspec URL or an ObjectStoragePath, got None", cause=ConfigurationError),
+
+    # -- chunk sizes ------------------------------------------------------------------------------------
+    Case("x_chunk_size_over_5mib", lambda env, _: upload(env, "x", env.file(10_000), chunk_size=6 * MiB),
+         UFG, r"chunk_size=6291456 is outside X's bounds \(1\.\.5242880 bytes\)\. Set chunk_size within them",
+         cause=PlanError),
+    Case("x_chunk_size_over_1000_segments",
+         lambda env, _: upload(env, "x", env.sparse(1024 * 1000 + 1, "clip.mp4"), chunk_size=1024),
+         UFG, r"into 1001 segments; X takes at most 1000\. Use chunk_size >= 1025", cause=PlanError),
+    Case("apivideo_chunk_size_under_5mib",
+         lambda env, _: upload(env, "apivideo", env.file(10_000), chunk_size=MiB),
+         UFG, r"chunk_size=1048576 is outside api\.video's bounds \(5242880\.\.209715200 bytes\)\. Set chunk_size "
+              r"within them", cause=PlanError),
+    Case("apivideo_chunk_size_over_200mib",
+         lambda env, _: upload(env, "apivideo", env.file(10_000), chunk_size=201 * MiB),
+         UFG, r"chunk_size=210763776 is outside api\.video's bounds.*Set chunk_size within them", cause=PlanError),
+    Case("content_range_chunk_size_over_server_max",
+         lambda env, _: upload(env, "content_range", env.file(10_000, "a.pdf"), chunk_size=300_000),
+         UFG, r"chunk_size=300000 is outside Content-Range upload API's bounds \(1\.\.204800 bytes\)\. Set chunk_size "
+              r"within them", cause=PlanError),
+    Case("chunk_size_not_a_number",
+         lambda env, _: upload(env, "x", env.file(10), conn={"extra": {"chunk_size": "big"}}),
+         UFG, r"chunk_size must be a whole number, got 'big'", cause=ConfigurationError),
+
+    # -- sizes, media types and categories ---------------------------------------------------------------
+    *[Case(f"x_{category}_over_limit",
+           lambda env, _, category=category, size=size, name=name: upload(
+               env, "x", env.sparse(size + 1, name), media_category=category),
+           UFG, rf"The source is {size + 1} bytes; X takes at most {size} bytes of \w+ media in {category}\. Use a "
+                r"smaller \(or re-encoded\) file, or raise the limit in the connection's size_limits",
+           cause=ConfigurationError)
+      for category, size, name in (("tweet_image", 5 * MiB, "photo.png"), ("tweet_gif", 15 * MiB, "loop.gif"),
+                                   ("tweet_video", 512 * MiB, "clip.mp4"), ("amplify_video", 512 * MiB, "clip.mp4"))],
+    Case("content_range_image_over_5mib",
+         lambda env, _: upload(env, "content_range", env.sparse(5 * MiB + 1, "photo.png")),
+         UFG, r"takes image uploads up to 5242880 bytes\. Use a smaller file, or raise size_limits",
+         cause=ConfigurationError),
+    Case("content_range_document_over_50mib",
+         lambda env, _: upload(env, "content_range", env.sparse(50 * MiB + 1, "brochure.pdf")),
+         UFG, r"takes document uploads up to 52428800 bytes\. Use a smaller file, or raise size_limits",
+         cause=ConfigurationError),
+    Case("apivideo_over_30gib", lambda env, _: upload(env, "apivideo", env.sparse(30 * GiB + 1, "clip.mp4")),
+         UFG, r"api\.video takes videos up to 32212254720 bytes \(30 GiB\)\. Split or re-encode the file",
+         cause=ConfigurationError),
+    Case("x_unknown_media_category",
+         lambda env, _: upload(env, "x", env.file(10), media_category="tweet_podcast"),
+         UFG, r"X does not know media_category 'tweet_podcast'\. Use one of: amplify_video",
+         cause=ConfigurationError),
+    Case("x_media_type_not_allowed", lambda env, _: upload(env, "x", env.file(10, "brochure.pdf")),
+         UFG, r"X does not accept media_type 'application/pdf'\. Use one of: video/mp4", cause=ConfigurationError),
+    Case("x_media_type_unknown", lambda env, _: upload(env, "x", env.file(10, "clip.zz9")),
+         UFG, r"X needs a media_type.*set media_type, or use a source whose file name ends in a known extension",
+         cause=ConfigurationError),
+    Case("x_category_does_not_match_media",
+         lambda env, _: upload(env, "x", env.file(10, "photo.png"), media_category="tweet_video"),
+         UFG, r"media_category 'tweet_video' is for video media but media_type 'image/png' is image\. Pick a "
+              r"matching category", cause=ConfigurationError),
+    Case("content_range_unknown_kind",
+         lambda env, _: upload(env, "content_range", env.file(10), media_category="video"),
+         UFG, r"media_category 'video' is not a kind this API knows; use one of image, document, file",
+         cause=ConfigurationError),
+    Case("apivideo_unknown_video_field",
+         lambda env, _: upload(env, "apivideo", env.file(10), upload_options={"colour": "red"}),
+         UFG, r"api\.video videos have no field colour; upload_options may set: title", cause=ConfigurationError),
+    Case("x_unknown_initialize_option",
+         lambda env, _: upload(env, "x", env.file(10), upload_options={"alt_text": "hi"}),
+         UFG, r"X initialize does not take alt_text; allowed options: shared, additional_owners",
+         cause=ConfigurationError),
+    Case("content_range_takes_no_options",
+         lambda env, _: upload(env, "content_range", env.file(10, "a.pdf"), upload_options={"title": "t"}),
+         UFG, r"Chunk uploads take no options \(title\); set the field and complete type in the connection",
+         cause=ConfigurationError),
+
+    # -- credentials --------------------------------------------------------------------------------------
+    Case("x_missing_token", lambda env, _: upload(env, "x", env.file(10), conn={"password": None}),
+         UFG, r"has no password: put the OAuth 2\.0 user access token \(scope media\.write\) in the password",
+         cause=ConfigurationError),
+    Case("x_oauth1_missing_token_secret",
+         lambda env, _: upload(env, "x", env.file(10), conn={
+             "login": OAUTH1["consumer_key"], "password": OAUTH1["consumer_secret"],
+             "extra": {"auth_type": "oauth1_user", "access_token": OAUTH1["access_token"]}}),
+         UFG, r"uses OAuth 1\.0a but lacks extra access_token_secret\. Set all four", cause=ConfigurationError),
+    Case("apivideo_missing_key", lambda env, _: upload(env, "apivideo", env.file(10), conn={"password": None}),
+         UFG, r"has no password: put the api\.video API key there", cause=ConfigurationError),
+    Case("content_range_missing_token",
+         lambda env, _: upload(env, "content_range", env.file(10), conn={"password": None}),
+         UFG, r"has no password: put the Bearer token there", cause=ConfigurationError),
+    Case("x_wrong_token", lambda env, _: upload(env, "x", env.file(10), conn={"password": "not-the-token"}),
+         UFG, r"X initialize failed with HTTP 401.*Check the connection's credentials: an OAuth 2\.0 user access "
+              r"token in the password", requests=1, cause=AuthenticationFailed),
+    Case("x_v11_wrong_token",
+         lambda env, _: upload(env, "x", env.file(10), conn={"password": "not-the-token",
+                                                              "extra": {"api_version": "v1.1"}}),
+         UFG, r"X INIT failed with HTTP 401.*Check the connection's credentials", requests=1,
+         cause=AuthenticationFailed),
+    Case("x_oauth1_wrong_consumer_secret",
+         lambda env, _: upload(env, "x", env.file(10), conn={
+             "login": OAUTH1["consumer_key"], "password": "not-the-secret",
+             "extra": {"access_token": OAUTH1["access_token"], "access_token_secret": OAUTH1["access_token_secret"]}}),
+         UFG, r"HTTP 401.*Check the connection's credentials.*OAuth 1\.0a consumer key/secret", requests=1,
+         cause=AuthenticationFailed),
+    Case("x_token_without_media_write",
+         lambda env, _: upload(env, "x", env.file(10), conn={"password": "chunkup-emulator-no-media-write"}),
+         UFG, r"HTTP 403.*OAuth 2\.0 tokens need the media\.write scope \(re-authorize the user with it\)",
+         requests=1, cause=AuthenticationFailed),
+    Case("apivideo_wrong_key", lambda env, _: upload(env, "apivideo", env.file(10), conn={"password": "wrong"}),
+         UFG, r"api\.video create video failed with HTTP 401.*Check the API key in the connection's password",
+         requests=1, cause=AuthenticationFailed),
+    Case("apivideo_wrong_key_bearer_flow",
+         lambda env, _: upload(env, "apivideo", env.file(10), conn={"password": "wrong", "extra": {"auth": "bearer"}}),
+         UFG, r"api\.video authentication \(/auth/api-key\) failed with HTTP 400: The user credentials were "
+              r"incorrect.*Check the API key in the connection's password", requests=1, cause=AuthenticationFailed),
+    Case("content_range_wrong_token",
+         lambda env, _: upload(env, "content_range", env.file(10), conn={"password": "wrong"}),
+         UFG, r"HTTP 401: Invalid token\. Check the token in the connection's password", requests=1,
+         cause=AuthenticationFailed),
+
+    # -- connections --------------------------------------------------------------------------------------
+    Case("operator_on_a_foreign_connection",
+         lambda env, _: ChunkUploadInitOperator(task_id="init", source=str(env.file(10)), conn_id=env.foreign_conn(
+             "plain_http", conn_type="http", host=env.url)).execute({}),
+         UFG, r"has type 'http', which no chunkup hook serves\. Use one of: chunkup_apivideo",
+         cause=ConfigurationError),
+    Case("hook_on_a_connection_of_another_api",
+         lambda env, _: XMediaUploadHook(env.conn("apivideo")).upload(str(env.file(10))),
+         ConfigurationError, r"has type 'chunkup_apivideo', but XMediaUploadHook needs a 'chunkup_x' connection\. "
+                             r"Point conn_id at a chunkup_x connection"),
+    Case("host_with_mistyped_scheme", lambda env, _: upload(env, "x", env.file(10), conn={"host": "http//x"}),
+         UFG, r"host 'http//x' is not a valid http\(s\) URL or host name \(a mistyped ://\?\)\. Use for example",
+         cause=ConfigurationError),
+    Case("host_not_http", lambda env, _: upload(env, "apivideo", env.file(10), conn={"host": "ftp://host"}),
+         UFG, r"host 'ftp://host' is not a valid http\(s\) URL or host name\. Use for example api\.x\.com",
+         cause=ConfigurationError),
+    Case("host_with_invalid_port",
+         lambda env, _: upload(env, "content_range", env.file(10), conn={"host": "http://127.0.0.1:99999"}),
+         UFG, r"has an invalid port\. Use a port from 1 to 65535", cause=ConfigurationError),
+    *[Case(f"plain_http_to_a_remote_host_{api}",
+           lambda env, _, api=api: upload(env, api, env.file(10), conn={"host": REMOTE}),
+           UFG, r"points at http://media\.example\.invalid over plain http, which would send credentials "
+                r"unencrypted\. Use https, or set allow_insecure_http=true", cause=ConfigurationError)
+      for api in ("x", "apivideo", "content_range")],
+    Case("content_range_without_host", lambda env, _: upload(env, "content_range", env.file(10), conn={"host": None}),
+         UFG, r"has no host: set the site's base URL", cause=ConfigurationError),
+    Case("x_unknown_api_version",
+         lambda env, _: upload(env, "x", env.file(10), conn={"extra": {"api_version": "v3"}}),
+         UFG, r"api_version must be one of v2, v1\.1, got 'v3'", cause=ConfigurationError),
+    Case("x_unknown_auth_type",
+         lambda env, _: upload(env, "x", env.file(10), conn={"extra": {"auth_type": "basic"}}),
+         UFG, r"auth_type must be one of oauth2_user, oauth1_user, got 'basic'", cause=ConfigurationError),
+    Case("apivideo_unknown_environment",
+         lambda env, _: upload(env, "apivideo", env.file(10), conn={"extra": {"environment": "staging"}}),
+         UFG, r"environment must be production or sandbox, got 'staging'", cause=ConfigurationError),
+    Case("apivideo_unknown_upload_mode",
+         lambda env, _: upload(env, "apivideo", env.file(10), conn={"extra": {"upload_mode": "chunks"}}),
+         UFG, r"upload_mode must be one of part, bytes, got 'chunks'", cause=ConfigurationError),
+    Case("content_range_unknown_complete_type",
+         lambda env, _: upload(env, "content_range", env.file(10), conn={"extra": {"complete_type": "video"}}),
+         UFG, r"complete_type must be one of image, doc, eimage, got 'video'", cause=ConfigurationError),
+    Case("allow_insecure_http_not_a_boolean",
+         lambda env, _: upload(env, "x", env.file(10), conn={"extra": {"allow_insecure_http": "maybe"}}),
+         UFG, r"allow_insecure_http must be true or false, got 'maybe'", cause=ConfigurationError),
+    Case("size_limits_not_json",
+         lambda env, _: upload(env, "x", env.file(10), conn={"extra": {"size_limits": "{video: 1"}}),
+         UFG, r"size_limits must be a JSON object, got '\{video: 1'", cause=ConfigurationError),
+    Case("timeout_not_a_number",
+         lambda env, _: upload(env, "x", env.file(10), conn={"extra": {"timeout": "soon"}}),
+         UFG, r"timeout must be a number, got 'soon'", cause=ConfigurationError),
+
+    # -- remote ids: unknown, expired ---------------------------------------------------------------------
+    Case("x_unknown_media_id_on_append",
+         lambda env, _: append(session(env, "x", "1234567890", env.file(10_000), chunk_size=4 * MiB)),
+         UFG, r"HTTP 404: Not Found Error - Could not find media with id: \[1234567890\].*X has no media with this "
+              r"id.*Start a new upload \(re-run the init task\)", requests=1, cause=RemoteRejected),
+    Case("x_unknown_media_id_on_finalize",
+         lambda env, _: finalize(session(env, "x", "1234567890", env.file(10_000), chunk_size=4 * MiB)),
+         UFG, r"X finalize of media 1234567890 failed with HTTP 404.*Start a new upload", requests=1,
+         cause=RemoteRejected),
+    Case("x_unknown_media_id_on_status", lambda env, _: XMediaUploadHook(env.conn("x")).status("1234567890"),
+         RemoteRejected, r"X status of media 1234567890 failed with HTTP 404.*X has no media with this id",
+         requests=1),
+    Case("x_upload_expired_on_the_server", lambda env, opened: append(opened),
+         UFG, r"upload session for media \d+ expired; initialize a new upload.*Start a new upload \(re-run the init "
+              r"task\)", requests=1, cause=UploadExpired, arrange=x_session_expired),
+    Case("x_upload_expired_before_sending",
+         lambda env, _: append(session(env, "x", "1234567890", env.file(10_000), chunk_size=4 * MiB,
+                                       expires_at=time.time() - 60)),
+         UFG, r"X upload session 1234567890 expired at .*Start a new upload \(re-run the init task\)",
+         cause=UploadExpired),
+    Case("apivideo_unknown_video_on_append",
+         lambda env, _: append(session(env, "apivideo", "vi0000000000000000000000", env.file(10_000),
+                                       chunk_size=50 * MiB, remote={"mode": "part", "token": False})),
+         UFG, r"There is no video 'vi0000000000000000000000'.*api\.video has no such video.*Start a new upload",
+         requests=2,  # the status that finds no video, and the clean-up's DELETE (answered 404, logged)
+         cause=RemoteRejected),
+    Case("apivideo_unknown_video_on_status",
+         lambda env, _: ApiVideoHook(env.conn("apivideo")).status("vi0000000000000000000000"),
+         RemoteRejected, r"HTTP 404.*There is no video 'vi0000000000000000000000'.*api\.video has no such video",
+         requests=1),
+    Case("content_range_unknown_upload_id_on_append",
+         lambda env, _: append(session(env, "content_range", "0" * 32, env.file(500_000, "a.pdf"), chunk_size=204800,
+                                       media_category="document", acknowledged=1, remote={"field": "document"})),
+         UFG, r"HTTP 404: an HTML error page\. The server does not know this upload_id: start a new upload \(re-run "
+              r"init\)", requests=2,  # the offset probe, then the chunk itself (a server that probes otherwise)
+         cause=RemoteRejected),
+    Case("content_range_unknown_upload_id_on_finalize",
+         lambda env, _: finalize(session(env, "content_range", "0" * 32, env.file(500_000, "a.pdf"),
+                                         chunk_size=204800, media_category="document", digests={"md5": "0" * 32})),
+         UFG, r"complete of upload 0+ failed with HTTP 404.*does not know this upload_id: start a new upload",
+         requests=1, cause=RemoteRejected),
+    Case("content_range_upload_expired", lambda env, opened: append(opened),
+         UFG, r"HTTP 410: Upload has expired.*start a new upload \(re-run init\), or set restart_expired",
+         requests=1, cause=UploadExpired, arrange=content_range_session_expired),
+
+    # -- malformed answers --------------------------------------------------------------------------------
+    Case("x_2xx_without_data",
+         lambda env, _: (env.fault("initialize", 200), upload(env, "x", env.file(10))),
+         MalformedResponse, r"X initialize answered without a data object.*Check that the connection's host is the "
+                            r"API's base URL", requests=1),
+    Case("apivideo_2xx_without_video_id",
+         lambda env, _: (env.fault("POST /videos$", 200), upload(env, "apivideo", env.file(10))),
+         MalformedResponse, r"api\.video create video answered without a videoId.*Check that the connection's host",
+         requests=1),
+    Case("content_range_2xx_without_upload_id",
+         lambda env, _: (env.fault("/chunk/", 201), upload(env, "content_range", env.file(10, "a.pdf"))),
+         MalformedResponse, r"answered without an upload_id.*Check that the connection's host", requests=1),
+    Case("content_range_complete_without_media_id",
+         lambda env, _: (env.fault("/complete/", 201), upload(env, "content_range", env.file(10, "a.pdf"))),
+         MalformedResponse, r"complete of upload \w+ answered without a media id.*Check that the connection's host",
+         requests=3),  # the chunk, the offset probe before sending the rest, complete
+    *[Case(f"{api}_2xx_not_json", lambda env, _, api=api: env.mocked_hook(api, html).upload(str(env.file(10))),
+           MalformedResponse, r"answered HTTP 200 with a body that is not a JSON object: '<html>.*Check that the "
+                              r"connection's host is the API's base URL", requests=1)
+      for api in ("x", "apivideo", "content_range")],
+    Case("x_initialize_without_media_id",
+         lambda env, _: env.mocked_hook("x", json_answer({"data": {"expires_after_secs": 60}}, 200))
+         .upload(str(env.file(10))),
+         MalformedResponse, r"X initialize answered without a media id: \{\"expires_after_secs\": 60\}\. Check "
+                            r"that the connection's host",
+         requests=1),
+    Case("apivideo_auth_without_access_token",
+         lambda env, _: env.mocked_hook("apivideo", json_answer({"token_type": "Bearer"}), extra={"auth": "bearer"})
+         .upload(str(env.file(10))),
+         MalformedResponse, r"api\.video /auth answered without an access_token\. Check that the connection's host",
+         requests=1),
+
+    # -- sessions (XCom) and operator arguments -----------------------------------------------------------
+    Case("session_not_parseable", lambda env, _: append("<Task(ChunkUploadInitOperator): init>"),
+         UFG, r"Cannot read a UploadSession from .*pass the previous task's output \(XComArg\)",
+         cause=ConfigurationError),
+    Case("session_missing_fields", lambda env, _: finalize({"api": "x", "media_id": "1"}),
+         UFG, r"UploadSession is missing total_bytes, chunk_size: pass the XCom of the previous chunkup task "
+              r"unchanged", cause=ConfigurationError),
+    Case("session_of_an_unknown_api",
+         lambda env, _: append({"api": "vimeo", "media_id": "1", "total_bytes": 1, "chunk_size": 1}),
+         UFG, r"Unknown upload API 'vimeo' \(known: apivideo, content_range, x\).*Pass the XCom of the previous "
+              r"chunkup task unchanged", cause=ConfigurationError),
+    Case("segments_out_of_range", lambda env, opened: append(opened, segments="5:9"),
+         UFG, r"Segment 5 does not exist: this upload has 2 segments \(0\.\.1\)\. Pass segments within 0\.\.1",
+         cause=PlanError, arrange=x_session_opened),
+    Case("x_api_version_changed_mid_upload",
+         lambda env, _: append(session(env, "x", "1234567890", env.file(10_000), chunk_size=4 * MiB,
+                                       remote={"dialect": "v1.1"})),
+         UFG, r"opened with X API v1\.1 but the connection now uses v2; finish it with the same api_version",
+         cause=ConfigurationError),
+    Case("content_range_finalize_without_md5",
+         lambda env, _: finalize(session(env, "content_range", "0" * 32, env.file(10_000, "a.pdf"),
+                                         chunk_size=204800)),
+         UFG, r"has no md5: complete needs the whole file's md5.*Pass the append task's output to finalize",
+         cause=ConfigurationError),
+    Case("max_in_flight_zero", lambda env, _: upload(env, "x", env.file(10), max_in_flight=0),
+         UFG, r"max_in_flight must be at least 1, got 0", cause=ConfigurationError),
+    Case("max_in_flight_zero_in_the_connection",
+         lambda env, _: init(env, "x", env.file(10), conn={"extra": {"max_in_flight": "0"}}),
+         UFG, r"max_in_flight must be at least 1, got 0 \(connection 'bad_x'\)", cause=ConfigurationError),
+    Case("retry_max_attempts_zero", lambda env, _: init(env, "x", env.file(10), retry={"max_attempts": 0}),
+         UFG, r"retry_max_attempts must be at least 1, got 0", cause=ConfigurationError),
+    Case("retry_unknown_setting",
+         lambda env, _: append(session(env, "x", "1", env.file(10), chunk_size=MiB), retry={"attempts": 3}),
+         UFG, r"Unknown retry setting\(s\) retry_attempts; known: retry_max_attempts, retry_backoff_initial",
+         cause=ConfigurationError),
+    Case("retry_setting_not_a_number",
+         lambda env, _: init(env, "x", env.file(10), conn={"extra": {"retry_max_attempts": "many"}}),
+         UFG, r"retry_max_attempts must be a number, got 'many'", cause=ConfigurationError),
+]
+
+
+@pytest.fixture
+def env(emulator, set_connection, tmp_path):
+    return Env(emulator, set_connection, tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Every name the code under test resolves is loopback: nothing leaves the machine, not even DNS."""
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def recording(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        looked_up.append(name)
+        if not is_loopback(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"test refuses to resolve {name}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    yield looked_up
+    assert all(is_loopback(name) for name in looked_up), looked_up
+
+
+def test_the_table_is_large_and_distinct():
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids)) >= 30
+    assert set(BY_API) == {"x", "apivideo", "content_range"}
+    for api in BY_API:  # every API has cases of its own
+        assert sum(case.id.startswith(f"{api}_") or case.id.endswith(f"_{api}") for case in CASES) >= 10, api
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_fails_once_naming_cause_and_fix(case, env, caplog):
+    arranged = case.arrange(env) if case.arrange else None
+    env.reset_counts()
+    with pytest.raises(case.error) as raised:
+        case.act(env, arranged)
+    error = raised.value
+    assert re.search(case.message, str(error), re.S), f"{type(error).__name__}: {error}"
+    if case.cause is not None:
+        assert isinstance(error.__cause__, case.cause), repr(error.__cause__)
+        assert str(error.__cause__) in str(error) and "not retried" in str(error)
+    assert env.requests() == case.requests, env.control("GET", "/stats")["routes"]
+    # No retry storm: nothing was retried on the way to the error.
+    assert not [r for r in caplog.records if re.search(r"; retry \d+ of \d+ in", r.getMessage())]
+
+
+@pytest.mark.parametrize(("api", "reason"), [
+    ("x", r"The platform failed to process media \d+: InvalidMedia 1: Unsupported video format"),
+    ("apivideo", r"The platform failed to process media vi\w+: encoding-failed: api\.video failed to encode \w+ "
+                 r"\d+p"),
+])
+def test_processing_failure_fails_the_sensor_with_the_platform_reason(api, reason, env):
+    """The platform's own reason reaches the failure, after one status request, with no retry of the task."""
+    uploaded = uploaded_with_failing_processing(env, api)
+    env.reset_counts()
+    sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, poke_interval=0.05, timeout=10)
+    with pytest.raises(AirflowFailException, match=reason):
+        sensor.execute({})
+    assert env.requests() == 1
+
+
+def test_retryable_server_errors_stop_at_the_retry_budget(env):
+    """A 503 that persists is retried exactly max_attempts times, then reported once: a budget, not a storm."""
+    env.fault("initialize", 503, times=0)
+    with pytest.raises(RetryExhausted, match=r"X initialize failed with HTTP 503.*gave up after 3 attempts"):
+        init(env, "x", env.file(10), retry={"max_attempts": 3, "backoff_initial": 0.01})  # not failed for good
+    assert env.requests() == 3
+
+
+def test_unreadable_helper_really_denies_reading(tmp_path):
+    path = tmp_path / "secret.bin"
+    path.write_bytes(b"x")
+    with unreadable(path), pytest.raises(PermissionError):
+        path.read_bytes()
+    assert path.read_bytes() == b"x"
+

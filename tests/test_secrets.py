@@ -1,0 +1,467 @@
+"""Secrets never leak: not into XCom, task state, rendered templates, reprs, error messages or unmasked logs.
+
+Every test makes its own secrets (a label and a random suffix) and teaches them to the emulator, so a secret
+found anywhere came from this test's run, and a secret the Airflow masker redacts was masked during it. Runtime
+secrets (api.video's access and refresh tokens) are read from the emulator, which issued them.
+
+Also: TLS is verified by default (a self-signed HTTPS server on loopback is refused, after one attempt), and
+plain http:// to a host that is not loopback is refused before any lookup unless the connection allows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import http.server
+import ipaddress
+import json
+import logging
+import socket
+import ssl
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from airflow.sdk._shared.secrets_masker import redact
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from airflow_provider_chunkup._net import is_loopback
+from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, ServerError
+from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.x import XMediaUploadHook
+from airflow_provider_chunkup.operators.resume import UploadFailedForGood
+from airflow_provider_chunkup.operators.upload import (
+    ChunkedUploadOperator,
+    ChunkUploadAppendOperator,
+    ChunkUploadFinalizeOperator,
+    ChunkUploadInitOperator,
+)
+from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth
+from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
+from airflow_provider_chunkup.protocols.chunking import MiB
+
+HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook}
+CONN_TYPES = {"x": "chunkup_x", "apivideo": "chunkup_apivideo", "content_range": "chunkup_content_range"}
+REMOTE_HOST = "media.example.invalid"
+
+
+def secret(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex}"
+
+
+@dataclass
+class Setup:
+    """One way to authenticate to one API, with its secrets known to the emulator."""
+
+    api: str
+    conn_id: str
+    secrets: list[str]
+    runtime: Callable[[], list[str]] = lambda: []
+    """Secrets the platform hands out during the upload (api.video access and refresh tokens)."""
+    file_name: str = "clip.mp4"
+    chunk_size: int | None = None
+
+    def all_secrets(self) -> list[str]:
+        return self.secrets + self.runtime()
+
+
+def x_oauth2(emulator: Any, set_connection: Callable[..., str], **extra: Any) -> Setup:
+    token = secret("x-bearer")
+    emulator.config.x.bearer_tokens = {token}
+    conn_id = set_connection("secret_x", conn_type="chunkup_x", host=emulator.url, password=token,
+                             extra={"chunk_size": MiB, **extra})
+    return Setup("x", conn_id, [token], chunk_size=MiB)
+
+
+def x_oauth1(emulator: Any, set_connection: Callable[..., str], **extra: Any) -> Setup:
+    consumer_key, consumer_secret = f"ck-{uuid.uuid4().hex}", secret("x-consumer-secret")
+    access_token, token_secret = secret("x-access-token"), secret("x-access-token-secret")
+    emulator.config.x.oauth1_consumers = {consumer_key: consumer_secret}
+    emulator.config.x.oauth1_tokens = {access_token: token_secret}
+    conn_id = set_connection("secret_x1", conn_type="chunkup_x", host=emulator.url, login=consumer_key,
+                             password=consumer_secret,
+                             extra={"access_token": access_token, "access_token_secret": token_secret,
+                                    "chunk_size": MiB, **extra})
+    # The consumer key identifies the app, like a user name; the other three are secrets.
+    return Setup("x", conn_id, [consumer_secret, access_token, token_secret], chunk_size=MiB)
+
+
+def x_oauth1_v11(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    return x_oauth1(emulator, set_connection, api_version="v1.1")
+
+
+def apivideo_basic(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    key = secret("apivideo-key")
+    emulator.config.apivideo.api_keys = {key}
+    conn_id = set_connection("secret_av", conn_type="chunkup_apivideo", host=emulator.url, password=key,
+                             extra={"chunk_size": 5 * MiB})
+    return Setup("apivideo", conn_id, [key], chunk_size=5 * MiB)
+
+
+def apivideo_bearer(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    key = secret("apivideo-key")
+    emulator.config.apivideo.api_keys = {key}
+    conn_id = set_connection("secret_avb", conn_type="chunkup_apivideo", host=emulator.url, password=key,
+                             extra={"auth": "bearer", "chunk_size": 5 * MiB})
+    auth = emulator.app.state.apivideo.auth
+
+    def issued() -> list[str]:
+        tokens = [*auth.access_tokens, *auth.refresh_tokens]
+        assert tokens, "the emulator issued no token: the bearer flow did not run"
+        return tokens
+
+    return Setup("apivideo", conn_id, [key], runtime=issued, chunk_size=5 * MiB)
+
+
+def apivideo_upload_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    key = secret("apivideo-key")
+    emulator.config.apivideo.api_keys = {key}
+    created = httpx.post(f"{emulator.url}/upload-tokens", json={}, auth=(key, ""))
+    created.raise_for_status()
+    upload_token = created.json()["token"]
+    conn_id = set_connection("secret_avt", conn_type="chunkup_apivideo", host=emulator.url,
+                             extra={"upload_token": upload_token, "chunk_size": 5 * MiB})
+    return Setup("apivideo", conn_id, [upload_token], chunk_size=5 * MiB)  # the key stays with the test
+
+
+def content_range(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    token = secret("cr-token")
+    emulator.config.content_range.bearer_tokens = {token}
+    conn_id = set_connection("secret_cr", conn_type="chunkup_content_range", host=emulator.url, password=token)
+    return Setup("content_range", conn_id, [token], file_name="brochure.pdf")
+
+
+SETUPS = [x_oauth2, x_oauth1, x_oauth1_v11, apivideo_basic, apivideo_bearer, apivideo_upload_token, content_range]
+
+
+def assert_absent(secrets: list[str], where: str, value: Any) -> None:
+    text = value if isinstance(value, str) else json.dumps(value, default=repr)
+    for s in secrets:
+        assert s not in text, f"a secret appears in {where}"
+
+
+def assert_masked(secrets: list[str]) -> None:
+    """The masker Airflow runs over task logs knows every secret (so mask_secret was called with it)."""
+    for s in secrets:
+        assert redact(f"before {s} after") == "before *** after", f"{s[:12]}... is not masked"
+    assert redact(f"before {secret('never-seen')} after") != "before *** after"  # the check is not vacuous
+
+
+@pytest.fixture
+def loopback_only(monkeypatch) -> Iterator[list[str]]:
+    """Names looked up during the test; resolving anything but loopback fails it (nothing leaves the host)."""
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def recording(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        looked_up.append(name)
+        if not is_loopback(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"test refuses to resolve {name}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    yield looked_up
+    assert all(is_loopback(name) for name in looked_up), looked_up
+
+
+class _TaskInstance:
+    """The ``ti`` a template sees: ``xcom_pull`` of the tasks that ran before."""
+
+    def __init__(self, xcoms: dict[str, Any]) -> None:
+        self.xcoms = xcoms
+
+    def xcom_pull(self, task_ids: str) -> Any:
+        return self.xcoms[task_ids]
+
+
+def run_rendered(operator: Any, context: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Render the operator's template fields as a task run does, then execute it; (rendered fields, XCom)."""
+    operator.render_template_fields(context)
+    rendered = {name: getattr(operator, name) for name in operator.template_fields}
+    return rendered, operator.execute(context)
+
+
+# -- uploads with every kind of credential -------------------------------------------------------------
+
+@pytest.mark.parametrize("make", SETUPS, ids=[make.__name__ for make in SETUPS])
+def test_secrets_stay_out_of_xcom_state_templates_reprs_and_logs(make, emulator, set_connection, tmp_path,
+                                                                 caplog, capsys, loopback_only):
+    caplog.set_level(logging.DEBUG)
+    setup = make(emulator, set_connection)
+    path = tmp_path / setup.file_name
+    path.write_bytes(b"\x00" * (2 * MiB + 17 if setup.api != "content_range" else 500_000))
+    xcoms: dict[str, Any] = {}
+    stores = {name: MemoryStore() for name in ("init", "append", "finalize", "upload")}
+    params = {"source": str(path), "conn_id": setup.conn_id, "category": None}
+
+    def context(task: str) -> dict[str, Any]:
+        return {"params": params, "ti": _TaskInstance(xcoms), "task_state_store": stores[task]}
+
+    rendered: dict[str, Any] = {}
+    rendered["init"], xcoms["init"] = run_rendered(ChunkUploadInitOperator(
+        task_id="init", source="{{ params.source }}", conn_id="{{ params.conn_id }}"), context("init"))
+    rendered["append"], xcoms["append"] = run_rendered(ChunkUploadAppendOperator(
+        task_id="append", session="{{ ti.xcom_pull(task_ids='init') | tojson }}"), context("append"))
+    rendered["finalize"], xcoms["finalize"] = run_rendered(ChunkUploadFinalizeOperator(
+        task_id="finalize", session="{{ ti.xcom_pull(task_ids='append') | tojson }}"), context("finalize"))
+    rendered["upload"], xcoms["upload"] = run_rendered(ChunkedUploadOperator(
+        task_id="upload", source="{{ params.source }}", conn_id="{{ params.conn_id }}"), context("upload"))
+
+    # The uploads happened, and the records hold what they should (so the checks below look at real data).
+    assert xcoms["finalize"]["size"] == xcoms["upload"]["size"] == path.stat().st_size
+    assert rendered["init"]["source"] == str(path) and rendered["append"]["session"].startswith("{")
+    assert stores["upload"]["chunkup.upload"]["result"]["media_id"] == xcoms["upload"]["media_id"]
+    assert stores["init"]["chunkup.upload"]["session"]["media_id"] == xcoms["init"]["media_id"]
+
+    secrets = setup.all_secrets()
+    assert_absent(secrets, "XCom", xcoms)
+    assert_absent(secrets, "the task state store", stores)
+    assert_absent(secrets, "rendered template fields", rendered)
+
+    hook = HOOKS[setup.api](setup.conn_id)
+    protocol = hook.get_conn()
+    for name, thing in (("hook", hook), ("protocol", protocol), ("client", protocol.client),
+                        ("httpx client", protocol.client._client), ("auth", protocol.client._client.auth),
+                        ("connection options", hook.options)):
+        assert_absent(secrets, f"repr of the {name}", repr(thing))
+
+    # Logs: chunkup never writes a secret itself; whatever anything else logged, Airflow's masker hides it.
+    assert_masked(secrets)
+    records = [(r.name, r.getMessage()) for r in caplog.records]
+    assert any(name.startswith("airflow_provider_chunkup") for name, _ in records)
+    for name, message in records:  # at DEBUG, oauthlib logs the OAuth 1.0a access token: only the masker hides it
+        if "airflow_provider_chunkup" in name or name.startswith("airflow.task"):
+            assert_absent(secrets, f"chunkup's log line {message!r}", message)
+        assert_absent(secrets, f"the masked log line of {name}", redact(message))
+    printed = capsys.readouterr().out  # the task logger's own output (operators, hooks, progress)
+    assert f"Media {xcoms['upload']['media_id']}" in printed
+    assert_absent(secrets, "the task's printed log", printed)
+
+
+def test_runtime_access_token_is_masked_and_never_reaches_repr(emulator, set_connection, media_file):
+    """The api.video access token obtained at run time: masked through mask_secret, hidden from every repr."""
+    setup = apivideo_bearer(emulator, set_connection)
+    hook = ApiVideoHook(setup.conn_id)
+    result = hook.upload(str(media_file(10_000)))
+    protocol = hook.get_conn()
+
+    async def status() -> Any:
+        async with protocol:
+            return await protocol.status(result.media_id)
+
+    asyncio.run(status())
+    auth = protocol.client._client.auth
+    assert isinstance(auth, ApiVideoBearerAuth) and auth._access in setup.runtime()  # a token was obtained
+    assert_masked(setup.runtime())
+    for thing in (auth, protocol, protocol.client, hook):
+        assert_absent(setup.all_secrets(), f"repr of {type(thing).__name__}", repr(thing))
+
+
+def test_checkpoints_passed_to_the_hook_hold_no_secret(emulator, set_connection, media_file):
+    setup = x_oauth1(emulator, set_connection)
+    hook = XMediaUploadHook(setup.conn_id)
+    store = MemoryStore()
+    checkpoint = Checkpoint(store, identity={"task": "upload"})
+    path = media_file(3 * MiB)
+    session = hook.init(str(path), checkpoint=checkpoint)
+    saved_session = json.dumps(store)
+    hook.append(session, checkpoint=checkpoint)
+    saved_segments = json.dumps(store)
+    hook.finalize(hook.append(session), checkpoint=checkpoint)
+    assert '"session"' in saved_session and '"stored"' in saved_segments and '"result"' in json.dumps(store)
+    for saved in (saved_session, saved_segments, json.dumps(store)):
+        assert_absent(setup.secrets, "a checkpoint", saved)
+
+
+# -- failures -----------------------------------------------------------------------------------------
+
+def _wrong(emulator: Any) -> None:
+    """Make the emulator refuse the setup's credentials (each kind as its platform does)."""
+    emulator.config.x.bearer_tokens = {secret("other")}
+    emulator.config.x.oauth1_tokens = {secret("other"): secret("other")}
+    emulator.config.apivideo.api_keys = {secret("other")}
+    emulator.config.content_range.bearer_tokens = {secret("other")}
+
+
+@pytest.mark.parametrize("make", [m for m in SETUPS if m is not apivideo_upload_token],
+                         ids=[m.__name__ for m in SETUPS if m is not apivideo_upload_token])
+def test_auth_failures_name_the_fix_but_no_secret(make, emulator, set_connection, media_file):
+    setup = make(emulator, set_connection)
+    _wrong(emulator)
+    with pytest.raises(UploadFailedForGood) as raised:
+        ChunkedUploadOperator(task_id="upload", conn_id=setup.conn_id,
+                              source=str(media_file(10_000, setup.file_name))).execute({})
+    cause = raised.value.__cause__
+    assert isinstance(cause, AuthenticationFailed)
+    assert "Check the" in str(cause)  # the fix is named
+    for text in (str(raised.value), repr(raised.value), str(cause), repr(cause), json.dumps(cause.body, default=repr)):
+        assert_absent(setup.secrets, "the authentication failure", text)
+
+
+def test_x_test_connection_reports_no_secret(emulator, set_connection):
+    setup = x_oauth2(emulator, set_connection)
+    _wrong(emulator)
+    ok, message = XMediaUploadHook(setup.conn_id).test_connection()
+    assert not ok and "HTTP 401" in message
+    assert_absent(setup.secrets, "test_connection's message", message)
+
+
+def test_incomplete_oauth1_names_the_missing_fields_not_the_values(set_connection, emulator):
+    consumer_secret, access_token = secret("x-consumer-secret"), secret("x-access-token")
+    set_connection("half_oauth1", conn_type="chunkup_x", host=emulator.url, login="ck", password=consumer_secret,
+                   extra={"auth_type": "oauth1_user", "access_token": access_token})
+    with pytest.raises(ConfigurationError, match="lacks extra access_token_secret") as raised:
+        XMediaUploadHook("half_oauth1").get_conn()
+    assert_absent([consumer_secret, access_token], "the configuration error", str(raised.value))
+
+
+# -- TLS ----------------------------------------------------------------------------------------------
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no public CA signed, and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chunkup test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+class _Answer(http.server.BaseHTTPRequestHandler):
+    """Answers like X's initialize, so only TLS can make an upload fail."""
+
+    authorizations: list[str] = []
+
+    def do_POST(self) -> None:
+        self.authorizations.append(self.headers.get("Authorization", ""))
+        body = json.dumps({"data": {"id": "1", "expires_after_secs": 60}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _CountingTLSServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(("127.0.0.1", 0), _Answer)
+        self.context = context
+        self.connections = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        self.connections += 1
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # the client refusing our certificate is the point
+
+
+@pytest.fixture
+def self_signed_https(tmp_path) -> Iterator[tuple[_CountingTLSServer, Path]]:
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = _CountingTLSServer(context)
+    _Answer.authorizations = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, cert
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_tls_is_verified_by_default(self_signed_https, set_connection, media_file):
+    server, cert = self_signed_https
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    token = secret("x-bearer")
+    set_connection("tls_x", conn_type="chunkup_x", host=url, password=token)
+    hook = XMediaUploadHook("tls_x")
+
+    verify = hook.get_conn().client._client._transport._pool._ssl_context
+    assert verify.verify_mode == ssl.CERT_REQUIRED and verify.check_hostname
+
+    with pytest.raises(ServerError, match=r"TLS certificate of 127\.0\.0\.1 could not be verified \(.*self[- ]signed"
+                                          r".*give the host a certificate a public CA signed") as raised:
+        hook.upload(str(media_file(10)))
+    assert "RetryExhausted" not in type(raised.value).__name__
+    assert server.connections == 1  # one handshake: a certificate that fails once fails again, so no retry
+    assert _Answer.authorizations == []  # the token never went to the unverified server
+    assert_absent([token], "the TLS failure", str(raised.value))
+
+    # The server itself works: a client trusting its certificate gets the answer. chunkup's connections have no
+    # option to trust another CA (see the report), so this goes around chunkup.
+    trusting = ssl.create_default_context(cafile=str(cert))
+    answer = httpx.post(f"{url}/2/media/upload/initialize", verify=trusting)
+    assert answer.json()["data"]["id"] == "1"
+
+
+# -- plain http to a host that is not loopback --------------------------------------------------------
+
+@pytest.mark.parametrize("api", ["x", "apivideo", "content_range"])
+def test_plain_http_to_a_remote_host_is_refused_before_any_lookup(api, set_connection, media_file, loopback_only):
+    set_connection("remote", conn_type=CONN_TYPES[api], host=f"http://{REMOTE_HOST}", password=secret("token"))
+    with pytest.raises(UploadFailedForGood, match=r"over plain http, which would send credentials unencrypted\. Use "
+                                                  r"https, or set allow_insecure_http=true"):
+        ChunkedUploadOperator(task_id="upload", conn_id="remote", source=str(media_file(10))).execute({})
+    assert loopback_only == []  # refused before DNS
+
+
+@pytest.mark.parametrize("api", ["x", "apivideo", "content_range"])
+def test_allow_insecure_http_is_accepted_and_the_request_goes_where_configured(api, set_connection, media_file,
+                                                                                loopback_only):
+    token = secret("token")
+    set_connection("remote_ok", conn_type=CONN_TYPES[api], host=f"http://{REMOTE_HOST}", password=token,
+                   extra={"allow_insecure_http": "true", "retry_max_attempts": 1})
+    assert HOOKS[api]("remote_ok").get_conn().client.base_url == f"http://{REMOTE_HOST}"
+
+    caught: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:  # stands in for the network: nothing leaves
+        caught.append(request)
+        return httpx.Response(401, json={"detail": "stopped by the test"})
+
+    class Caught(HOOKS[api]):  # type: ignore[misc, valid-type]
+        def build_protocol(self, conn: Any, options: Any, transport: Any = None) -> Any:
+            return super().build_protocol(conn, options, transport=httpx.MockTransport(refuse))
+
+    with pytest.raises(AuthenticationFailed):
+        Caught("remote_ok").upload(str(media_file(10, "brochure.pdf" if api == "content_range" else "clip.mp4")))
+    assert len(caught) == 1 and caught[0].url.scheme == "http" and caught[0].url.host == REMOTE_HOST
+    assert loopback_only == []  # the mock answered: no lookup, no packet
+
+
+def test_plain_http_to_loopback_needs_no_flag(emulator, set_connection):
+    set_connection("local", conn_type="chunkup_x", host=emulator.url, password="t")
+    assert XMediaUploadHook("local").get_conn().client.base_url == emulator.url
