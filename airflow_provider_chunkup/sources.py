@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import threading
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,7 +36,8 @@ class ChunkSource:
 
     def __init__(self, source: SourceLike, storage_options: Mapping[str, Any] | None = None,
                  fs: fsspec.AbstractFileSystem | None = None) -> None:
-        self.url = describe_source(source)
+        self.location = source_location(source)
+        self.url = redact_url(self.location)
         self.fs, self.path = _resolve(source, storage_options, fs)
         self._size: int | None = None
         self._fd: int | None = None
@@ -51,6 +53,10 @@ class ChunkSource:
         self.close()
 
     @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, LocalFileSystem)
+
+    @property
     def size(self) -> int:
         """Size in bytes, asked once."""
         if self._size is None:
@@ -60,7 +66,7 @@ class ChunkSource:
             except Exception as e:
                 raise self._failure(e, "opening") from e
             if info.get("type") == "directory":
-                raise SourceError(f"Source {self.url} is a directory, not a file.")
+                raise SourceError(f"Source {self.url} is a directory, not a file. Point source at a file in it.")
             if info.get("size") is None:
                 raise SourceError(
                     f"Source {self.url} does not say how large it is (no Content-Length); chunked uploads "
@@ -203,8 +209,11 @@ def source_failure(url: str, error: BaseException, step: str, *, local: bool = F
             "Upload an object that is no longer being written."
         )
     if isinstance(error, IsADirectoryError):
-        return SourceError(f"Source {url} is a directory, not a file.")
-    return SourceError(f"Source {url} failed while {step}: {_summary(error)}.")
+        return SourceError(f"Source {url} is a directory, not a file. Point source at a file in it.")
+    return SourceError(
+        f"Source {url} failed while {step}: {_summary(error)}. Check that the path or URL names a readable file "
+        "and that its store is reachable."
+    )
 
 
 def _status_of(error: BaseException) -> int | None:
@@ -236,11 +245,35 @@ def _summary(error: BaseException) -> str:
     return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
 
 
-def describe_source(source: SourceLike) -> str:
-    """A printable, credential-free name for a source."""
+def source_location(source: SourceLike) -> str:
+    """The source as a string that opens it again (in a later task): credentials included if it has any."""
     if hasattr(source, "fs") and hasattr(source, "path") and not isinstance(source, str):
         return str(source)
     return os.fspath(source) if isinstance(source, os.PathLike) else str(source)
+
+
+def describe_source(source: SourceLike) -> str:
+    """A printable, credential-free name for a source (for logs, errors and checkpoints)."""
+    return redact_url(source_location(source))
+
+
+def url_secrets(text: str) -> list[str]:
+    """The parts of a URL that are credentials: a password in it, and its query (presigned URLs sign there)."""
+    if "://" not in text:
+        return []
+    parts = urllib.parse.urlsplit(text)
+    return [secret for secret in (parts.password, parts.query) if secret]
+
+
+def redact_url(text: str) -> str:
+    """``text`` with a URL's password and query replaced by ``***``."""
+    if not url_secrets(text):
+        return text
+    parts = urllib.parse.urlsplit(text)
+    netloc = parts.netloc
+    if parts.password:
+        netloc = f"{parts.username}:***@{netloc.rsplit('@', 1)[1]}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
 
 
 def _resolve(source: SourceLike, storage_options: Mapping[str, Any] | None,

@@ -282,7 +282,7 @@ CASES = [
     # X opens the upload (INIT) before the first read: one request, and an upload X forgets by itself.
     Case("source_unreadable_x", lambda env, _: upload_unreadable(env, "x"),
          SourceError, r"clip\.mp4 cannot be read: permission denied\. Grant read access to the worker's user",
-         requests=1),
+         requests=0),  # one byte is read before INIT: no orphan upload
     Case("source_conn_id_for_a_local_file",
          lambda env, _: upload(env, "x", env.file(10), source_conn_id="minio"),
          UFG, r"source_conn_id='minio' was given for a file:// source.*Pass storage_options instead",
@@ -542,7 +542,7 @@ CASES = [
 
     # -- sessions (XCom) and operator arguments -----------------------------------------------------------
     Case("session_not_parseable", lambda env, _: append("<Task(ChunkUploadInitOperator): init>"),
-         UFG, r"Cannot read a UploadSession from .*pass the previous task's output \(XComArg\)",
+         UFG, r"Cannot read the UploadSession from .*pass the previous task's output \(XComArg\)",
          cause=ConfigurationError),
     Case("session_missing_fields", lambda env, _: finalize({"api": "x", "media_id": "1"}),
          UFG, r"UploadSession is missing total_bytes, chunk_size: pass the XCom of the previous chunkup task "

@@ -119,3 +119,18 @@ def test_read_into_for_fsspec_sources(sample):
     buffer = bytearray(1000)
     view = ChunkSource("memory://bucket/into.bin").read_into(5, memoryview(buffer))
     assert bytes(view) == data[5:1005]
+
+
+def test_urls_with_credentials_are_redacted_for_display():
+    from airflow_provider_chunkup.sources import describe_source, redact_url, source_location, url_secrets
+
+    signed = "https://bucket.example/clip.mp4?X-Amz-Signature=s3cr3t&X-Amz-Expires=60"
+    assert redact_url(signed) == "https://bucket.example/clip.mp4?***"
+    assert redact_url("https://reader:hunter2@media.example:8443/a.mp4") == "https://reader:***@media.example:8443/a.mp4"
+    assert describe_source("s3://aws_media@bucket/key.mp4") == "s3://aws_media@bucket/key.mp4"  # a conn id, no secret
+    assert describe_source("/data/clip.mp4") == "/data/clip.mp4"
+    assert source_location(signed) == signed  # what a later task opens again
+    assert url_secrets("https://reader:hunter2@h/a?sig=1") == ["hunter2", "sig=1"]
+    with pytest.raises(SourceError) as e:
+        ChunkSource("https://reader:hunter2@127.0.0.1:9/missing.mp4?sig=s3cr3t").size  # noqa: B018
+    assert "hunter2" not in str(e.value) and "s3cr3t" not in str(e.value)

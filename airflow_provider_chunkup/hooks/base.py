@@ -14,10 +14,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseHook, Connection
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
-from airflow_provider_chunkup.hooks.connection import ConnectionOptions
+from airflow_provider_chunkup.hooks.connection import ConnectionOptions, undefined_connection
 from airflow_provider_chunkup.hooks.sources import readable, storage_options_for
 from airflow_provider_chunkup.protocols.base import UploadProtocol
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
@@ -37,7 +38,7 @@ from airflow_provider_chunkup.protocols.transfer import (
     send_segments,
 )
 from airflow_provider_chunkup.protocols.transfer import upload as upload_all
-from airflow_provider_chunkup.sources import ChunkSource, SourceLike
+from airflow_provider_chunkup.sources import ChunkSource, SourceLike, url_secrets
 
 T = TypeVar("T")
 
@@ -100,7 +101,10 @@ class ChunkUploadHook(BaseHook, ABC):
     def get_conn(self) -> UploadProtocol:
         """A new protocol client for the connection (use it as ``async with``)."""
         if self._conn is None:
-            conn = self.get_connection(self.conn_id)
+            try:
+                conn = self.get_connection(self.conn_id)
+            except AirflowNotFoundException:
+                raise undefined_connection(self.conn_id, f"{self.conn_type}, for {type(self).__name__}") from None
             self._load(conn, conn.extra_dejson)
         assert self._conn is not None
         return self.build_protocol(self._conn, self.options)
@@ -108,7 +112,10 @@ class ChunkUploadHook(BaseHook, ABC):
     async def aget_conn(self) -> UploadProtocol:
         """:meth:`get_conn` for async callers (triggers): no blocking connection lookup."""
         if self._conn is None:
-            conn = await self.aget_connection(self.conn_id)
+            try:
+                conn = await self.aget_connection(self.conn_id)
+            except AirflowNotFoundException:
+                raise undefined_connection(self.conn_id, f"{self.conn_type}, for {type(self).__name__}") from None
             self._load(conn, await conn.aextra_dejson())
         return self.get_conn()
 
@@ -269,11 +276,14 @@ class ChunkUploadHook(BaseHook, ABC):
                     chunk_size: int | None, options: Mapping[str, Any] | None,
                     storage_options: Mapping[str, Any] | None) -> UploadSpec:
         with ChunkSource(readable(source), storage_options) as src:
+            _mask_url_secrets(src.location)
             size = await asyncio.to_thread(lambda: src.size)
+            if size and src.is_local:  # an unreadable file fails now, before a remote upload is opened
+                await asyncio.to_thread(src.read, 0, 1)
             return UploadSpec(
                 total_bytes=size, media_type=media_type or guess_media_type(src.url),
                 media_category=media_category or None, chunk_size=self.chunk_size(chunk_size),
-                source=src.url, options=dict(options or {}),
+                source=src.location, options=dict(options or {}),
             )
 
     async def _init(self, protocol: UploadProtocol, spec: UploadSpec, source: SourceLike,
@@ -282,7 +292,7 @@ class ChunkUploadHook(BaseHook, ABC):
             session = await open_upload(protocol, spec, src)
         session.conn_id = self.conn_id
         self.log.info("%s upload %s opened for %s: %d bytes in %d segments of %d bytes",
-                      protocol.display_name, session.media_id, spec.source, session.total_bytes,
+                      protocol.display_name, session.media_id, src.url, session.total_bytes,
                       session.segment_count, session.chunk_size)
         return session
 
@@ -304,7 +314,7 @@ class ChunkUploadHook(BaseHook, ABC):
                     raise
             # The user allowed it (restart_expired): the same file, a new remote upload.
             self.log.warning("%s upload %s expired on the server; starting a new upload of %s.",
-                             protocol.display_name, session.media_id, session.source)
+                             protocol.display_name, session.media_id, src.url)
             spec = UploadSpec(total_bytes=session.total_bytes, media_type=session.media_type,
                               media_category=session.media_category, chunk_size=session.chunk_size,
                               source=session.source, options=dict(session.remote.get("init_options") or {}))
@@ -344,13 +354,23 @@ class ChunkUploadHook(BaseHook, ABC):
                     raise
                 # The user allowed it (restart_expired): forget the expired upload, send the file again.
                 self.log.warning("The upload an earlier try opened has expired; starting a new upload of %s.",
-                                 spec.source)
+                                 src.url)
                 checkpoint.clear()
                 result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
                                           progress=progress, conn_id=self.conn_id, checksum=checksum,
                                           checkpoint=checkpoint, abort_on_failure=abort_on_failure)
         result.conn_id = self.conn_id
         return result
+
+
+def _mask_url_secrets(location: str) -> None:
+    """Have Airflow's masker hide a password or presigned query carried in a source URL, wherever it is logged."""
+    secrets = url_secrets(location)
+    if secrets:
+        from airflow.sdk.log import mask_secret
+
+        for secret in secrets:
+            mask_secret(secret)
 
 
 def guess_media_type(name: str) -> str | None:

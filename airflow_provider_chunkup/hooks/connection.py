@@ -136,3 +136,11 @@ def require_safe_transport(conn_id: str, url: str, allow_insecure_http: bool) ->
             "unencrypted. Use https, or set allow_insecure_http=true in the connection's extra if you "
             "really mean it."
         )
+
+
+def undefined_connection(conn_id: str, purpose: str) -> ConfigurationError:
+    """The error for a connection id Airflow does not know, naming the ways to define it."""
+    return ConfigurationError(
+        f"Connection {conn_id!r} ({purpose}) is not defined. Create it (Admin > Connections, `airflow connections "
+        f"add {conn_id}`, or an AIRFLOW_CONN_{conn_id.upper()} environment variable), or fix the conn_id."
+    )

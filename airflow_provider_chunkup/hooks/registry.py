@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.connection import undefined_connection
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 
@@ -29,7 +31,10 @@ def hook_for_api(api: str, conn_id: str | None = None) -> ChunkUploadHook:
 
 def hook_for_connection(conn_id: str) -> ChunkUploadHook:
     """The hook matching the type of connection ``conn_id``."""
-    conn_type = BaseHook.get_connection(conn_id).conn_type
+    try:
+        conn_type = BaseHook.get_connection(conn_id).conn_type
+    except AirflowNotFoundException:
+        raise undefined_connection(conn_id, "the upload API") from None
     try:
         hook_class = BY_CONN_TYPE[conn_type]
     except KeyError:

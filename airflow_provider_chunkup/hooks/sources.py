@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow.sdk import BaseHook, Connection
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.hooks.connection import undefined_connection
 
 S3_SCHEMES = ("s3", "s3a")
 HTTP_SCHEMES = ("http", "https")
@@ -75,7 +77,10 @@ async def storage_options_for(source: Any, source_conn_id: str | None,
                 f"connections only for {', '.join(sorted(BUILDERS))} sources. Pass storage_options instead, or "
                 "an ObjectStoragePath with its conn_id."
             )
-        conn = await BaseHook.aget_connection(source_conn_id)
+        try:
+            conn = await BaseHook.aget_connection(source_conn_id)
+        except AirflowNotFoundException:
+            raise undefined_connection(source_conn_id, f"source_conn_id, to read {scheme}:// sources") from None
         options = build(conn, await conn.aextra_dejson())
     return {**options, **dict(explicit or {})}
 

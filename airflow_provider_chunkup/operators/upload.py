@@ -11,6 +11,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 
+from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.registry import hook_for_api, hook_for_connection
 from airflow_provider_chunkup.operators.resume import checkpoint_for, failing_for_good, last_try
@@ -26,10 +27,25 @@ def _segments(value: Sequence[int] | str | None) -> list[int] | None:
     """``[0, 1, 5]`` or ``"10:20"`` (a half-open range, for mapped appends) or ``None`` (all)."""
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        start, _, stop = value.partition(":")
-        return list(range(int(start), int(stop))) if stop else [int(start)]
-    return [int(i) for i in value]
+    try:
+        if isinstance(value, str):
+            start, _, stop = value.partition(":")
+            return list(range(int(start), int(stop))) if stop else [int(start)]
+        return [int(i) for i in value]
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"segments={value!r} is not a list of segment numbers nor 'start:stop'. Pass for example [0, 1] or "
+            "'0:10', or leave it unset to send every segment."
+        ) from None
+
+
+def abort_quietly(operator: BaseOperator, hook: ChunkUploadHook, session: UploadSession,
+                  checkpoint: Any) -> None:
+    """Abort the remote upload, logging (not raising) when even that fails: the task's own error matters more."""
+    try:
+        hook.abort(session, checkpoint)
+    except Exception as e:
+        operator.log.warning("Could not abort upload %s: %s", session.media_id, e)
 
 
 class _SessionOperator(BaseOperator):
@@ -56,7 +72,7 @@ class _SessionOperator(BaseOperator):
         """When no later try will continue the upload, abort it; the no-retry failure for ``error``, if any."""
         final = failing_for_good(error)
         if final is not None or last_try(context, self):
-            hook.abort(session, checkpoint_for(context, self._identity(session)))
+            abort_quietly(self, hook, session, checkpoint_for(context, self._identity(session)))
         return final
 
     @staticmethod
@@ -201,10 +217,10 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
         self.checksum = checksum
 
     def execute(self, context: Context) -> dict[str, Any]:
-        hook = self._hook()
-        progress = ProgressLog(self.log, f"upload of {self.source}", self.progress_interval)
+        progress = ProgressLog(self.log, f"upload of {describe_source(self.source)}", self.progress_interval)
         checkpoint = checkpoint_for(context, self._identity())
         try:
+            hook = self._hook()
             result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
                                  chunk_size=self.chunk_size, options=self.upload_options,
                                  max_in_flight=self.max_in_flight, progress=progress, checksum=self.checksum,
@@ -216,7 +232,7 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
         except Exception as e:
             final = failing_for_good(e)
             if final is not None and checkpoint is not None and (session := checkpoint.session()) is not None:
-                hook.abort(session, checkpoint)  # no retry will come for it
+                abort_quietly(self, self._hook(), session, checkpoint)  # no retry will come for it
             if final is None:
                 raise
             raise final from e

@@ -57,7 +57,7 @@ def _parse_mapping(text: str, what: str) -> Any:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError) as e:
         raise ConfigurationError(
-            f"Cannot read a {what} from {text[:80]!r}: pass the previous task's output (XComArg), "
+            f"Cannot read the {what} from {text[:80]!r}: pass the previous task's output (XComArg), "
             "or set render_template_as_native_obj=True on the DAG when templating it."
         ) from e
 

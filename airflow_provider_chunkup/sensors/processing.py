@@ -105,6 +105,9 @@ class MediaProcessingSensor(BaseSensorOperator):
 
     def _finish(self, media_id: str, status: ProcessingStatus) -> dict[str, Any]:
         if status.failed:
-            raise AirflowFailException(f"The platform failed to process media {media_id}: {status.reason()}")
+            raise AirflowFailException(
+                f"The platform failed to process media {media_id}: {status.reason()}. Check the file against the "
+                "platform's media requirements (codec, container, duration, resolution) and upload a fixed one."
+            )
         self.log.info("Media %s is ready (%s)", media_id, status.state)
         return status.to_dict()

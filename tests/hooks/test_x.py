@@ -77,9 +77,8 @@ def test_insecure_http_allowed_when_asked(set_connection):
 
 
 def test_missing_connection():
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    with pytest.raises(AirflowNotFoundException):
+    with pytest.raises(ConfigurationError, match=r"'does_not_exist' \(chunkup_x, for XMediaUploadHook\) is not "
+                                                 r"defined\. Create it .*AIRFLOW_CONN_DOES_NOT_EXIST"):
         XMediaUploadHook("does_not_exist").get_conn()
 
 
