@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -151,6 +152,8 @@ def main() -> int:
               f"{r['peak_rss_mib']:>5.0f} MiB")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     summary = {"benchmark": "s3_source", "date": time.strftime("%Y-%m-%d"), "chunk_bytes": CHUNK,
+               "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                           "cpus": os.cpu_count()}, "s3": "s3rver 3",
                "send_latency_ms": args.send_latency_ms,
                "repeats": args.repeats, "results": rows}
     args.output.write_text(json.dumps(summary, indent=2) + "\n")

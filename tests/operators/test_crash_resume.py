@@ -104,6 +104,7 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
     assert route_requests(emulator, init_route) == 1  # one remote upload across three tries
     sent = route_requests(emulator, chunk_route)
     assert segments <= sent <= segments + 3 * len(kills)  # at most the 3 in flight at each kill went twice
+    print(f"\ncrash figures: {api}: killed at chunks {kills}, {sent} chunk requests for {segments} chunks")
     if finalize_route:
         assert route_requests(emulator, finalize_route) == 1
     media_ids = {line.split("Media ", 1)[1].split(" ", 1)[0] for line in log.splitlines()

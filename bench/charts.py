@@ -1,0 +1,175 @@
+"""PNG charts from the JSON in bench/results/, for the README.
+
+    bench/.venv-peers/bin/python bench/charts.py
+
+Reads ``x_upload.json``, ``apivideo_upload.json``, ``content_range_upload.json`` and
+``s3_source*.json`` and writes, next to them:
+
+- ``time_vs_peers.png``: each method's median upload time relative to curl, per API.
+- ``rss_by_size.png``: peak RSS against file size, per method.
+- ``resume.png``: bytes sent again after the process was killed half-way and restarted.
+- ``s3_overlap.png``: S3 -> X against reading alone and sending alone.
+
+Each chart's footer names the machine, the versions and the date the numbers came from.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BENCHES = {"x_upload": "X (v1.1)", "apivideo_upload": "api.video", "content_range_upload": "Content-Range"}
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def footer(figure: plt.Figure, sources: list[dict[str, Any]]) -> None:
+    """Machine, versions and dates of the results drawn."""
+    seen: list[str] = []
+    for data in sources:
+        machine = data.get("machine", {})
+        versions = ", ".join(f"{k} {v}" for k, v in sorted(data.get("versions", {}).items()))
+        line = (f"{data.get('benchmark')}: {data.get('date')}, {machine.get('cpus', '?')} CPUs, "
+                f"Python {machine.get('python', '?')}" + (f"; {versions}" if versions else ""))
+        seen.append(line)
+    figure.text(0.01, 0.01, "\n".join(seen), fontsize=6, va="bottom", ha="left", color="#555555")
+
+
+def time_vs_peers() -> list[dict[str, Any]]:
+    """Bars: median time / curl's median, at the largest size of each bench (and each latency)."""
+    groups: list[tuple[str, list[tuple[str, float]]]] = []
+    used = []
+    for name, title in BENCHES.items():
+        data = load(name)
+        if not data:
+            continue
+        used.append(data)
+        rows = data["results"]
+        for latency in sorted({r.get("latency_ms", 0) for r in rows}):
+            at = [r for r in rows if r.get("latency_ms", 0) == latency]
+            size = max(r["size_mib"] for r in at)
+            bars = [(r["method"], r["time_vs_curl"]) for r in at if r["size_mib"] == size and "time_vs_curl" in r]
+            label = f"{title}, {size:g} MiB" + (f", {latency} ms per request" if latency else "")
+            groups.append((label, bars))
+    if not groups:
+        return []
+    figure, axes = plt.subplots(len(groups), 1, figsize=(8, 1.6 + 1.1 * sum(len(b) for _, b in groups) / 2),
+                                squeeze=False)
+    for ax, (label, bars) in zip(axes[:, 0], groups, strict=True):
+        names = [m for m, _ in bars]
+        values = [v for _, v in bars]
+        colors = ["#1f77b4" if m.startswith("chunkup") else "#999999" for m in names]
+        ax.barh(names, values, color=colors)
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        for y, v in enumerate(values):
+            ax.text(v, y, f" {v:.2f}", va="center", fontsize=8)
+        ax.set_title(label, fontsize=9, loc="left")
+        ax.invert_yaxis()
+        ax.tick_params(labelsize=8)
+    axes[-1, 0].set_xlabel("median upload time relative to curl (lower is faster)")
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    footer(figure, used)
+    figure.savefig(RESULTS / "time_vs_peers.png", dpi=110)
+    plt.close(figure)
+    return used
+
+
+def rss_by_size() -> None:
+    used, series = [], []
+    for name, title in BENCHES.items():
+        data = load(name)
+        if not data or not data.get("rss_by_size"):
+            continue
+        used.append(data)
+        methods = sorted({r["method"] for r in data["rss_by_size"]})
+        for method in methods:
+            points = sorted((r["size_mib"], r["peak_rss_mib"]) for r in data["rss_by_size"]
+                            if r["method"] == method and r.get("peak_rss_mib"))
+            series.append((f"{title}: {method}", points))
+    if not series:
+        return
+    figure, ax = plt.subplots(figsize=(8, 5))
+    for label, points in series:
+        style = "-" if "chunkup" in label else "--"
+        ax.plot([p[0] for p in points], [p[1] for p in points], style, marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("file size (MiB)")
+    ax.set_ylabel("peak RSS of the uploading process (MiB)")
+    ax.set_title("Memory against file size", fontsize=10)
+    ax.legend(fontsize=7)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    footer(figure, used)
+    figure.savefig(RESULTS / "rss_by_size.png", dpi=110)
+    plt.close(figure)
+
+
+def resume() -> None:
+    used, bars = [], []
+    for name, title in BENCHES.items():
+        data = load(name)
+        if not data or not data.get("resume"):
+            continue
+        used.append(data)
+        for r in data["resume"]:
+            bars.append((f"{title} {r['size_mib']:g} MiB: {r['method']}", r["bytes_sent_again_mib"]))
+    if not bars:
+        return
+    figure, ax = plt.subplots(figsize=(8, 1.5 + 0.35 * len(bars)))
+    names = [b for b, _ in bars]
+    values = [v for _, v in bars]
+    ax.barh(names, values, color=["#1f77b4" if "chunkup" in n else "#999999" for n in names])
+    for y, v in enumerate(values):
+        ax.text(v, y, f" {v:.1f}", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("MiB sent again after the process was killed half-way and restarted")
+    ax.tick_params(labelsize=8)
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    footer(figure, used)
+    figure.savefig(RESULTS / "resume.png", dpi=110)
+    plt.close(figure)
+
+
+def s3_overlap() -> None:
+    runs = [(p, json.loads(p.read_text())) for p in sorted(RESULTS.glob("s3_source*.json"))]
+    if not runs:
+        return
+    figure, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 4), squeeze=False)
+    for ax, (_, data) in zip(axes[0], runs, strict=True):
+        sizes = sorted({r["size_mib"] for r in data["results"]})
+        for method, style in (("read only", ":"), ("send only", "--"), ("S3 -> X", "-")):
+            points = [next(r["median_seconds"] for r in data["results"] if r["size_mib"] == s and r["method"] == method)
+                      for s in sizes]
+            ax.plot(sizes, points, style, marker="o", label=method)
+        latency = data.get("send_latency_ms", 0)
+        ax.set_title(f"S3 source, {latency} ms per sent chunk" if latency else "S3 source, loopback", fontsize=9)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("object size (MiB)")
+        ax.set_ylabel("median seconds")
+        ax.legend(fontsize=7)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    footer(figure, [d for _, d in runs])
+    figure.savefig(RESULTS / "s3_overlap.png", dpi=110)
+    plt.close(figure)
+
+
+def main() -> None:
+    time_vs_peers()
+    rss_by_size()
+    resume()
+    s3_overlap()
+    for png in sorted(RESULTS.glob("*.png")):
+        print(f"written {png}")
+
+
+if __name__ == "__main__":
+    main()
