@@ -14,7 +14,7 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
 import contextlib  # noqa: E402
 import json  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 import local_stores  # noqa: E402
@@ -196,3 +196,25 @@ def airflow_db():
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, env=os.environ.copy(),
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+
+
+@pytest.fixture
+def loopback_only(monkeypatch) -> Iterator[list[str]]:
+    """Names looked up during the test; resolving anything but loopback fails it (nothing leaves the host)."""
+    import socket
+
+    from airflow_provider_chunkup._net import is_loopback
+
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def recording(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        looked_up.append(name)
+        if not is_loopback(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"test refuses to resolve {name}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    yield looked_up
+    assert all(is_loopback(name) for name in looked_up), looked_up

@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from airflow_provider_chunkup._net import is_loopback
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, ServerError
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
@@ -155,23 +154,6 @@ def assert_masked(secrets: list[str]) -> None:
         assert redact(f"before {s} after") == "before *** after", f"{s[:12]}... is not masked"
     assert redact(f"before {secret('never-seen')} after") != "before *** after"  # the check is not vacuous
 
-
-@pytest.fixture
-def loopback_only(monkeypatch) -> Iterator[list[str]]:
-    """Names looked up during the test; resolving anything but loopback fails it (nothing leaves the host)."""
-    looked_up: list[str] = []
-    real = socket.getaddrinfo
-
-    def recording(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        looked_up.append(name)
-        if not is_loopback(name):
-            raise socket.gaierror(socket.EAI_NONAME, f"test refuses to resolve {name}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", recording)
-    yield looked_up
-    assert all(is_loopback(name) for name in looked_up), looked_up
 
 
 class _TaskInstance:
