@@ -385,7 +385,7 @@ def self_signed_https(tmp_path) -> Iterator[tuple[_CountingTLSServer, Path]]:
 
 
 def test_tls_is_verified_by_default(self_signed_https, set_connection, media_file):
-    server, cert = self_signed_https
+    server, _ = self_signed_https
     url = f"https://127.0.0.1:{server.server_address[1]}"
     token = secret("x-bearer")
     set_connection("tls_x", conn_type="chunkup_x", host=url, password=token)
@@ -395,18 +395,25 @@ def test_tls_is_verified_by_default(self_signed_https, set_connection, media_fil
     assert verify.verify_mode == ssl.CERT_REQUIRED and verify.check_hostname
 
     with pytest.raises(ServerError, match=r"TLS certificate of 127\.0\.0\.1 could not be verified \(.*self[- ]signed"
-                                          r".*give the host a certificate a public CA signed") as raised:
+                                          r".*point SSL_CERT_FILE at your CA's PEM file") as raised:
         hook.upload(str(media_file(10)))
     assert "RetryExhausted" not in type(raised.value).__name__
     assert server.connections == 1  # one handshake: a certificate that fails once fails again, so no retry
     assert _Answer.authorizations == []  # the token never went to the unverified server
     assert_absent([token], "the TLS failure", str(raised.value))
 
-    # The server itself works: a client trusting its certificate gets the answer. chunkup's connections have no
-    # option to trust another CA (see the report), so this goes around chunkup.
-    trusting = ssl.create_default_context(cafile=str(cert))
-    answer = httpx.post(f"{url}/2/media/upload/initialize", verify=trusting)
-    assert answer.json()["data"]["id"] == "1"
+
+def test_a_private_ca_is_trusted_through_ssl_cert_file(self_signed_https, set_connection, media_file, monkeypatch):
+    """A company CA (or a TLS-inspecting proxy's) is added to certifi's, never instead of verification."""
+    server, cert = self_signed_https
+    set_connection("tls_x", conn_type="chunkup_x", host=f"https://127.0.0.1:{server.server_address[1]}",
+                   password=secret("x-bearer"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    session = XMediaUploadHook("tls_x").init(str(media_file(10)), media_type="video/mp4")
+    assert session.media_id == "1" and len(_Answer.authorizations) == 1
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert.parent / "missing.pem"))
+    with pytest.raises(ConfigurationError, match=r"CA bundle .*missing\.pem .*cannot be loaded.*unset it"):
+        XMediaUploadHook("tls_x").get_conn()
 
 
 # -- plain http to a host that is not loopback --------------------------------------------------------

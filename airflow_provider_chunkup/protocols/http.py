@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import logging
+import os
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +17,7 @@ import httpx
 
 from airflow_provider_chunkup.errors import (
     AuthenticationFailed,
+    ConfigurationError,
     MalformedResponse,
     RateLimited,
     RemoteError,
@@ -92,10 +94,28 @@ def _host(error: httpx.TransportError) -> str:
         return "the host"
 
 
-@functools.cache
+#: Environment variables naming extra CA certificates to trust (a company CA, a TLS-inspecting proxy).
+CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+
+
 def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA bundle costs ~20 ms per client otherwise."""
-    return ssl.create_default_context(cafile=certifi.where())
+    """A verifying TLS context: certifi's CAs plus any bundle named by ``SSL_CERT_FILE``/``REQUESTS_CA_BUNDLE``."""
+    return _tls_context_for(tuple(os.environ.get(name) or "" for name in CA_BUNDLE_VARIABLES))
+
+
+@functools.cache
+def _tls_context_for(extra_bundles: tuple[str, ...]) -> ssl.SSLContext:
+    """One context per set of bundles and process: loading certifi's bundle costs ~20 ms per client otherwise."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    for bundle in dict.fromkeys(b for b in extra_bundles if b):
+        try:
+            context.load_verify_locations(cafile=bundle)
+        except (OSError, ssl.SSLError) as e:
+            raise ConfigurationError(
+                f"The CA bundle {bundle} (from SSL_CERT_FILE or REQUESTS_CA_BUNDLE) cannot be loaded: {e}. Point the "
+                "variable at a PEM file of CA certificates, or unset it."
+            ) from e
+    return context
 
 
 class ApiClient:
@@ -139,8 +159,9 @@ class ApiClient:
                 if reason is not None:  # the same certificate fails every time: no retry
                     raise ServerError(
                         f"{step} failed: the TLS certificate of {_host(e)} could not be verified ({reason}). chunkup "
-                        "always verifies TLS against certifi's CA bundle: give the host a certificate a public CA "
-                        "signed, or check that the connection's host is the API's."
+                        "verifies TLS against certifi's CA bundle plus SSL_CERT_FILE's: give the host a certificate "
+                        "a trusted CA signed, point SSL_CERT_FILE at your CA's PEM file, or check that the "
+                        "connection's host is the API's."
                     ) from e
                 error: RemoteError = ServerError(f"{step} failed: {type(e).__name__}: {e}")
                 wait = policy.backoff(attempt)
