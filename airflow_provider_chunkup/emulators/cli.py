@@ -2,7 +2,8 @@
 
 ``--faults SPEC`` (repeatable) injects faults from the start: a JSON rule or list of rules, an
 object ``{"preset", "seed", "rules"}``, ``@file.json`` holding any of those, or a preset name
-(``chunks:0.1``); ``--fault-seed N`` makes the faults reproducible.
+(``chunks:0.1``); ``--fault-seed N`` makes the faults reproducible. ``--tls-cert`` and ``--tls-key``
+(PEM files) serve HTTPS, for clients that only speak https.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="where received bytes go (default: a temp dir, removed on exit)")
     parser.add_argument("--port-file", type=Path, help="write the bound port to this file once listening")
     parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    parser.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this PEM certificate")
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
     parser.add_argument(
         "--bearer-token", action="append", dest="bearer_tokens", metavar="TOKEN",
         help="accept this OAuth 2.0 bearer token (repeatable; replaces the default token)",
@@ -140,7 +143,10 @@ def faults_from_args(args: argparse.Namespace) -> tuple[list[dict[str, Any]], in
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the emulator, print where it listens, and serve until a signal arrives."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
     logging.basicConfig(
         level=args.log_level.upper() if args.log_level != "trace" else 5,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -155,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rules, seed = faults_from_args(args)
         server = EmulatorServer(
             config_from_args(args), allow_remote=args.allow_remote, log_level=args.log_level,
-            faults=rules, fault_seed=seed,
+            faults=rules, fault_seed=seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
         )  # fmt: skip
         server.start()
     except (OSError, ValueError, RuntimeError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -32,7 +33,9 @@ class EmulatorServer:
     a temp directory that is removed on ``stop()``). ``config`` stays live: change it and the
     next request sees the change. Binding to anything but loopback needs ``allow_remote=True``:
     the emulator has no real security. ``faults`` (rule dicts, see ``faults.py``) are active from
-    the start and again after ``reset()``; their random draws follow ``fault_seed``.
+    the start and again after ``reset()``; their random draws follow ``fault_seed``. With
+    ``tls_cert`` and ``tls_key`` (PEM files) it serves HTTPS: clients that only speak https (tweepy)
+    can then talk to it, and OAuth 1.0a signatures are checked against the https URL they signed.
     """
 
     def __init__(
@@ -46,7 +49,11 @@ class EmulatorServer:
         log_level: str = "warning",
         faults: Sequence[dict[str, Any]] = (),
         fault_seed: int | None = None,
+        tls_cert: str | Path | None = None,
+        tls_key: str | Path | None = None,
     ) -> None:
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("TLS needs both a certificate and its private key (tls_cert and tls_key)")
         self.config = config or EmulatorConfig()
         if host is not None:
             self.config.host = host
@@ -60,6 +67,8 @@ class EmulatorServer:
                 "pass allow_remote=True (CLI: --allow-remote) to make it reachable from other machines"
             )
         self.log_level = log_level
+        self.tls_cert = str(tls_cert) if tls_cert is not None else None
+        self.tls_key = str(tls_key) if tls_key is not None else None
         self.faults = list(faults)
         self.fault_seed = fault_seed
         FaultInjector(fault_seed).add_all(self.faults)  # a bad rule fails here, not in start()
@@ -73,7 +82,8 @@ class EmulatorServer:
         host = self.config.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.config.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{host}:{self.config.port}"
 
     @property
     def running(self) -> bool:
@@ -108,6 +118,8 @@ class EmulatorServer:
             lifespan="off",
             # Large segments: let a slow client take its time without tripping keep-alive reaping.
             timeout_keep_alive=30,
+            ssl_certfile=self.tls_cert,
+            ssl_keyfile=self.tls_key,
         )
         self._server = uvicorn.Server(uv_config)
         self._thread = threading.Thread(
@@ -131,7 +143,13 @@ class EmulatorServer:
         if not self.running:
             raise RuntimeError("the emulator is not running")
         request = urllib.request.Request(f"{self.url}/_emulator/reset", method="POST")
-        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]  # loopback, never a proxy
+        if self.tls_cert:  # our own server on loopback: its certificate need not name the address
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        no_proxy = urllib.request.build_opener(*handlers)
         with no_proxy.open(request, timeout=STOP_TIMEOUT_SECS) as response:
             response.read()
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 
-PIECE = 1024 * 1024
+PIECE = 256 * 1024
+"""Bytes handed to the HTTP layer at a time. Over TLS each piece is copied twice on its way (h11 joins it,
+the TLS layer encrypts it into a buffer and copies that out): at 1 MiB those copies made glibc grow and trim
+its heap for every piece, so each one faulted in fresh pages (one connection: 520k minor faults and a quarter
+more CPU per GiB sent). At 256 KiB the buffers are reused."""
 
 
 def _quote(value: str) -> str:

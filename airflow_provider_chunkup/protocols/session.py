@@ -109,7 +109,16 @@ class UploadSession(_Record):
         return ChunkPlan(self.total_bytes, self.chunk_size)
 
     def mark_stored(self, index: int) -> None:
-        """Record segment ``index`` as acknowledged, keeping :attr:`stored` compact."""
+        """Record segment ``index`` as acknowledged, keeping :attr:`stored` compact.
+
+        In-order acknowledgements (the common case) extend the last range; others rebuild.
+        """
+        if self.stored and self.stored[-1][1] == index and index >= self.acknowledged:
+            # A new list (a few ranges long): the old one may be shared with a checkpoint record.
+            self.stored = [*self.stored[:-1], [self.stored[-1][0], index + 1]]
+            return
+        if any(start <= index < stop for start, stop in self.stored) or index < self.acknowledged:
+            return
         self.stored = _ranges(self.stored_segments() | {index})
 
     def stored_segments(self) -> set[int]:

@@ -128,3 +128,12 @@ def test_cli_refuses_a_bad_fault_spec(capsys):
         main(["--faults", '[{"match": "x", "rate": 0}]'])
     assert exit_info.value.code == 2
     assert "argument --faults: rate must be a number with 0 < rate <= 1" in capsys.readouterr().err
+
+
+def test_cli_tls_flags_go_together(capsys, tmp_path):
+    args = build_parser().parse_args(["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+    assert (str(args.tls_cert), str(args.tls_key)) == ("c.pem", "k.pem")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--tls-cert", str(tmp_path / "c.pem")])
+    assert exit_info.value.code == 2
+    assert "--tls-cert and --tls-key go together" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -229,3 +230,53 @@ async def test_background_assembly_of_a_partial_upload_is_not_used(tmp_path):
     segments: dict[int, int] = {}
     await _commit(storage, assembly, segments, 0, b"only")
     assert await assembly.result(2) is None
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in ``folder``."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    return cert_path, key_path
+
+
+def test_tls_serves_https_and_checks_oauth1_signatures_against_the_https_url(tmp_path):
+    from .support import V11, OAuth1
+
+    cert, key = _self_signed(tmp_path)
+    with pytest.raises(ValueError, match="both"):
+        EmulatorServer(tls_cert=cert)
+    init = {"command": "INIT", "media_type": "video/mp4", "total_bytes": "4"}
+    with EmulatorServer(tls_cert=cert, tls_key=key) as server:
+        assert server.url == f"https://127.0.0.1:{server.config.port}"
+        trusting = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=server.url, verify=trusting, auth=OAuth1()) as signed:
+            assert signed.post(V11, data=init).status_code == 202  # signed for https://127.0.0.1:port/...
+            # The same request signed for the http URL: the server sees https, so the signature fails.
+            as_http = next(OAuth1().auth_flow(httpx.Request("POST", server.url.replace("https", "http") + V11,
+                                                            data=init)))
+            wrong = signed.post(V11, data=init, auth=None, headers={"Authorization": as_http.headers["Authorization"]})
+            assert wrong.status_code == 401
+        server.reset()  # the control client talks https to it too
+        with pytest.raises(httpx.ConnectError):  # a client that does not trust the certificate is refused
+            httpx.get(f"{server.url}/_emulator/health")
