@@ -493,7 +493,7 @@ CASES = [
          requests=1),
     Case("content_range_unknown_upload_id_on_append",
          lambda env, _: append(session(env, "content_range", "0" * 32, env.file(500_000, "a.pdf"), chunk_size=204800,
-                                       media_category="document", acknowledged=1, remote={"field": "document"})),
+                                       media_category="document", stored=[[0, 1]], remote={"field": "document"})),
          UFG, r"HTTP 404: an HTML error page\. The server does not know this upload_id: start a new upload \(re-run "
               r"init\)", requests=2,  # the offset probe, then the chunk itself (a server that probes otherwise)
          cause=RemoteRejected),

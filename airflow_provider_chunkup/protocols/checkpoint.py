@@ -37,7 +37,6 @@ class Checkpoint:
         self.store = store
         self.key = key
         self.identity = dict(identity or {})
-        self.saves = 0
 
     def _load(self) -> dict[str, Any] | None:
         record = self.store.get(self.key, None)
@@ -60,11 +59,9 @@ class Checkpoint:
 
     def save_session(self, session: UploadSession) -> None:
         self.store.set(self.key, {"identity": self.identity, "session": session.to_dict()})
-        self.saves += 1
 
     def save_result(self, result: UploadResult) -> None:
         self.store.set(self.key, {"identity": self.identity, "result": result.to_dict()})
-        self.saves += 1
 
     def clear(self) -> None:
         self.store.delete(self.key)

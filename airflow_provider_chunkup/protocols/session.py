@@ -6,6 +6,7 @@ None of them ever holds a secret: they carry ids, sizes, names and checksums onl
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import json
 import time
@@ -96,8 +97,6 @@ class UploadSession(_Record):
     """Protocol-specific ids and flags (dialect, upload_id...), never secrets."""
     digests: dict[str, str] = field(default_factory=dict)
     """Whole-file checksums, once every segment was read in order."""
-    acknowledged: int = 0
-    """Leading segments an earlier step saw acknowledged (the first one, where it opens the upload)."""
     stored: list[list[int]] = field(default_factory=list)
     """Segments the platform acknowledged, as sorted half-open ``[start, stop)`` ranges: what a resumed
     task need not send again, for APIs that cannot say themselves (X)."""
@@ -109,20 +108,31 @@ class UploadSession(_Record):
         return ChunkPlan(self.total_bytes, self.chunk_size)
 
     def mark_stored(self, index: int) -> None:
-        """Record segment ``index`` as acknowledged, keeping :attr:`stored` compact.
+        """Record segment ``index`` as acknowledged, merging it into :attr:`stored`'s ranges."""
+        position = bisect.bisect_right(self.stored, [index, index + 1])
+        ranges = [list(r) for r in self.stored]  # a new list: the old one may be shared with a checkpoint
+        before = ranges[position - 1] if position else None
+        after = ranges[position] if position < len(ranges) else None
+        if (before is not None and before[1] > index) or (after is not None and after[0] <= index):
+            return  # already recorded
+        if before is not None and before[1] == index:
+            before[1] = index + 1
+            if after is not None and after[0] == index + 1:
+                before[1] = after[1]
+                del ranges[position]
+        elif after is not None and after[0] == index + 1:
+            after[0] = index
+        else:
+            ranges.insert(position, [index, index + 1])
+        self.stored = ranges
 
-        In-order acknowledgements (the common case) extend the last range; others rebuild.
-        """
-        if self.stored and self.stored[-1][1] == index and index >= self.acknowledged:
-            # A new list (a few ranges long): the old one may be shared with a checkpoint record.
-            self.stored = [*self.stored[:-1], [self.stored[-1][0], index + 1]]
-            return
-        if any(start <= index < stop for start, stop in self.stored) or index < self.acknowledged:
-            return
-        self.stored = _ranges(self.stored_segments() | {index})
+    @property
+    def acknowledged(self) -> int:
+        """How many leading segments the platform holds (1 after an init that sent the first segment)."""
+        return self.stored[0][1] if self.stored and self.stored[0][0] == 0 else 0
 
     def stored_segments(self) -> set[int]:
-        return {i for start, stop in self.stored for i in range(start, stop)} | set(range(self.acknowledged))
+        return {i for start, stop in self.stored for i in range(start, stop)}
 
     @property
     def segment_count(self) -> int:
@@ -130,16 +140,6 @@ class UploadSession(_Record):
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at is not None and (now or time.time()) >= self.expires_at
-
-
-def _ranges(indexes: set[int]) -> list[list[int]]:
-    ranges: list[list[int]] = []
-    for i in sorted(indexes):
-        if ranges and ranges[-1][1] == i:
-            ranges[-1][1] = i + 1
-        else:
-            ranges.append([i, i + 1])
-    return ranges
 
 
 @dataclass

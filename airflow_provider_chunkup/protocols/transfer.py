@@ -199,7 +199,7 @@ async def open_upload(protocol: UploadProtocol, spec: UploadSpec, source: ChunkS
         buffer = bytearray(first.length)
         data = await asyncio.to_thread(source.read_into, first.offset, memoryview(buffer))
         await protocol.append(session, first, data)
-        session.acknowledged = 1
+        session.mark_stored(0)
         session.sent_bytes += first.length
     return session
 
