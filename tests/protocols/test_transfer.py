@@ -1,7 +1,9 @@
 """send_segments/upload with an in-memory protocol: memory bound, concurrency bound, failures, order."""
 
 import asyncio
+import concurrent.futures
 import hashlib
+import threading
 import tracemalloc
 
 import pytest
@@ -14,9 +16,75 @@ from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadR
 from airflow_provider_chunkup.protocols.transfer import send_segments, upload
 from airflow_provider_chunkup.sources import ChunkSource
 
+#: How long a test waits for something that takes milliseconds: only a stuck upload gets near it.
+PATIENCE = 60.0
+
+
+async def within(awaitable, what: str):
+    """``awaitable``'s result; a clear failure (not a hang) if it takes longer than ``PATIENCE``."""
+    try:
+        return await asyncio.wait_for(awaitable, PATIENCE)
+    except TimeoutError:
+        pytest.fail(f"{what} within {PATIENCE:.0f} s", pytrace=False)
+
+
+async def until(event: asyncio.Event, upload_task: asyncio.Task, what: str) -> None:
+    """Wait for ``event``; fail clearly if the upload ends (its error shown) or ``PATIENCE`` runs out first."""
+    waiter = asyncio.ensure_future(event.wait())
+    done, _ = await asyncio.wait({waiter, upload_task}, timeout=PATIENCE, return_when=asyncio.FIRST_COMPLETED)
+    if waiter in done:
+        return
+    waiter.cancel()
+    if upload_task.done():
+        upload_task.result()  # raises the upload's own failure, if it had one
+        pytest.fail(f"the upload finished, but never {what}", pytrace=False)
+    pytest.fail(f"never {what} in {PATIENCE:.0f} s", pytrace=False)
+
+
+class CountingSource(ChunkSource):
+    """Counts the chunks the upload read (in its reader thread); ``reached`` is set at the ``until``-th."""
+
+    def __init__(self, path, until: int):
+        super().__init__(path)
+        self.until = until
+        self.reads = 0
+        self.reached = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._lock = threading.Lock()
+
+    def read_into(self, offset, buffer):
+        data = super().read_into(offset, buffer)
+        with self._lock:
+            self.reads += 1
+            if self.reads == self.until:
+                self._loop.call_soon_threadsafe(self.reached.set)
+        return data
+
+
+def one_reader_thread() -> None:
+    """Run this loop's worker-thread calls (the upload's reads) on a single thread, in submission order."""
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunkup-test-reader"))
+
+
+async def reader_settled() -> None:
+    """Return once the reads already handed to the reader thread are back on the loop and what they woke has run.
+
+    With :func:`one_reader_thread`, a no-op queued now runs after those reads, and its result reaches the
+    loop after theirs: by the time it does, the upload has taken its next step after the last read (start
+    one more request, if it ignored its bound). A few more turns of the loop let that request begin.
+    """
+    await asyncio.get_running_loop().run_in_executor(None, lambda: None)
+    for _ in range(10):
+        await asyncio.sleep(0)
+
 
 class Recorder(UploadProtocol):
-    """Keeps a running hash per segment, never the bytes; can fail or be slow on demand."""
+    """Keeps a running hash per segment, never the bytes; can fail, be slow or hold requests on demand.
+
+    With ``hold``, every request waits at the start of ``append`` until the test opens ``gate``;
+    ``full`` is set once ``hold`` requests are in flight together.
+    """
 
     api = "memory"
     display_name = "Memory"
@@ -24,14 +92,20 @@ class Recorder(UploadProtocol):
     limits = Limits(default_chunk_bytes=1 * MiB, max_chunk_bytes=8 * MiB, max_segments=10_000)
     digests = ("md5",)
 
-    def __init__(self, fail_at=None, delay=0.0):
+    def __init__(self, fail_at=None, delay=0.0, hold=None):
         super().__init__(ApiClient("http://unused.test"))
         self.parts: dict[int, str] = {}
         self.in_flight = 0
         self.max_seen = 0
+        self.started: list[int] = []
         self.fail_at = fail_at
         self.delay = delay
         self.aborted = False
+        self.hold = hold
+        self.full = asyncio.Event()
+        self.gate = asyncio.Event()
+        if hold is None:
+            self.gate.set()
 
     async def init(self, spec):
         plan = self.plan(spec)
@@ -40,7 +114,11 @@ class Recorder(UploadProtocol):
     async def append(self, session, segment, data):
         self.in_flight += 1
         self.max_seen = max(self.max_seen, self.in_flight)
+        self.started.append(segment.index)
         try:
+            if self.hold is not None and self.in_flight >= self.hold:
+                self.full.set()
+            await within(self.gate.wait(), f"segment {segment.index} was not let through")
             await asyncio.sleep(self.delay)
             if segment.index == self.fail_at:
                 raise RemoteRejected("segment refused", status=400)
@@ -83,17 +161,43 @@ async def test_memory_stays_bounded_by_chunks_in_flight(big_file):
     assert len(protocol.parts) == 49
 
 
+async def held_at_the_bound(protocol: Recorder, path, bound: int, max_in_flight: int) -> None:
+    """Upload ``path`` holding every request until ``bound`` are in flight and the next chunk is read
+    ahead; check that no further request starts then, let them all through, and check the whole upload.
+
+    Waiting for these events (not for time to pass) makes it the same on a fast or a loaded machine:
+    the requests overlap because they are held, and the reader has had its every chance to start
+    one request too many before the check.
+    """
+    one_reader_thread()
+    source = CountingSource(path, until=bound + 1)  # one chunk read ahead of those in flight
+    upload_task = asyncio.create_task(
+        upload(protocol, source, UploadSpec(total_bytes=path.stat().st_size), max_in_flight=max_in_flight))
+    try:
+        await until(protocol.full, upload_task, f"had {bound} requests in flight at once")
+        await until(source.reached, upload_task, f"read chunk {bound + 1} ahead while {bound} requests were held")
+        await reader_settled()
+        assert protocol.started == list(range(bound)), f"requests started while {bound} were held: {protocol.started}"
+        assert protocol.in_flight == bound
+    except BaseException:
+        protocol.gate.set()
+        upload_task.cancel()
+        await asyncio.gather(upload_task, return_exceptions=True)
+        raise
+    protocol.gate.set()
+    await within(upload_task, "the upload did not finish once its requests were let through")
+    assert protocol.max_seen == bound
+    assert sorted(protocol.parts) == list(range(49))
+
+
 async def test_in_flight_never_exceeds_the_bound(big_file):
-    protocol = Recorder(delay=0.005)
-    await upload(protocol, ChunkSource(big_file), UploadSpec(total_bytes=big_file.stat().st_size), max_in_flight=4)
-    assert protocol.max_seen == 4
+    await held_at_the_bound(Recorder(hold=4), big_file, bound=4, max_in_flight=4)
 
 
 async def test_sequential_api_gets_one_at_a_time(big_file):
-    protocol = Recorder(delay=0.002)
+    protocol = Recorder(hold=1)
     protocol.capabilities = Capabilities(parallel_segments=False)
-    await upload(protocol, ChunkSource(big_file), UploadSpec(total_bytes=big_file.stat().st_size), max_in_flight=4)
-    assert protocol.max_seen == 1
+    await held_at_the_bound(protocol, big_file, bound=1, max_in_flight=4)
 
 
 async def test_a_failed_segment_stops_the_upload_and_aborts(big_file):
