@@ -218,3 +218,13 @@ def loopback_only(monkeypatch) -> Iterator[list[str]]:
     monkeypatch.setattr(socket, "getaddrinfo", recording)
     yield looked_up
     assert all(is_loopback(name) for name in looked_up), looked_up
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The cluster tests need `bash .ci/cluster up`: they run only when asked for (`-m cluster`), deselected else."""
+    if "cluster" in (config.option.markexpr or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("cluster") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
