@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseHook, Connection
@@ -20,7 +20,7 @@ from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, undefined_connection
 from airflow_provider_chunkup.hooks.sources import readable, storage_options_for
-from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.base import Capabilities, UploadProtocol
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
@@ -30,6 +30,7 @@ from airflow_provider_chunkup.protocols.session import (
     UploadSession,
     UploadSpec,
 )
+from airflow_provider_chunkup.protocols.split import check_complete, merge_sessions, session_list
 from airflow_provider_chunkup.protocols.transfer import (
     abort_unfinished,
     finish,
@@ -41,6 +42,9 @@ from airflow_provider_chunkup.protocols.transfer import upload as upload_all
 from airflow_provider_chunkup.sources import ChunkSource, SourceLike, url_secrets
 
 T = TypeVar("T")
+
+SessionInput = UploadSession | Mapping[str, Any] | str | Sequence[UploadSession | Mapping[str, Any] | str]
+"""A session, its dict or text, or (for finalize) the list of sessions mapped append tasks returned."""
 
 # Types Python's table lacks but media pipelines meet.
 mimetypes.add_type("video/mp2t", ".ts")
@@ -127,6 +131,22 @@ class ChunkUploadHook(BaseHook, ABC):
         assert self._options is not None
         return self._options
 
+    def capabilities(self) -> Capabilities:
+        """What the connection's API allows (parallel segments...), from its settings alone: no request."""
+        protocol = self.get_conn()
+        try:
+            return protocol.capabilities
+        finally:
+            run_sync(protocol.client.aclose())
+
+    def api_base_url(self) -> str:
+        """The base URL the connection's requests go to (the API's own, or an emulator's): no request."""
+        protocol = self.get_conn()
+        try:
+            return protocol.client.base_url
+        finally:
+            run_sync(protocol.client.aclose())
+
     def chunk_size(self, override: int | None = None) -> int | None:
         return override if override is not None else self.options.get_int("chunk_size")
 
@@ -188,22 +208,31 @@ class ChunkUploadHook(BaseHook, ABC):
         return await self._using(protocol, lambda p: self._append(
             p, record, segments, max_in_flight, progress, storage_options, checksum, checkpoint))
 
-    async def afinalize(self, session: UploadSession | Mapping[str, Any] | str,
-                        storage_options: Mapping[str, Any] | None = None,
+    async def afinalize(self, session: SessionInput, storage_options: Mapping[str, Any] | None = None,
                         checkpoint: Checkpoint | None = None) -> UploadResult:
         """Close the upload (sending the last segment where the API completes on it).
 
+        ``session`` may be the list of sessions that mapped append tasks returned, each having sent a
+        range of one upload: they are merged, and every segment must be in one of them (else
+        :class:`~airflow_provider_chunkup.protocols.split.SegmentsMissing`, before the finalize request).
         The result holds the media id and the processing state. With a ``checkpoint`` holding the
         result of an earlier try, that result is returned: an upload is never finalized twice.
         """
         if checkpoint is not None and (earlier := checkpoint.result()) is not None:
             self.log.info("Upload %s was finalized by an earlier try.", earlier.media_id)
             return earlier
+        sessions = session_list(session)
+        record = UploadSession.from_dict(session) if sessions is None else merge_sessions(sessions)
         protocol = await self.aget_conn()
-        record = UploadSession.from_dict(session)
         if protocol.capabilities.completes_with_last_segment:
             storage_options = await storage_options_for(record.source, record.source_conn_id, storage_options)
-        return await self._using(protocol, lambda p: self._finalize(p, record, storage_options, checkpoint))
+
+        async def complete_then_finalize(p: UploadProtocol) -> UploadResult:
+            if sessions is not None:
+                await self._check_complete(p, record, len(sessions))
+            return await self._finalize(p, record, storage_options, checkpoint)
+
+        return await self._using(protocol, complete_then_finalize)
 
     async def astatus(self, media_id: str, until: str | None = None) -> ProcessingStatus:
         """Processing state of an uploaded media (``until``: what "done" means, where the API distinguishes)."""
@@ -248,8 +277,7 @@ class ChunkUploadHook(BaseHook, ABC):
         self.get_conn()
         return run_sync(self.aappend(session, **kwargs))
 
-    def finalize(self, session: UploadSession | Mapping[str, Any] | str,
-                 storage_options: Mapping[str, Any] | None = None,
+    def finalize(self, session: SessionInput, storage_options: Mapping[str, Any] | None = None,
                  checkpoint: Checkpoint | None = None) -> UploadResult:
         """Synchronous :meth:`afinalize`."""
         self.get_conn()
@@ -326,6 +354,17 @@ class ChunkUploadHook(BaseHook, ABC):
             return await send_segments(protocol, fresh, src, max_in_flight=self.max_in_flight(max_in_flight),
                                        progress=progress, checksum=checksum, hold=held_back(protocol, fresh),
                                        checkpoint=checkpoint)
+
+    async def _check_complete(self, protocol: UploadProtocol, session: UploadSession, tasks: int) -> None:
+        """Fail before finalizing when the split tasks' sessions lack a segment."""
+        hold = held_back(protocol, session)
+        missing = set(range(session.segment_count)) - session.stored_segments() - set(hold)
+        if missing and protocol.capabilities.reports_committed:  # what the server holds counts too
+            for index in (await protocol.committed(session) or set()) & missing:
+                session.mark_stored(index)
+        check_complete(session, hold, api=protocol.display_name)
+        self.log.info("%d append tasks stored the %d segments of upload %s.", tasks,
+                      session.segment_count - len(hold), session.media_id)
 
     async def _finalize(self, protocol: UploadProtocol, session: UploadSession,
                         storage_options: Mapping[str, Any] | None = None,

@@ -14,9 +14,17 @@ from airflow.sdk import BaseOperator, Context
 from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.registry import hook_for_api, hook_for_connection
-from airflow_provider_chunkup.operators.resume import checkpoint_for, failing_for_good, last_try
+from airflow_provider_chunkup.links import URL_ATTRIBUTE, UploadedMediaLink
+from airflow_provider_chunkup.operators.resume import (
+    UploadFailedForGood,
+    checkpoint_for,
+    failing_for_good,
+    last_try,
+)
+from airflow_provider_chunkup.protocols.links import media_url
 from airflow_provider_chunkup.protocols.progress import ProgressLog
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession
+from airflow_provider_chunkup.protocols.split import SegmentsMissing, merge_sessions, session_list
 from airflow_provider_chunkup.sources import describe_source
 
 SessionLike = UploadSession | Mapping[str, Any] | str
@@ -39,6 +47,19 @@ def _segments(value: Sequence[int] | str | None) -> list[int] | None:
         ) from None
 
 
+def _whole_number(value: int | str | None, name: str) -> int | None:
+    """A templated number (``"{{ params.chunk_size }}"`` renders as text) as an int; ``None``/``""`` as unset."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool) or float(value) != int(float(value)):
+            raise ValueError
+        return int(float(value))
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name}={value!r} is not a whole number. Pass a number of bytes, or leave it unset."
+                                 ) from None
+
+
 def abort_quietly(operator: BaseOperator, hook: ChunkUploadHook, session: UploadSession,
                   checkpoint: Any) -> None:
     """Abort the remote upload, logging (not raising) when even that fails: the task's own error matters more."""
@@ -58,9 +79,10 @@ class _SessionOperator(BaseOperator):
         self.conn_id = conn_id
         self.retry = retry
 
-    def _session_and_hook(self) -> tuple[UploadSession, ChunkUploadHook]:
+    def _session_and_hook(self, sessions: Sequence[Any] | None = None) -> tuple[UploadSession, ChunkUploadHook]:
+        """The session (``sessions`` merged, when given) and the hook of its API."""
         try:
-            session = UploadSession.from_dict(self.session)
+            session = UploadSession.from_dict(self.session) if sessions is None else merge_sessions(sessions)
             return session, hook_for_api(session.api, self.conn_id or session.conn_id).with_retry(self.retry)
         except Exception as e:
             if (final := failing_for_good(e)) is None:
@@ -88,7 +110,7 @@ class ChunkUploadInitOperator(BaseOperator):
     :param conn_id: connection of the upload API (its type picks the API). Templated.
     :param media_type: MIME type; guessed from the file name when unset. Templated.
     :param media_category: the platform's category (X: ``tweet_video``, ``amplify_video``...). Templated.
-    :param chunk_size: bytes per segment; the connection's or the API's default when unset.
+    :param chunk_size: bytes per segment; the connection's or the API's default when unset. Templated.
     :param upload_options: API-specific init fields (X: ``shared``, ``additional_owners``). Templated.
     :param source_conn_id: the Airflow connection to read the source with: an ``aws``-style connection
         for ``s3://`` (key/secret, region, ``endpoint_url`` for MinIO or Ceph), or credentials or
@@ -102,7 +124,7 @@ class ChunkUploadInitOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("source", "conn_id", "media_type", "media_category", "upload_options",
-                                      "source_conn_id")
+                                      "source_conn_id", "chunk_size")
     ui_color = "#d6eaf8"
 
     def __init__(self, *, source: Any, conn_id: str = "chunkup_x_default", media_type: str | None = None,
@@ -131,8 +153,9 @@ class ChunkUploadInitOperator(BaseOperator):
         try:
             session = self._hook().init(
                 self.source, media_type=self.media_type, media_category=self.media_category,
-                chunk_size=self.chunk_size, options=self.upload_options, storage_options=self.storage_options,
-                source_conn_id=self.source_conn_id, checkpoint=checkpoint_for(context, self._identity()))
+                chunk_size=_whole_number(self.chunk_size, "chunk_size"), options=self.upload_options,
+                storage_options=self.storage_options, source_conn_id=self.source_conn_id,
+                checkpoint=checkpoint_for(context, self._identity()))
         except Exception as e:
             if (final := failing_for_good(e)) is None:
                 raise
@@ -183,21 +206,31 @@ class ChunkUploadAppendOperator(_SessionOperator):
 class ChunkUploadFinalizeOperator(_SessionOperator):
     """Close the upload; returns the result (media id, size, sha256, processing) as XCom.
 
-    :param session: the append task's output. Templated.
+    :param session: the append task's output: one session, or the list that mapped append tasks return
+        (each sent a range of the same upload). A list is merged, and a segment that none of them
+        stored fails the task before the finalize request, naming the segments. Templated.
+
+    The result of a split upload has no whole-file ``sha256`` (no task read the whole file) but
+    ``range_digests``: the sha256 of each range, with its offset and length.
     """
 
     template_fields: Sequence[str] = ("session", "conn_id")
     ui_color = "#85c1e9"
+    operator_extra_links = (UploadedMediaLink(),)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        session, hook = self._session_and_hook()
+        sessions = session_list(self.session)
+        session, hook = self._session_and_hook(sessions)
         try:
-            result = hook.finalize(session, checkpoint=checkpoint_for(context, self._identity(session)))
+            result = hook.finalize(session if sessions is None else sessions,
+                                   checkpoint=checkpoint_for(context, self._identity(session)))
+        except SegmentsMissing as e:  # the upload is kept (not aborted): the missing ranges can still be sent
+            raise UploadFailedForGood(f"{e} (not retried: finalize alone cannot send them)") from e
         except Exception as e:
             if (final := self._give_up(context, e, hook, session)) is None:
                 raise
             raise final from e
-        return _report(self, result)
+        return _report(self, result, hook)
 
 
 class ChunkedUploadOperator(ChunkUploadInitOperator):
@@ -208,6 +241,7 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
     """
 
     ui_color = "#5dade2"
+    operator_extra_links = (UploadedMediaLink(),)
 
     def __init__(self, *, max_in_flight: int | None = None, progress_interval: float = 10.0,
                  checksum: bool = True, **kwargs: Any) -> None:
@@ -222,7 +256,7 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
         try:
             hook = self._hook()
             result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
-                                 chunk_size=self.chunk_size, options=self.upload_options,
+                                 chunk_size=_whole_number(self.chunk_size, "chunk_size"), options=self.upload_options,
                                  max_in_flight=self.max_in_flight, progress=progress, checksum=self.checksum,
                                  storage_options=self.storage_options, source_conn_id=self.source_conn_id,
                                  checkpoint=checkpoint,
@@ -236,10 +270,19 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
             if final is None:
                 raise
             raise final from e
-        return _report(self, result)
+        return _report(self, result, hook)
 
 
-def _report(operator: BaseOperator, result: UploadResult) -> dict[str, Any]:
+def _report(operator: BaseOperator, result: UploadResult, hook: ChunkUploadHook) -> dict[str, Any]:
+    """Log the result, and keep the media's link for the "Uploaded media" button (never failing the task)."""
+    try:
+        url = media_url(result, hook.api_base_url())
+    except Exception as e:
+        operator.log.debug("No link to media %s: %s", result.media_id, e)
+        url = None
+    setattr(operator, URL_ATTRIBUTE, url)
+    if url:
+        operator.log.info("Uploaded media: %s", url)
     rate = result.mib_per_second
     operator.log.info("Media %s (%s): %d bytes, sha256 %s%s, processing: %s", result.media_id,
                       result.media_key or "no media key", result.size, result.sha256 or "not computed",

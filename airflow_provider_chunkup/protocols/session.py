@@ -97,6 +97,9 @@ class UploadSession(_Record):
     """Protocol-specific ids and flags (dialect, upload_id...), never secrets."""
     digests: dict[str, str] = field(default_factory=dict)
     """Whole-file checksums, once every segment was read in order."""
+    range_digests: list[dict[str, Any]] = field(default_factory=list)
+    """sha256 of byte ranges, for uploads split over tasks that each read part of the file (no task saw
+    it whole): ``{"segments": "a:b", "offset", "length", "sha256"}`` per range, sorted by offset."""
     stored: list[list[int]] = field(default_factory=list)
     """Segments the platform acknowledged, as sorted half-open ``[start, stop)`` ranges: what a resumed
     task need not send again, for APIs that cannot say themselves (X)."""
@@ -191,6 +194,9 @@ class UploadResult(_Record):
     details: dict[str, Any] = field(default_factory=dict)
     """Small platform facts (X: ``video``/``image``; api.video: asset URLs)."""
     transfer_seconds: float | None = None
+    range_digests: list[dict[str, Any]] = field(default_factory=list)
+    """When the upload was split over tasks (no whole-file ``sha256``): the sha256 of each byte range
+    those tasks read, ``{"segments", "offset", "length", "sha256"}``, sorted by offset."""
 
     @property
     def processing_status(self) -> ProcessingStatus:

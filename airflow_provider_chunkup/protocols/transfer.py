@@ -9,6 +9,7 @@ fixed pool of ``max_in_flight + 1`` reused buffers, so memory is bounded by
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 from airflow_provider_chunkup.protocols.chunking import Segment
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession, UploadSpec
+from airflow_provider_chunkup.protocols.split import RangeHasher, add_range_digest, covered, range_digest
 from airflow_provider_chunkup.sources import ChunkSource, StreamingDigest
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,8 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     recorded in ``session.stored`` and, with a ``checkpoint``, saved at once: a task killed now and
     retried sends again only what was in flight. When every segment was
     read by this call, the session gains the whole file's sha256 (unless ``checksum`` is off) and any
-    checksum the API itself needs.
+    checksum the API itself needs; when only some were (a range, for one of several tasks sharing the
+    upload), it gains the sha256 of each run of consecutive segments in ``range_digests``.
     """
     _check_in_flight(max_in_flight)
     if max_in_flight > 1 and not protocol.capabilities.parallel_segments:
@@ -53,8 +56,13 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     whole_file = list(order) == list(range(plan.segment_count))
     algorithms = (("sha256",) if checksum else ()) + protocol.digests
     digest = StreamingDigest(algorithms) if whole_file and algorithms else None
+    ranges = RangeHasher(plan) if checksum and order and not whole_file else None
     held = set(hold)
-    skip = held | session.stored_segments() | await _already_sent(protocol, session)
+    already = await _already_sent(protocol, session)
+    for index in order:  # the server holds them, whichever try or task sent them
+        if index in already:
+            session.mark_stored(index)
+    skip = held | session.stored_segments() | already
     first_alone = protocol.capabilities.opens_with_first_segment and not session.media_id
     if first_alone and order and order[0] != 0:
         raise ConfigurationError(
@@ -95,11 +103,11 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
 
     try:
         for index in order:
-            if index in skip and digest is None:
+            if index in skip and digest is None and ranges is None:
                 continue
             buffer = await buffers.get()
             # Off the event loop: a local path may be a network mount, an object store is remote.
-            data = await asyncio.to_thread(_read, source, plan.segment(index), buffer, digest)
+            data = await asyncio.to_thread(_read, source, plan.segment(index), buffer, digest, ranges)
             if index in skip:  # read for the checksum only
                 if keep is not None and index in held:
                     keep[index] = data  # finish() sends it; the pool gets a fresh buffer instead
@@ -128,6 +136,8 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     session.transfer_seconds += time.monotonic() - started
     if digest is not None:
         session.digests = digest.hexdigests()
+    for record in ranges.records() if ranges is not None else ():
+        add_range_digest(session, record)
     return session
 
 
@@ -154,23 +164,36 @@ async def finish(protocol: UploadProtocol, session: UploadSession, source: Chunk
 
     ``ready`` holds segments already read (kept by :func:`send_segments`); others are read from ``source``.
     With a ``checkpoint``, the result is saved there: a retried task returns it instead of finalizing twice.
+    When the session has range digests instead of a whole-file sha256 (a split upload), the result
+    carries them, the held segment's included.
     """
+    by_ranges = bool(session.range_digests) and not session.digests.get("sha256")
     for index in held_back(protocol, session):
         last = session.plan.segment(index)
-        if last.index not in await _already_sent(protocol, session):
-            data = (ready or {}).get(index)
+        data = (ready or {}).get(index)
+        sending = last.index not in await _already_sent(protocol, session)
+        hashing = by_ranges and not covered(session, last)
+        if data is None and (sending or hashing) and source is not None:
+            data = await asyncio.to_thread(source.read_into, last.offset, memoryview(bytearray(last.length)))
+        if sending:
             if data is None:
-                if source is None:
-                    raise ConfigurationError(
-                        f"Finalizing {session.media_id} sends the last segment: it needs the source.")
-                data = await asyncio.to_thread(source.read_into, last.offset, memoryview(bytearray(last.length)))
+                raise ConfigurationError(f"Finalizing {session.media_id} sends the last segment: it needs the source.")
             await protocol.append(session, last, data)
             session.sent_bytes += last.length
             session.mark_stored(index)
+        if hashing and data is not None:
+            sha256 = await asyncio.to_thread(_sha256, data)
+            add_range_digest(session, range_digest(session.plan, index, index + 1, sha256))
     result = await protocol.finalize(session)
+    if by_ranges and not result.sha256:
+        result.range_digests = [dict(r) for r in session.range_digests]
     if checkpoint is not None:
         checkpoint.save_result(result)
     return result
+
+
+def _sha256(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _check_in_flight(max_in_flight: int) -> None:
@@ -178,7 +201,8 @@ def _check_in_flight(max_in_flight: int) -> None:
         raise ConfigurationError(f"max_in_flight must be at least 1, got {max_in_flight}.")
 
 
-def _read(source: ChunkSource, segment: Segment, buffer: bytearray, digest: StreamingDigest | None) -> memoryview:
+def _read(source: ChunkSource, segment: Segment, buffer: bytearray, digest: StreamingDigest | None,
+          ranges: RangeHasher | None = None) -> memoryview:
     """Read one segment into ``buffer`` and hash it, in a worker thread (both release the GIL).
 
     Segments are read one at a time, in order, so the digests see the file in order.
@@ -186,6 +210,8 @@ def _read(source: ChunkSource, segment: Segment, buffer: bytearray, digest: Stre
     data = source.read_into(segment.offset, memoryview(buffer)[: segment.length])
     if digest is not None:
         digest.update(data)
+    if ranges is not None:
+        ranges.update(segment, data)
     return data
 
 
