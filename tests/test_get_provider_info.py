@@ -37,6 +37,21 @@ def test_every_listed_module_imports():
                 importlib.import_module(module)
 
 
+def test_extra_links_are_operator_links_the_operators_carry():
+    import importlib
+
+    from airflow.sdk import BaseOperatorLink
+
+    from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator, ChunkUploadFinalizeOperator
+
+    (path,) = get_provider_info()["extra-links"]
+    module, _, name = path.rpartition(".")
+    link = getattr(importlib.import_module(module), name)
+    assert issubclass(link, BaseOperatorLink) and link.name == "Uploaded media"
+    for operator in (ChunkedUploadOperator, ChunkUploadFinalizeOperator):
+        assert [type(x) for x in operator.operator_extra_links] == [link]
+
+
 def test_airflow_lists_the_provider_and_its_connection_type():
     airflow = Path(sys.executable).with_name("airflow")
     env = os.environ.copy()
@@ -44,3 +59,5 @@ def test_airflow_lists_the_provider_and_its_connection_type():
     assert "airflow-provider-chunkup" in listed.stdout, listed.stderr[-2000:]
     hooks = subprocess.run([str(airflow), "providers", "hooks"], env=env, capture_output=True, text=True, timeout=120)
     assert "airflow_provider_chunkup.hooks.x.XMediaUploadHook" in hooks.stdout
+    links = subprocess.run([str(airflow), "providers", "links"], env=env, capture_output=True, text=True, timeout=120)
+    assert "airflow_provider_chunkup.links.UploadedMediaLink" in links.stdout, links.stderr[-2000:]
