@@ -20,7 +20,8 @@ def test_every_example_dag_imports():
     bag = load_dags()
     assert bag.import_errors == {}
     assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload", "chunkup_brochure_producer",
-            "chunkup_brochure_upload", "chunkup_s3_video_producer", "chunkup_s3_video_upload"} <= set(bag.dag_ids)
+            "chunkup_brochure_upload", "chunkup_s3_video_producer", "chunkup_s3_video_upload", "chunkup_split_upload",
+            "chunkup_s3_fanout"} <= set(bag.dag_ids)
 
 
 @pytest.mark.dag
@@ -102,3 +103,85 @@ def test_s3_asset_dags_end_to_end(airflow_db, s3_bucket, set_connection, apivide
     result = run.get_task_instance("upload_from_s3").xcom_pull(task_ids="upload_from_s3")
     got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}").json()
     assert got["complete"] and got["sha256"] == result["sha256"] and got["size"] == 24 * 1024 * 1024
+
+
+def link_of(run, task_id: str, map_index: int = -1) -> str:
+    """The "Uploaded media" link the worker stored for the UI (the API server reads this XCom)."""
+    return run.get_task_instance(task_id, map_index=map_index).xcom_pull(
+        task_ids=task_id, map_indexes=map_index, key="_link_UploadedMediaLink")
+
+
+@pytest.mark.dag
+@pytest.mark.parametrize("api", ["x", "apivideo"])
+def test_split_upload_dag_sends_one_media_from_mapped_appends(api, airflow_db, x_connection, apivideo_connection,
+                                                              media_file, emulator):
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    if api == "x":
+        conn_id, chunk_size, size = x_connection(), 1024 * 1024, 10 * 1024 * 1024 + 5  # 11 segments
+    else:
+        emulator.config.apivideo.playable_after_secs = 0.5
+        conn_id, chunk_size, size = apivideo_connection(), 5 * 1024 * 1024, 25 * 1024 * 1024 + 3  # 6 parts
+    path = media_file(size)
+    run = load_dags().get_dag("chunkup_split_upload").test(run_conf={
+        "source": str(path), "conn_id": conn_id, "source_conn_id": None, "chunk_size": chunk_size, "parts": 4})
+    assert run.state == DagRunState.SUCCESS
+    appends = [ti for ti in run.get_task_instances() if ti.task_id == "append"]
+    assert sorted(ti.map_index for ti in appends) == [0, 1, 2, 3] and {ti.state for ti in appends} == {"success"}
+    result = run.get_task_instance("finalize").xcom_pull(task_ids="finalize")
+    whole = hashlib.sha256(path.read_bytes()).hexdigest()
+    routes = httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
+    if api == "x":
+        got = httpx.get(f"{emulator.url}/_emulator/x/media/{result['media_id']}").json()
+        assert routes["POST /2/media/upload/initialize"]["requests"] == 1  # one remote media
+        assert link_of(run, "finalize") == f"{emulator.url}/_emulator/x/media/{result['media_id']}"
+    else:
+        got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}").json()
+        assert routes["POST /videos"]["requests"] == 1
+        assert link_of(run, "finalize") == f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}"
+    assert got["sha256"] == whole and result["size"] == size
+    assert result["sha256"] is None  # no task read the whole file: one digest per range instead
+    assert result["range_digests"][0]["offset"] == 0
+    assert sum(r["length"] for r in result["range_digests"]) == size
+    data = path.read_bytes()
+    for r in result["range_digests"]:
+        assert r["sha256"] == hashlib.sha256(data[r["offset"]: r["offset"] + r["length"]]).hexdigest()
+    assert run.get_task_instance("wait_for_processing").state == "success"
+
+
+@pytest.mark.dag
+def test_s3_fanout_dag_uploads_every_object_under_the_prefix(airflow_db, s3_bucket, s3_endpoint, apivideo_connection,
+                                                             emulator):
+    import boto3
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    apivideo_connection()
+    emulator.config.apivideo.playable_after_secs = 0.5
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    objects = {f"batch/clip-{i}.mp4": os.urandom(1024 * 1024 + i) for i in range(3)}
+    objects["batch/nested/clip-3.mp4"] = os.urandom(2 * 1024 * 1024)
+    for key, body in objects.items():
+        s3.put_object(Bucket="media", Key=key, Body=body)
+    s3.put_object(Bucket="media", Key="batch/empty/", Body=b"")       # a folder marker: nothing to upload
+    s3.put_object(Bucket="media", Key="elsewhere/other.mp4", Body=b"x" * 10)  # outside the prefix
+    run = load_dags().get_dag("chunkup_s3_fanout").test(run_conf={"prefix": "s3://media/batch/",
+                                                                  "source_conn_id": s3_bucket})
+    assert run.state == DagRunState.SUCCESS
+    listed = run.get_task_instance("list_objects").xcom_pull(task_ids="list_objects")
+    assert listed == sorted(f"s3://media/{key}" for key in objects)
+    uploads = sorted((ti for ti in run.get_task_instances() if ti.task_id == "upload"), key=lambda ti: ti.map_index)
+    assert [ti.state for ti in uploads] == ["success"] * len(objects)
+    assert [ti.rendered_map_index for ti in uploads] == listed  # the UI names each upload by its object
+    videos = httpx.get(f"{emulator.url}/_emulator/apivideo/videos").json()
+    assert len(videos) == len(objects)
+    for ti, url in zip(uploads, listed, strict=True):
+        result = ti.xcom_pull(task_ids="upload", map_indexes=ti.map_index)
+        got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}").json()
+        body = objects[url.removeprefix("s3://media/")]
+        assert got["complete"] and got["sha256"] == hashlib.sha256(body).hexdigest() == result["sha256"]
+        assert link_of(run, "upload", ti.map_index) == f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}"
+    waits = [ti for ti in run.get_task_instances() if ti.task_id == "wait_until_playable"]
+    assert len(waits) == len(objects) and {ti.state for ti in waits} == {"success"}
