@@ -26,6 +26,10 @@ class ClusterError(AssertionError):
     """The cluster did not do what a test waited for; the message carries what it did instead."""
 
 
+class RunEnded(AssertionError):
+    """A DAG run ended while a test waited for one of its tasks: waiting longer cannot help."""
+
+
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
     """Poll ``probe`` until it returns something truthy; fail after ``timeout`` s naming ``what``."""
     deadline = time.monotonic() + timeout
@@ -41,6 +45,13 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
             detail = f" (last: {last})" if last else ""
             raise ClusterError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
         time.sleep(interval)
+
+
+def _log_line(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    errors = [f"{e.get('exc_type')}: {e.get('exc_value')}" for e in entry.get("error_detail") or []]
+    return "\n".join([str(entry.get("event", "")), *errors])
 
 
 class Cluster:
@@ -124,8 +135,17 @@ class Cluster:
                         headers={"Accept": "application/json"})
         content = body.get("content") if isinstance(body, dict) else body
         if isinstance(content, list):
-            return "\n".join(c.get("event", "") if isinstance(c, dict) else str(c) for c in content)
+            return "\n".join(_log_line(c) for c in content)
         return str(content)
+
+    def running(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any] | None:
+        """The task instance once it runs on a worker (hostname known), ``None`` before; fails if the run ended."""
+        for ti in self.task_instances(dag_id, run_id):
+            if ti["task_id"] == task_id and ti["state"] == "running" and ti["hostname"]:
+                return ti
+        if self.run(dag_id, run_id)["state"] in FINISHED:
+            raise RunEnded(f"{dag_id} run {run_id} ended before {task_id} ran:\n{self.failure_report(dag_id, run_id)}")
+        return None
 
     def task_log_dir(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Path:
         """Where the components write a task's logs (one shared ``AIRFLOW_HOME/logs`` on this machine)."""

@@ -23,6 +23,22 @@ APPEND_MATCH = {"x": "/append$", "apivideo": "^POST /videos/[^/]+/source$",
                 "content_range": "^POST /api/v2/media/upload/chunk/$"}
 
 
+INSPECT = {"x": "/_emulator/x/media", "apivideo": "/_emulator/apivideo/videos",
+           "content_range": "/_emulator/content-range/uploads"}
+
+
+def remote_uploads(cluster, api: str) -> set[str]:
+    """Ids of every remote upload the emulator holds for ``api`` (X media, api.video videos, chunked uploads)."""
+    return {item.get("id") or item.get("videoId") or item.get("upload_id")
+            for item in cluster.emulator_get(INSPECT[api])}
+
+
+def new_upload(cluster, api: str, before: set[str]) -> dict:
+    """The one remote upload made since ``before`` (fails when there are none or several)."""
+    (new,) = remote_uploads(cluster, api) - before
+    return cluster.emulator_get(f"{INSPECT[api]}/{new}")
+
+
 def route_requests(cluster, route: str) -> int:
     return cluster.emulator_get("/_emulator/stats")["routes"].get(route, {}).get("requests", 0)
 
@@ -84,3 +100,66 @@ def test_worker_killed_mid_append_resumes_on_the_other_worker(cluster, shared_fi
              - before.get("POST /2/media/upload/initialize", {}).get("requests", 0))
     assert inits == 1  # one remote media
     assert segments <= sent <= segments + 3, f"{sent} append requests for {segments} segments (3 in flight)"
+
+
+def task_processes(cluster, component: str, ti_id: str) -> tuple[int, int] | None:
+    """(supervisor pid, task process pid) of a running task instance on a worker, once its task process runs."""
+    procs = cluster.processes(component)
+    supervisors = [p["pid"] for p in procs if p["args"].startswith(f"airflow supervisor: {ti_id}")]
+    for supervisor in supervisors:
+        children = [p["pid"] for p in procs if p["ppid"] == supervisor and "<defunct>" not in p["args"]]
+        if children:
+            return supervisor, children[0]
+    return None
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+# api: (file size, segments, append requests an init-time first segment adds, delay per chunk answer)
+TWO_TRIES = {
+    "x": (40 * MiB + 3, 11, 0, 1.5),
+    "apivideo": (200 * MiB + 3, 5, 0, 2.0),  # 50 MiB parts: the longest requests a try can have in flight
+    "content_range": (3 * MiB + 3, 16, 1, 0.5),  # one offset on the server, 204800-byte chunks strictly in order
+}
+
+
+@pytest.mark.parametrize("api", list(TWO_TRIES))
+def test_two_tries_of_one_append_at_once(cluster, shared_file, worker_b_takes_queue_a, api):
+    """Kill only the Celery pool process that supervises ``append``: Celery reports the task lost at once and
+    the scheduler starts the next try while the old task process still has chunks in flight. The old process
+    sees its supervisor gone and stops; the upload stays byte-exact, with one remote media."""
+    size, segments, first, delay = TWO_TRIES[api]
+    path, sha = shared_file(size)
+    route = APPEND_ROUTE[api]
+    dag_id = f"chunkup_cluster_{api}"
+    before = route_requests(cluster, route)
+    uploads_before = remote_uploads(cluster, api)
+    worker_b_takes_queue_a()  # the retry may run on either worker
+    cluster.emulator.post("/_emulator/faults", json={"match": APPEND_MATCH[api], "action": "delay",
+                                                     "delay_secs": delay, "times": 0}).raise_for_status()
+    try:
+        run_id = cluster.trigger(dag_id, {"source": str(path)})
+        ti = wait_for("append to start", lambda: cluster.running(dag_id, run_id, "append"), 120, 0.2)
+        ti_id, worker = ti["id"], ti["hostname"]
+        wait_for("a chunk of append to be answered", lambda: route_requests(cluster, route) - before > first + 1,
+                 120, 0.1)
+        supervisor, task = wait_for("append's task process", lambda: task_processes(cluster, worker, ti_id), 60, 0.1)
+        os.kill(supervisor, signal.SIGKILL)
+        wait_for("the orphaned task process to stop", lambda: not alive(task), 60, 0.1)
+    finally:
+        cluster.emulator.delete("/_emulator/faults").raise_for_status()
+    cluster.expect_success(dag_id, run_id, timeout=300)
+
+    tries = cluster.tries(dag_id, run_id, "append")
+    assert len(tries) >= 2 and tries[-1]["state"] == "success"
+    assert new_upload(cluster, api, uploads_before)["sha256"] == sha  # one remote upload, byte-exact
+    sent = route_requests(cluster, route) - before
+    in_flight = 1 if api == "content_range" else 3
+    # Every segment once, plus what the killed try had in flight (cut mid-body, so stored by nobody).
+    assert segments <= sent <= segments + in_flight + 1, f"{sent} chunk requests for {segments} segments"

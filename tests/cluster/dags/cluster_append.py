@@ -20,7 +20,7 @@ MiB = 1024 * 1024
 APIS = {  # api: (connection, chunk size)
     "x": ("chunkup_x_default", 4 * MiB),
     "apivideo": ("chunkup_apivideo_default", 50 * MiB),
-    "content_range": ("chunkup_content_range_default", 1 * MiB),
+    "content_range": ("chunkup_content_range_default", 204800),
 }
 
 
