@@ -52,9 +52,9 @@ def _whole_number(value: int | str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        if isinstance(value, bool) or float(value) != int(float(value)):
+        if isinstance(value, bool):
             raise ValueError
-        return int(float(value))
+        return value if isinstance(value, int) else int(str(value).strip())
     except (TypeError, ValueError):
         raise ConfigurationError(f"{name}={value!r} is not a whole number. Pass a number of bytes, or leave it unset."
                                  ) from None

@@ -185,3 +185,19 @@ def test_s3_fanout_dag_uploads_every_object_under_the_prefix(airflow_db, s3_buck
         assert link_of(run, "upload", ti.map_index) == f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}"
     waits = [ti for ti in run.get_task_instances() if ti.task_id == "wait_until_playable"]
     assert len(waits) == len(objects) and {ti.state for ti in waits} == {"success"}
+
+
+def test_the_ui_knows_the_uploaded_media_link_of_upload_tasks(airflow_db):
+    """The API server builds the UI's links from the serialized DAG: name -> XCom key, mapped tasks included."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    bag = load_dags()
+    for dag_id, linked in (("chunkup_s3_fanout", {"upload"}), ("chunkup_split_upload", {"finalize"}),
+                           ("chunkup_x_daily_clip", {"upload"})):
+        encoded = DagSerialization.to_dict(bag.get_dag(dag_id))
+        links = {t["__var"]["task_id"]: t["__var"].get("_operator_extra_links") for t in encoded["dag"]["tasks"]}
+        assert {task for task, names in links.items() if names} == linked
+        for task in linked:
+            assert links[task] == {"Uploaded media": "_link_UploadedMediaLink"}
+        served = DagSerialization.from_dict(encoded)
+        assert all(served.get_task(task).extra_links == ["Uploaded media"] for task in linked)

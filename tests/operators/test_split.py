@@ -159,3 +159,15 @@ def test_one_append_of_every_segment_keeps_the_whole_file_sha256(x_connection, m
     result = ChunkUploadFinalizeOperator(task_id="finalize", session=[appended]).execute({})
     assert result["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert result["range_digests"] == []
+
+
+def test_chunk_size_rendered_from_a_template_is_read_as_a_number(x_connection, media_file, emulator):
+    x_connection()
+    path = str(media_file(3 * MiB))
+    session = ChunkUploadInitOperator(task_id="init", source=path, chunk_size=" 1048576").execute({})
+    assert session["chunk_size"] == MiB
+    reset_stats(emulator)
+    with pytest.raises(UploadFailedForGood, match=r"chunk_size='1.5 MiB' is not a whole number") as failure:
+        ChunkUploadInitOperator(task_id="init", source=path, chunk_size="1.5 MiB").execute({})
+    assert isinstance(failure.value.__cause__, ConfigurationError)
+    assert stats(emulator)["total_requests"] == 0
