@@ -15,6 +15,7 @@ from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.registry import hook_for_api, hook_for_connection
 from airflow_provider_chunkup.links import URL_ATTRIBUTE, UploadedMediaLink
+from airflow_provider_chunkup.operators.orphan import stop_if_orphaned
 from airflow_provider_chunkup.operators.resume import (
     UploadFailedForGood,
     checkpoint_for,
@@ -151,11 +152,12 @@ class ChunkUploadInitOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
-            session = self._hook().init(
-                self.source, media_type=self.media_type, media_category=self.media_category,
-                chunk_size=_whole_number(self.chunk_size, "chunk_size"), options=self.upload_options,
-                storage_options=self.storage_options, source_conn_id=self.source_conn_id,
-                checkpoint=checkpoint_for(context, self._identity()))
+            with stop_if_orphaned(self.log):  # a retry may own the upload once our supervisor is gone
+                session = self._hook().init(
+                    self.source, media_type=self.media_type, media_category=self.media_category,
+                    chunk_size=_whole_number(self.chunk_size, "chunk_size"), options=self.upload_options,
+                    storage_options=self.storage_options, source_conn_id=self.source_conn_id,
+                    checkpoint=checkpoint_for(context, self._identity()))
         except Exception as e:
             if (final := failing_for_good(e)) is None:
                 raise
@@ -193,9 +195,10 @@ class ChunkUploadAppendOperator(_SessionOperator):
         session, hook = self._session_and_hook()
         progress = ProgressLog(self.log, f"upload {session.media_id}", self.progress_interval)
         try:
-            session = hook.append(session, segments=_segments(self.segments), max_in_flight=self.max_in_flight,
-                                  progress=progress, storage_options=self.storage_options, checksum=self.checksum,
-                                  checkpoint=checkpoint_for(context, self._identity(session)))
+            with stop_if_orphaned(self.log):  # a retry may own the upload once our supervisor is gone
+                session = hook.append(session, segments=_segments(self.segments), max_in_flight=self.max_in_flight,
+                                      progress=progress, storage_options=self.storage_options, checksum=self.checksum,
+                                      checkpoint=checkpoint_for(context, self._identity(session)))
         except Exception as e:
             if (final := self._give_up(context, e, hook, session)) is None:
                 raise
@@ -222,8 +225,9 @@ class ChunkUploadFinalizeOperator(_SessionOperator):
         sessions = session_list(self.session)
         session, hook = self._session_and_hook(sessions)
         try:
-            result = hook.finalize(session if sessions is None else sessions,
-                                   checkpoint=checkpoint_for(context, self._identity(session)))
+            with stop_if_orphaned(self.log):  # a retry may own the upload once our supervisor is gone
+                result = hook.finalize(session if sessions is None else sessions,
+                                       checkpoint=checkpoint_for(context, self._identity(session)))
         except SegmentsMissing as e:  # the upload is kept (not aborted): the missing ranges can still be sent
             raise UploadFailedForGood(f"{e} (not retried: finalize alone cannot send them)") from e
         except Exception as e:
@@ -254,15 +258,17 @@ class ChunkedUploadOperator(ChunkUploadInitOperator):
         progress = ProgressLog(self.log, f"upload of {describe_source(self.source)}", self.progress_interval)
         checkpoint = checkpoint_for(context, self._identity())
         try:
-            hook = self._hook()
-            result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
-                                 chunk_size=_whole_number(self.chunk_size, "chunk_size"), options=self.upload_options,
-                                 max_in_flight=self.max_in_flight, progress=progress, checksum=self.checksum,
-                                 storage_options=self.storage_options, source_conn_id=self.source_conn_id,
-                                 checkpoint=checkpoint,
-                                 # Without a checkpoint no retry can continue this upload; with one, the
-                                 # next try does, unless this is the last try.
-                                 abort_on_failure=checkpoint is None or last_try(context, self))
+            with stop_if_orphaned(self.log):  # a retry may own the upload once our supervisor is gone
+                hook = self._hook()
+                result = hook.upload(self.source, media_type=self.media_type, media_category=self.media_category,
+                                     chunk_size=_whole_number(self.chunk_size, "chunk_size"),
+                                     options=self.upload_options,
+                                     max_in_flight=self.max_in_flight, progress=progress, checksum=self.checksum,
+                                     storage_options=self.storage_options, source_conn_id=self.source_conn_id,
+                                     checkpoint=checkpoint,
+                                     # Without a checkpoint no retry can continue this upload; with one, the
+                                     # next try does, unless this is the last try.
+                                     abort_on_failure=checkpoint is None or last_try(context, self))
         except Exception as e:
             final = failing_for_good(e)
             if final is not None and checkpoint is not None and (session := checkpoint.session()) is not None:
