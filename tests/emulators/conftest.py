@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from emulator_clock import EmulatorClock, controlled_clock
 
 from airflow_provider_chunkup.emulators import EmulatorServer
 
@@ -53,3 +54,9 @@ def cr(emulator: EmulatorServer) -> Iterator[httpx.Client]:
     """The Content-Range API (SelfCommunity / django-chunked-upload) with its default bearer token."""
     with httpx.Client(base_url=emulator.url, headers=CR_BEARER, timeout=30) as c:
         yield c
+
+
+@pytest.fixture
+def clock(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorClock:
+    """The emulator's clock, paused: processing, expiry and rate-limit windows move only by ``advance``."""
+    return controlled_clock(monkeypatch)

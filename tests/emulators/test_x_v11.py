@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 
 import httpx
 import pytest
@@ -80,7 +79,7 @@ def test_chunked_upload_is_byte_exact(client, anon):
     assert inspect(anon, media_id)["sha256"] == sha256(data)
 
 
-def test_media_category_makes_processing_async(client, emulator):
+def test_media_category_makes_processing_async(client, emulator, clock):
     emulator.config.x.processing_seconds = 0.8
     media_id = v11_upload(client, b"video-bytes", media_category="tweet_video")
     final = client.post(V11, data={"command": "FINALIZE", "media_id": media_id})
@@ -91,9 +90,9 @@ def test_media_category_makes_processing_async(client, emulator):
     assert body["media_id"] == int(media_id) and body["media_id_string"] == media_id
     assert body["processing_info"]["state"] == "pending"
     assert isinstance(body["expires_after_secs"], int)
-    time.sleep(0.3)
+    clock.advance(0.3)
     assert v11_status(client, media_id).json()["processing_info"]["state"] == "in_progress"
-    time.sleep(0.6)
+    clock.advance(0.6)
     assert v11_status(client, media_id).json()["processing_info"] == {"state": "succeeded", "progress_percent": 100}
 
 
