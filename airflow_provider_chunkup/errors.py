@@ -25,6 +25,10 @@ class SourceError(ChunkupError):
     """The source file cannot be read, or changed while it was read."""
 
 
+class SourceMissing(SourceError):
+    """The source does not exist (or no longer does) where this task looks for it."""
+
+
 class RemoteError(ChunkupError):
     """The platform answered with an error.
 

@@ -19,7 +19,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from airflow_provider_chunkup.errors import ChunkupError, ConfigurationError, SourceError
+from airflow_provider_chunkup.errors import ChunkupError, ConfigurationError, SourceError, SourceMissing
 
 SourceLike = Any
 """A local path, an ``os.PathLike``, any fsspec URL string, or an object with ``fs`` and ``path``."""
@@ -198,11 +198,11 @@ def source_failure(url: str, error: BaseException, step: str, *, local: bool = F
         )
     if isinstance(error, FileNotFoundError) or status == 404:
         if step == "opening":
-            return SourceError(
+            return SourceMissing(
                 f"Source {url} does not exist. Check the path or URL, and that the task producing it ran "
                 "before this one."
             )
-        return SourceError(f"Source {url} disappeared while it was being read. Upload a file that stays in place.")
+        return SourceMissing(f"Source {url} disappeared while it was being read. Upload a file that stays in place.")
     if status == 416 or "not satisfiable" in str(error).lower():
         return SourceError(
             f"Source {url} changed while it was being uploaded: it is now shorter than when the upload began. "

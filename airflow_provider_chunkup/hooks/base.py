@@ -19,7 +19,8 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, undefined_connection
-from airflow_provider_chunkup.hooks.sources import readable, storage_options_for
+from airflow_provider_chunkup.hooks.sources import storage_options_for
+from airflow_provider_chunkup.hooks.worker_source import open_source, this_worker
 from airflow_provider_chunkup.protocols.base import Capabilities, UploadProtocol
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
@@ -39,7 +40,7 @@ from airflow_provider_chunkup.protocols.transfer import (
     send_segments,
 )
 from airflow_provider_chunkup.protocols.transfer import upload as upload_all
-from airflow_provider_chunkup.sources import ChunkSource, SourceLike, url_secrets
+from airflow_provider_chunkup.sources import SourceLike, url_secrets
 
 T = TypeVar("T")
 
@@ -303,7 +304,7 @@ class ChunkUploadHook(BaseHook, ABC):
     async def _spec(self, source: SourceLike, media_type: str | None, media_category: str | None,
                     chunk_size: int | None, options: Mapping[str, Any] | None,
                     storage_options: Mapping[str, Any] | None) -> UploadSpec:
-        with ChunkSource(readable(source), storage_options) as src:
+        with open_source(source, storage_options) as src:
             _mask_url_secrets(src.location)
             size = await asyncio.to_thread(lambda: src.size)
             if size and src.is_local:  # an unreadable file fails now, before a remote upload is opened
@@ -316,9 +317,11 @@ class ChunkUploadHook(BaseHook, ABC):
 
     async def _init(self, protocol: UploadProtocol, spec: UploadSpec, source: SourceLike,
                     storage_options: Mapping[str, Any] | None) -> UploadSession:
-        with ChunkSource(readable(source), storage_options) as src:
+        with open_source(source, storage_options) as src:
             session = await open_upload(protocol, spec, src)
         session.conn_id = self.conn_id
+        if src.is_local:  # so a task on another worker that cannot find the file can say where it was
+            session.source_host = this_worker()
         self.log.info("%s upload %s opened for %s: %d bytes in %d segments of %d bytes",
                       protocol.display_name, session.media_id, src.url, session.total_bytes,
                       session.segment_count, session.chunk_size)
@@ -331,7 +334,7 @@ class ChunkUploadHook(BaseHook, ABC):
                       checkpoint: Checkpoint | None = None) -> UploadSession:
         if not session.source:
             raise ConfigurationError(f"Upload {session.media_id} has no source to read from.")
-        with ChunkSource(readable(session.source), storage_options) as src:
+        with open_source(session.source, storage_options, session.source_host) as src:
             try:
                 return await send_segments(protocol, session, src, indexes=segments,
                                            max_in_flight=self.max_in_flight(max_in_flight), progress=progress,
@@ -370,7 +373,7 @@ class ChunkUploadHook(BaseHook, ABC):
                         storage_options: Mapping[str, Any] | None = None,
                         checkpoint: Checkpoint | None = None) -> UploadResult:
         if protocol.capabilities.completes_with_last_segment and session.source:
-            with ChunkSource(readable(session.source), storage_options) as src:
+            with open_source(session.source, storage_options, session.source_host) as src:
                 result = await finish(protocol, session, src, checkpoint=checkpoint)
         else:
             result = await finish(protocol, session, None, checkpoint=checkpoint)
@@ -383,7 +386,7 @@ class ChunkUploadHook(BaseHook, ABC):
                       max_in_flight: int | None, progress: ProgressCallback | None,
                       storage_options: Mapping[str, Any] | None, checksum: bool,
                       checkpoint: Checkpoint | None = None, abort_on_failure: bool = True) -> UploadResult:
-        with ChunkSource(readable(source), storage_options) as src:
+        with open_source(source, storage_options) as src:
             try:
                 result = await upload_all(protocol, src, spec, max_in_flight=self.max_in_flight(max_in_flight),
                                           progress=progress, conn_id=self.conn_id, checksum=checksum,

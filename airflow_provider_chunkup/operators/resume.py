@@ -9,7 +9,13 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_chunkup.errors import ConfigurationError, ProcessingFailed, RemoteRejected, UploadExpired
+from airflow_provider_chunkup.errors import (
+    ConfigurationError,
+    ProcessingFailed,
+    RemoteRejected,
+    SourceMissing,
+    UploadExpired,
+)
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 
 
@@ -38,8 +44,9 @@ def failing_for_good(error: BaseException) -> UploadFailedForGood | None:
 
     Bad settings or input, and 4xx answers the platform will keep giving, recur; an expired remote upload
     too (unless the connection allows restarting it, which the hook already did). Server errors,
-    rate limits, network failures and source read errors may pass: Airflow retries those.
+    rate limits, network failures and source read errors may pass: Airflow retries those. A missing source
+    does not: a retry landing on another worker would find it only by luck.
     """
-    if isinstance(error, (ConfigurationError, RemoteRejected, ProcessingFailed, UploadExpired)):
+    if isinstance(error, (ConfigurationError, RemoteRejected, ProcessingFailed, UploadExpired, SourceMissing)):
         return UploadFailedForGood(f"{error} (not retried: a retry of the task cannot fix this)")
     return None

@@ -88,6 +88,9 @@ class UploadSession(_Record):
     source: str | None = None
     source_conn_id: str | None = None
     """The Airflow connection the source is read with (S3, HTTP...), so later tasks can read it too."""
+    source_host: str | None = None
+    """The worker that opened the upload, for a local-file source: a task on another worker that cannot
+    find the file names it."""
     media_type: str | None = None
     media_category: str | None = None
     media_key: str | None = None
