@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args, main
+from airflow_provider_chunkup.emulators.server import STOP_TIMEOUT_SECS
 
 LISTENING = re.compile(r"^chunkup-emulator listening on http://127\.0\.0\.1:(\d+)$")
 
@@ -67,8 +68,10 @@ def test_cli_serves_and_stops_on_signal(run_emulator, sig):
     assert init.status_code == 200
     started = time.monotonic()
     proc.send_signal(sig)
-    assert proc.wait(10) == 0
-    assert time.monotonic() - started < 5
+    assert proc.wait(3 * STOP_TIMEOUT_SECS) == 0
+    # A prompt stop takes well under a second (a few on a busy machine); one that reaches the server's
+    # STOP_TIMEOUT_SECS waited out its thread and forced it. Only that is a failure, not a slow machine.
+    assert time.monotonic() - started < STOP_TIMEOUT_SECS
     assert proc.stdout is not None and proc.stdout.read() == ""  # exactly one line on stdout
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{base}/_emulator/health", timeout=1)
