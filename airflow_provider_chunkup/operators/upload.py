@@ -70,6 +70,13 @@ def abort_quietly(operator: BaseOperator, hook: ChunkUploadHook, session: Upload
         operator.log.warning("Could not abort upload %s: %s", session.media_id, e)
 
 
+def _is_session_data(value: Any) -> bool:
+    """An upload session or result as a dict (or a list of them, from mapped tasks)."""
+    if isinstance(value, Mapping):
+        return "api" in value and "media_id" in value
+    return isinstance(value, (list, tuple)) and bool(value) and all(_is_session_data(v) for v in value)
+
+
 class _SessionOperator(BaseOperator):
     """Shared by the operators that continue an upload opened by an init task."""
 
@@ -79,6 +86,18 @@ class _SessionOperator(BaseOperator):
         self.session = session
         self.conn_id = conn_id
         self.retry = retry
+
+    def render_template(self, content: Any, context: Context, jinja_env: Any = None,
+                        seen_oids: set[int] | None = None) -> Any:
+        """Leave upload sessions (an upstream task's XCom) as they are: they are data, not templates.
+
+        ``expand_kwargs`` hands each mapped task a session dict that Airflow would otherwise render string by
+        string; with ``render_template_as_native_obj`` that turns ids into numbers (X's media key
+        ``"7_2128..."`` reads as the int 72128..., too large to serialize, and the task fails).
+        """
+        if _is_session_data(content):
+            return content
+        return super().render_template(content, context, jinja_env, seen_oids)
 
     def _session_and_hook(self, sessions: Sequence[Any] | None = None) -> tuple[UploadSession, ChunkUploadHook]:
         """The session (``sessions`` merged, when given) and the hook of its API."""

@@ -192,3 +192,22 @@ def test_failing_append_deletes_the_video_only_when_no_try_will_continue_it(
     video = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{session['media_id']}").json()
     assert bool(video.get("deleted")) == deleted
     assert ("Deleted the unfinished api.video upload" in caplog.text) == deleted
+
+
+def test_a_session_from_xcom_is_never_rendered_as_a_template():
+    """expand_kwargs hands mapped appends session dicts that Airflow would render string by string: with native
+    rendering, X's media key "7_2128..." would become an int. Sessions stay exactly as the upstream task
+    returned them; other fields still render."""
+    from jinja2.nativetypes import NativeEnvironment
+
+    from airflow_provider_chunkup.operators.upload import ChunkUploadAppendOperator, ChunkUploadFinalizeOperator
+
+    session = {"api": "x", "media_id": "2128002024592691200", "media_key": "7_2128002024592691200",
+               "total_bytes": 10, "chunk_size": 4, "source": "/videos/{{ weird }}.mp4"}
+    env = NativeEnvironment()
+    append = ChunkUploadAppendOperator(task_id="append", session=session, segments="{{ params.range }}")
+    append.render_template_fields({"params": {"range": "0:2"}}, jinja_env=env)
+    assert append.session == session and append.segments == "0:2"
+    finalize = ChunkUploadFinalizeOperator(task_id="finalize", session=[session, dict(session)])
+    finalize.render_template_fields({}, jinja_env=env)
+    assert finalize.session == [session, session]
