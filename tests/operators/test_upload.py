@@ -198,16 +198,18 @@ def test_a_session_from_xcom_is_never_rendered_as_a_template():
     """expand_kwargs hands mapped appends session dicts that Airflow would render string by string: with native
     rendering, X's media key "7_2128..." would become an int. Sessions stay exactly as the upstream task
     returned them; other fields still render."""
-    from jinja2.nativetypes import NativeEnvironment
+    import datetime
+
+    from airflow.sdk import DAG
 
     from airflow_provider_chunkup.operators.upload import ChunkUploadAppendOperator, ChunkUploadFinalizeOperator
 
     session = {"api": "x", "media_id": "2128002024592691200", "media_key": "7_2128002024592691200",
                "total_bytes": 10, "chunk_size": 4, "source": "/videos/{{ weird }}.mp4"}
-    env = NativeEnvironment()
-    append = ChunkUploadAppendOperator(task_id="append", session=session, segments="{{ params.range }}")
-    append.render_template_fields({"params": {"range": "0:2"}}, jinja_env=env)
+    with DAG("native", render_template_as_native_obj=True, start_date=datetime.datetime(2026, 1, 1)):
+        append = ChunkUploadAppendOperator(task_id="append", session=dict(session), segments="{{ params.range }}")
+        finalize = ChunkUploadFinalizeOperator(task_id="finalize", session=[dict(session), dict(session)])
+    append.render_template_fields({"params": {"range": "0:2"}}, jinja_env=append.get_template_env())
     assert append.session == session and append.segments == "0:2"
-    finalize = ChunkUploadFinalizeOperator(task_id="finalize", session=[session, dict(session)])
-    finalize.render_template_fields({}, jinja_env=env)
+    finalize.render_template_fields({}, jinja_env=finalize.get_template_env())
     assert finalize.session == [session, session]
