@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 import airflow_provider_chunkup.emulators as emulators
@@ -80,3 +81,30 @@ def controlled_clock(monkeypatch: pytest.MonkeyPatch, *, paused: bool = True) ->
         if getattr(module, "time", None) is time:
             monkeypatch.setattr(module, "time", stand_in)
     return clock
+
+
+class NextWindowOn429(httpx.AsyncHTTPTransport):
+    """A client transport for rate-limit tests on a paused clock: each 429 moves the emulator's clock
+    into the next window (so the client's retry can succeed), and every exchange is logged.
+
+    ``exchanges`` holds ``(sent, received, status, headers)`` per request, times from ``time.time()``.
+    """
+
+    def __init__(self, clock: EmulatorClock, window_secs: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.window_secs = window_secs
+        self.exchanges: list[tuple[float, float, int, httpx.Headers]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent = time.time()
+        response = await super().handle_async_request(request)
+        if response.status_code == 429:
+            self.clock.advance(self.window_secs)
+        self.exchanges.append((sent, time.time(), response.status_code, response.headers))
+        return response
+
+    def after_429(self) -> list[tuple[httpx.Headers, float, float]]:
+        """For each 429: its headers, when it arrived, and when the client sent its next request."""
+        return [(self.exchanges[i][3], self.exchanges[i][1], self.exchanges[i + 1][0])
+                for i in range(len(self.exchanges) - 1) if self.exchanges[i][2] == 429]

@@ -4,6 +4,7 @@ import hashlib
 
 import httpx
 import pytest
+from emulator_clock import NextWindowOn429, controlled_clock
 
 from airflow_provider_chunkup.errors import RemoteRejected
 from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth, ApiVideoUpload
@@ -148,12 +149,19 @@ async def test_wrong_key_is_explained(emulator):
     assert e.value.status == 401
 
 
-async def test_rate_limit_is_waited_out_with_retry_after(emulator, media_file):
+async def test_rate_limit_is_waited_out_with_retry_after(emulator, media_file, monkeypatch):
+    # The emulator's clock stands still, so the first three parts share one window however slowly
+    # 5 MiB parts go on a busy machine; the 429 on the third moves it on to the next window.
+    clock = controlled_clock(monkeypatch)
     emulator.config.apivideo.upload_rate_limit = 2
     emulator.config.apivideo.rate_limit_window_secs = 1
+    transport = NextWindowOn429(clock, 1)
     path = media_file(20 * MiB)  # 4 parts: the third waits for the window to reset
-    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url, transport=transport) as av:
         result = await upload(av, ChunkSource(path), spec(path), max_in_flight=1)
-        assert av.client.retries >= 1
+        assert av.client.retries == 1
     assert video(emulator, result.media_id)["sha256"] == sha256(path)
+    [(headers, limited_at, retried_at)] = transport.after_429()
+    assert headers["X-RateLimit-Retry-After"] == "1"
+    assert retried_at - limited_at >= 1  # waited as long as it was asked to
 

@@ -1,10 +1,10 @@
 """The X protocol against the emulator over real HTTP: both dialects, both auth kinds."""
 
-import asyncio
 import hashlib
 
 import httpx
 import pytest
+from emulator_clock import NextWindowOn429, controlled_clock
 
 from airflow_provider_chunkup.errors import AuthenticationFailed, RateLimited, RemoteRejected, UploadExpired
 from airflow_provider_chunkup.protocols.auth import BearerAuth, OAuth1Auth
@@ -51,7 +51,8 @@ async def test_image_has_nothing_to_process(emulator, media_file):
     assert result.media_key.startswith("3_")
 
 
-async def test_processing_progresses_and_can_fail(emulator, media_file):
+async def test_processing_progresses_and_can_fail(emulator, media_file, monkeypatch):
+    clock = controlled_clock(monkeypatch)  # processing moves 0.1 s per poll, however long a poll takes
     emulator.config.x.processing_seconds = 1.5
     emulator.config.x.processing_outcome = "failed"
     path = media_file(1000)
@@ -59,10 +60,12 @@ async def test_processing_progresses_and_can_fail(emulator, media_file):
         result = await upload(x, ChunkSource(path), UploadSpec(total_bytes=1000, media_type="video/mp4"))
         states = []
         while not states or states[-1].state not in ("succeeded", "failed"):
+            assert len(states) < 30, [s.state for s in states]  # done after 16 polls
             states.append(await x.status(result.media_id))
-            await asyncio.sleep(0.1)
+            clock.advance(0.1)
     assert states[-1].failed
     assert states[-1].reason() == "InvalidMedia 1: Unsupported video format"
+    assert [s.state for s in states[:5]] == ["pending"] * 4 + ["in_progress"]  # a quarter of 1.5 s pending
     assert {"in_progress", "failed"} <= {s.state for s in states}
 
 
@@ -114,15 +117,21 @@ async def test_expired_upload(emulator, media_file):
             await send_segments(x, session, ChunkSource(path))
 
 
-async def test_rate_limit_waits_for_reset(emulator, media_file):
-    emulator.config.x.rate_limit = 2
+async def test_rate_limit_waits_for_reset(emulator, media_file, monkeypatch):
+    # The emulator's clock stands still, so INIT and the first two APPENDs share one window however
+    # slowly they go; the 429 on the third moves it on to the next window.
+    clock = controlled_clock(monkeypatch)
+    emulator.config.x.rate_limit = 3
     emulator.config.x.rate_limit_window_secs = 1.0
+    transport = NextWindowOn429(clock, 1.0)
     path = media_file(3 * 1024)
-    async with XMediaUpload(auth=BearerAuth(TOKEN), base_url=emulator.url) as x:
+    async with XMediaUpload(auth=BearerAuth(TOKEN), base_url=emulator.url, transport=transport) as x:
         result = await upload(x, ChunkSource(path), UploadSpec(total_bytes=3 * 1024, media_type="video/mp4",
                                                                chunk_size=1024))
-        assert x.client.retries >= 1
+        assert x.client.retries == 1
     assert result.size == 3 * 1024
+    [(headers, _, retried_at)] = transport.after_429()
+    assert retried_at >= int(headers["x-rate-limit-reset"])  # not before the announced reset
 
 
 async def test_rate_limit_beyond_budget(emulator):
