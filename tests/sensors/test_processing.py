@@ -2,6 +2,7 @@
 
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
+from emulator_clock import controlled_clock
 
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
@@ -9,15 +10,22 @@ from airflow_provider_chunkup.triggers.processing import MediaProcessingTrigger
 
 
 @pytest.fixture
-def uploaded(x_connection, media_file, emulator):
+def clock(emulator, monkeypatch):
+    """The emulator's clock, paused: X's processing stays where it is until the test moves it on."""
+    return controlled_clock(monkeypatch)
+
+
+@pytest.fixture
+def uploaded(x_connection, media_file, emulator, clock):
     conn_id = x_connection()
     emulator.config.x.processing_seconds = 2.0
     return XMediaUploadHook(conn_id).upload(media_file(4096)).to_dict()
 
 
-def test_poke_mode_waits_until_succeeded(uploaded):
+def test_poke_mode_waits_until_succeeded(uploaded, clock):
     sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, poke_interval=0.1, timeout=30)
-    assert sensor.poke({}) is False
+    assert sensor.poke({}) is False  # still pending, however long the upload took
+    clock.resume()  # processing now takes its 2 s while the sensor pokes
     result = sensor.execute({})
     assert result["state"] == "succeeded"
 
