@@ -36,7 +36,6 @@ from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
     catchup=False,
     tags=["chunkup", "x", "apivideo", "example"],
     default_args={"retries": 2, "retry_delay": timedelta(seconds=10)},
-    render_template_as_native_obj=True,  # params keep their types: parts and chunk_size stay numbers, null stays None
     params={
         "source": Param("s3://media/big/clip.mp4", type="string",
                         description="Local path (on every worker) or fsspec URL of the video."),
@@ -55,8 +54,10 @@ def chunkup_split_upload() -> None:
         task_id="init",
         conn_id="{{ params.conn_id }}",
         source="{{ params.source }}",
-        source_conn_id="{{ params.source_conn_id }}",
-        chunk_size="{{ params.chunk_size }}",
+        # Rendered as text (no native rendering: it would read ids such as X's 7_2128... as numbers); the
+        # operators read "" as unset and a number's text as the number.
+        source_conn_id="{{ params.source_conn_id or '' }}",
+        chunk_size="{{ params.chunk_size or '' }}",
     )
     split = ChunkUploadSplitOperator(task_id="split", session=init.output, parts="{{ params.parts }}")
     append = ChunkUploadAppendOperator.partial(task_id="append", max_in_flight=2).expand_kwargs(split.output)
