@@ -88,7 +88,7 @@ def test_in_order_upload_is_assembled_while_it_arrives(client, anon, emulator):
     data = random_bytes(8 * 256 * 1024)
     media_id = upload_v2(client, data, segment_size=256 * 1024)
     partial = Path(emulator.config.data_dir) / "x" / f"{media_id}.inorder"
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # a wait for an event, not a bound: generous for a busy machine
     while not (partial.exists() and partial.stat().st_size == len(data)) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert partial.stat().st_size == len(data)  # FINALIZE only has to rename it
