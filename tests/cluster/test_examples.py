@@ -3,9 +3,11 @@ an Asset event starting a DAG through the scheduler."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
+from cluster_client import wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -37,3 +39,39 @@ def test_rest_triggered_x_upload_defers_in_the_triggerer(cluster, shared_file):
     assert {"filename": "triggerer_job_runner.py"}.items() <= lines[0].items()
     polls = [line for line in lines if line.get("logger", "").endswith("MediaProcessingTrigger")]
     assert polls and f"Media {result['media_id']} is in_progress" in polls[0]["event"]
+
+
+def dag_runs(cluster, dag_id: str) -> list[dict]:
+    return cluster.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
+
+
+def test_asset_event_from_the_producer_starts_the_upload_dag(cluster):
+    """The producer writes a video to S3 and emits the Asset event; the scheduler starts the upload DAG, which
+    sends the object to api.video straight from S3."""
+    producer, upload = "chunkup_s3_video_producer", "chunkup_s3_video_upload"
+    earlier = {r["dag_run_id"] for r in dag_runs(cluster, upload)}
+    cluster.api("PATCH", f"/dags/{upload}", json={"is_paused": False})
+    try:
+        # Unpausing the @daily producer may add its scheduled run to ours: each emits an event.
+        cluster.expect_success(producer, cluster.trigger(producer))
+        wait_for(f"every {producer} run to finish",
+                 lambda: all(r["state"] in ("success", "failed") for r in dag_runs(cluster, producer)), 300)
+        started = wait_for(f"{upload} to start by itself", lambda: [
+            r for r in dag_runs(cluster, upload) if r["dag_run_id"] not in earlier], 120)
+        assert {r["run_type"] for r in started} == {"asset_triggered"}
+        runs = wait_for(f"{upload}'s runs to finish", lambda: (rs := [
+            r for r in dag_runs(cluster, upload) if r["dag_run_id"] not in earlier]) and all(
+            r["state"] in ("success", "failed") for r in rs) and rs, 300)
+    finally:
+        for dag_id in (producer, upload):
+            cluster.api("PATCH", f"/dags/{dag_id}", json={"is_paused": True})
+    assert {r["state"] for r in runs} == {"success"}, cluster.failure_report(upload, runs[-1]["dag_run_id"])
+
+    latest = max(runs, key=lambda r: r["queued_at"] or "")
+    result = cluster.xcom(upload, latest["dag_run_id"], "upload_from_s3")
+    digest = hashlib.sha256()
+    with cluster.s3().open("media/incoming/latest.mp4", "rb", block_size=8 * MiB) as f:
+        while piece := f.read(8 * MiB):
+            digest.update(piece)
+    video = cluster.emulator_get(f"/_emulator/apivideo/videos/{result['media_id']}")
+    assert video["sha256"] == result["sha256"] == digest.hexdigest()
