@@ -8,6 +8,7 @@ get past by landing on the right machine.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -49,8 +50,11 @@ def missing_here(url: str, opened_on: str | None) -> SourceMissing:
     here = this_worker()
     where = (f" (the upload was opened on {opened_on}, which could read it)" if opened_on and opened_on != here
              else " (if an upstream task wrote it on another worker, only that worker's disk has it)")
+    relative = "" if os.path.isabs(url) or "://" in url else (
+        f" The path is relative: the worker reads it from its own working directory, {os.getcwd()}; give an "
+        "absolute path.")
     return SourceMissing(
-        f"Source {url} does not exist on {here}, the worker running this task{where}. Tasks may run on any "
+        f"Source {url} does not exist on {here}, the worker running this task{where}.{relative} Tasks may run on any "
         "worker, and one worker's local disk is invisible to the others: write sources to an object store "
         "(s3://, gs://, az:// with source_conn_id) or to a volume mounted at the same path on every worker."
     )

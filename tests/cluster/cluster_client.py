@@ -58,7 +58,7 @@ class Cluster:
     """The running cluster described by ``<dir>/cluster.json``."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.dir = Path(directory or os.environ.get("CHUNKUP_CLUSTER_DIR") or ROOT / ".cluster")
+        self.dir = Path(directory or os.environ.get("CHUNKUP_CLUSTER_DIR") or ROOT / ".cluster").resolve()
         info_file = self.dir / "cluster.json"
         if not info_file.exists():
             raise ClusterError(f"No cluster at {self.dir}: start one with `bash .ci/cluster up` "

@@ -40,3 +40,11 @@ def test_an_object_store_miss_keeps_its_own_message():
     with pytest.raises(SourceMissing) as info, open_source("memory://bucket/nothing-here.mp4", None) as src:
         _ = src.size
     assert "worker" not in str(info.value)
+
+
+def test_a_relative_path_says_where_the_worker_looked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SourceMissing, match=r"The path is relative: the worker reads it from its own working "
+                                            r"directory, .*; give an absolute path"), \
+            open_source("videos/clip.mp4", None) as src:
+        _ = src.size
