@@ -11,6 +11,10 @@ os.environ["CHUNKUP_TEST_AIRFLOW_HOME"] = os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.join(os.path.dirname(__file__), "..", "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+# The brochure example's Asset URI is read when its DAG file is parsed: one value for the whole run, since every
+# dag.test() writes all the example DAGs to the DB and an Asset whose URI changed between two writes stays
+# inactive (its name still belongs to the earlier, active URI) until a scheduler cleans up.
+os.environ["CHUNKUP_BROCHURE"] = os.path.join(_HOME, "brochures", "latest.pdf")
 
 import contextlib  # noqa: E402
 import json  # noqa: E402

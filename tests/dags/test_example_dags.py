@@ -64,12 +64,11 @@ def test_apivideo_dag_end_to_end(airflow_db, apivideo_connection, media_file, em
 
 
 @pytest.mark.dag
-def test_brochure_dags_end_to_end(airflow_db, content_range_connection, emulator, tmp_path, monkeypatch):
+def test_brochure_dags_end_to_end(airflow_db, content_range_connection, emulator):
     import httpx
     from airflow.utils.state import DagRunState
 
     content_range_connection()
-    monkeypatch.setenv("CHUNKUP_BROCHURE", str(tmp_path / "brochures" / "latest.pdf"))
     bag = load_dags()
     upload_dag = bag.get_dag("chunkup_brochure_upload")
     (asset,) = upload_dag.timetable.asset_condition.objects  # scheduled on the producer's Asset
@@ -79,7 +78,7 @@ def test_brochure_dags_end_to_end(airflow_db, content_range_connection, emulator
     run = upload_dag.test()
     assert run.state == DagRunState.SUCCESS
     media = run.get_task_instance("complete_upload").xcom_pull(task_ids="complete_upload")
-    path = tmp_path / "brochures" / "latest.pdf"
+    path = Path(os.environ["CHUNKUP_BROCHURE"])  # one path for the run: see conftest
     got = httpx.get(f"{emulator.url}/_emulator/content-range/uploads/{media['details']['upload_id']}").json()
     assert got["complete"] and got["md5"] == hashlib.md5(path.read_bytes()).hexdigest() == media["md5"]
     assert media["details"]["type"] == "doc"
