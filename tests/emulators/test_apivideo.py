@@ -441,10 +441,8 @@ def test_parts_of_a_deleted_upload_leave_no_files(av, anon, emulator):
     for number, chunk in enumerate(split(random_bytes(2 * CHUNK), CHUNK), start=1):
         upload_chunk(av, video_id, chunk, f"part {number}/3")
     av.delete(f"/videos/{video_id}")
-    left = [None]
+    directory = Path(emulator.config.data_dir) / "apivideo"
     deadline = time.monotonic() + 30  # a background copy in flight cleans up after itself when it ends
-    while left and time.monotonic() < deadline:
-        left = list((Path(emulator.config.data_dir) / "apivideo").glob(f"{video_id}*"))
-        if left:
-            time.sleep(0.01)
+    while (left := list(directory.glob(f"{video_id}*"))) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert left == []
