@@ -75,9 +75,11 @@ CONTENT_RANGE_CONN_FIELDS = {
     "complete_path": _field("Complete path", ["string", "null"], "Where the upload is completed with its md5.",
                             default="/api/v2/media/upload/complete/"),
     "file_field": _field("File field", ["string", "null"],
-                         "Multipart field of the chunk: image or document by the media's kind (SelfCommunity), or "
-                         "file (stock django-chunked-upload).", enum=["image", "document", "file"]),
-    "complete_type": _field("Complete type", ["string", "null"], "The complete step's type.",
+                         "Multipart field of the chunk. Empty: image or document by the media's kind (SelfCommunity); "
+                         "file for stock django-chunked-upload.", enum=["image", "document", "file"]),
+    "complete_type": _field("Complete type", ["string", "null"],
+                            "The complete step's type. Empty: image or doc by the media's kind (SelfCommunity), none "
+                            "for the kind file.",
                             enum=["image", "doc", "eimage"]),
     "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per chunk.", default=204800),
     "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "The server's limit.", default=204800),
