@@ -3,12 +3,14 @@
     bench/.venv-peers/bin/python bench/charts.py
 
 Reads ``x_upload.json``, ``apivideo_upload.json``, ``content_range_upload.json`` and
-``s3_source*.json`` and writes, next to them:
+``s3_source*.json`` and ``cluster_fanout.json`` and writes, next to them:
 
 - ``time_vs_peers.png``: each method's median upload time relative to curl, per API.
 - ``rss_by_size.png``: peak RSS against file size, per method.
 - ``resume.png``: bytes sent again after the process was killed half-way and restarted.
 - ``s3_overlap.png``: S3 -> X against reading alone and sending alone.
+- ``cluster_fanout.png``: on the Airflow cluster, how much faster 2 workers make the fan-out and 4 mapped
+  appends the split upload, per network condition.
 
 Each chart's footer names the machine, the versions and the date the numbers came from.
 """
@@ -162,11 +164,42 @@ def s3_overlap() -> None:
     plt.close(figure)
 
 
+def cluster_fanout() -> None:
+    """Bars: speedup (baseline median / median) of 2 workers, 4 appends, per workload and network condition."""
+    data = load("cluster_fanout")
+    if not data:
+        return
+    rows = [r for r in data["results"] if r["method"] != r["baseline"]]
+    conditions = sorted({r["latency_ms"] for r in rows}, reverse=True)
+    figure, axes = plt.subplots(1, len(conditions), figsize=(5 * len(conditions), 1.6 + 0.3 * len(rows) / 2),
+                                squeeze=False, sharey=True)
+    for ax, latency in zip(axes[0], conditions, strict=True):
+        at = [r for r in rows if r["latency_ms"] == latency]
+        names = [f"{r['workload']}, {r['method']}: {r['timing']}" for r in at]
+        values = [r["speedup_vs_baseline"] for r in at]
+        ax.barh(names, values, color=["#1f77b4" if r["timing"] == "whole run" else "#aec7e8" for r in at])
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        for y, v in enumerate(values):
+            ax.text(v, y, f" {v:.2f}x", va="center", fontsize=8)
+        ax.set_title(f"{latency} ms per request" if latency else "bare loopback", fontsize=9, loc="left")
+        ax.set_xlabel("speedup over 1 worker / 1 append (median time ratio)", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.set_xlim(0, max(2.0, max(values) * 1.2))
+    axes[0, 0].invert_yaxis()
+    figure.suptitle(f"Airflow cluster ({data['machine'].get('cpus', '?')} CPUs): dark = whole DAG run, "
+                    "light = span of the upload/append tasks", fontsize=9)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    footer(figure, [data])
+    figure.savefig(RESULTS / "cluster_fanout.png", dpi=110)
+    plt.close(figure)
+
+
 def main() -> None:
     time_vs_peers()
     rss_by_size()
     resume()
     s3_overlap()
+    cluster_fanout()
     for png in sorted(RESULTS.glob("*.png")):
         print(f"written {png}")
 
