@@ -10,19 +10,32 @@ Connection fields:
   to ``/upload`` and no container is created; the API key is then optional), ``until``
   (``playable`` or ``encoded``), ``chunk_size``, ``max_in_flight``, ``timeout``, ``retry_*``,
   ``allow_insecure_http``.
+
+The Airflow UI's Test button calls :meth:`ApiVideoHook.test_connection`: one authenticated request that
+changes nothing on api.video.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from typing import Any, ClassVar
 
 import httpx
 from airflow.sdk import Connection
 
-from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup._aio import run_sync
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    ChunkupError,
+    ConfigurationError,
+    MalformedResponse,
+    RemoteRejected,
+    RetryExhausted,
+)
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, base_url, require_safe_transport
 from airflow_provider_chunkup.protocols.apivideo import (
+    HINTS,
     MODES,
     PART,
     PLAYABLE,
@@ -32,10 +45,17 @@ from airflow_provider_chunkup.protocols.apivideo import (
     ApiVideoBearerAuth,
     ApiVideoUpload,
 )
+from airflow_provider_chunkup.protocols.http import NOT_THE_API, json_object
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
 ENVIRONMENTS = {"production": PRODUCTION, "sandbox": SANDBOX}
 AUTH_KINDS = ("basic", "bearer")
+#: A well-formed videoId ("vi" + 22 letters and digits) no video has: test_connection reads it.
+PROBE_VIDEO_ID = "vi0chunkupConnectionTest"
+KEY_HINT = ("Check the API key in the connection's password: production and sandbox keys differ (a sandbox key "
+            "needs extra environment=sandbox).")
+#: Secrets this short are not cut out of messages (that would garble them); no real key or token is.
+MIN_SCRUBBED = 8
 
 
 def _mask(secret: str) -> None:
@@ -87,6 +107,128 @@ class ApiVideoHook(ChunkUploadHook):
             timeout=options.get_float("timeout", 300.0) or 300.0, transport=transport,
         )
 
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials with one request that changes nothing (the Airflow UI's Test button).
+
+        - API key with ``auth=basic``: ``GET /videos/{videoId}`` of a video that does not exist;
+          api.video authenticates before it looks the video up, so its 404 means the key works.
+        - API key with ``auth=bearer``: the token exchange, ``POST /auth/api-key``.
+        - API key and ``upload_token``: ``GET /upload-tokens/{token}``, which checks both (with
+          bearer the exchange comes first, as for any request).
+        - ``upload_token`` alone: ``POST /upload?token=`` without a file, refused with 400 (no file)
+          once the token passed and before any video exists (the emulator's order; api.video's spec
+          does not say, and without a key nothing can read the token).
+
+        Returns ``(ok, message)``; the message never holds the key or the token.
+        """
+        try:
+            protocol = self.get_conn()
+        except ChunkupError as e:
+            return False, self._scrub(str(e))
+        protocol.client.retry = RetryPolicy(max_attempts=1)  # the Test button waits: answer, don't retry
+        where = self._where(protocol)
+        try:
+            ok, message = run_sync(self._using(protocol, lambda _: self._probe(protocol, where)))
+        except AuthenticationFailed as e:
+            ok, message = False, str(e)
+        except RetryExhausted as e:
+            if e.status is not None:  # a 5xx through every attempt
+                ok, message = False, str(e)
+            else:  # the request never got an answer
+                ok, message = False, (
+                    f"Cannot reach api.video at {protocol.client.base_url}: {e.__cause__ or e}. Check the connection's "
+                    "host and port (empty host: production, or extra environment=sandbox), and that this machine "
+                    "can reach it (DNS, proxy, firewall)."
+                )
+        except RemoteRejected as e:  # neither the credentials nor what the probe expects: not api.video's answer?
+            ok, message = False, _unexpected(e, where)
+        except ChunkupError as e:
+            ok, message = False, str(e)
+        if not protocol.upload_token:  # the key is the only credential to check
+            message = message.replace(HINTS[401], KEY_HINT)
+        return ok, self._scrub(message)
+
+    async def _probe(self, protocol: ApiVideoUpload, where: str) -> tuple[bool, str]:
+        assert self._conn is not None
+        client = protocol.client
+        token = protocol.upload_token
+        kind = self.options.get_str("auth", "basic") or "basic"
+        if token and self._conn.password:
+            step = "api.video connection test (GET /upload-tokens/{upload_token})"
+            try:
+                response = await client.request("GET", f"/upload-tokens/{token}", step=step)
+            except RemoteRejected as e:
+                if e.status != 404 or not _apivideo_problem(e.body, "resource-not-found"):
+                    raise
+                return False, (
+                    f"The API key works ({kind}), but api.video ({where}) has no upload token like the one in the "
+                    "extra upload_token (HTTP 404): it was deleted or expired, or it belongs to another account or "
+                    "environment (production and sandbox differ). Create one (POST /upload-tokens) and put it in "
+                    "upload_token, or remove upload_token to upload with the API key."
+                )
+            expires = json_object(response, step).get("expiresAt")
+            return True, (f"Authenticated to api.video ({where}) with the API key ({kind}); the delegated upload token "
+                          f"exists ({f'expires {expires}' if expires else 'no expiry'}).")
+        if token:
+            step = "api.video connection test (POST /upload?token= without a file)"
+            try:
+                response = await client.request("POST", "/upload", params={"token": token}, step=step)
+            except AuthenticationFailed as e:
+                said = f" ({e.body['title'].rstrip('.')})" if isinstance(e.body, dict) and e.body.get("title") else ""
+                return False, (
+                    f"api.video ({where}) refused the delegated upload token with HTTP {e.status}{said}. Check the "
+                    "extra upload_token: it may have been deleted, have expired (its ttl), or belong to another "
+                    "account or environment (production and sandbox differ)."
+                )
+            except RemoteRejected as e:
+                if e.status != 400 or not _apivideo_problem(e.body):
+                    raise
+                return True, (
+                    f"Authenticated to api.video ({where}) with the delegated upload token: api.video took the token "
+                    f"and refused an upload without a file (HTTP 400 {_problem_kind(e.body)}), so nothing was "
+                    "created. Without an API key chunkup cannot ask for an upload's status: no resume, no sensor."
+                )
+            return False, (f"{where} accepted an api.video upload without a file (HTTP {response.status_code}), which "
+                           f"api.video refuses. {NOT_THE_API}")
+        if kind == "bearer":
+            step = "api.video connection test (POST /auth/api-key)"
+            try:
+                response = await client.request("POST", "/auth/api-key", json={"apiKey": self._conn.password},
+                                                auth=None, step=step)
+            except RemoteRejected as e:
+                if e.status not in (400, 401, 403):
+                    raise
+                message = str(e)
+                if e.status != 401:  # api.video answers a wrong key here with 400; its error adds the hint to 401s
+                    message = f"{message.rstrip('.')}. {HINTS[401]}"
+                return False, message
+            if not json_object(response, step).get("access_token"):
+                raise MalformedResponse(f"{step} answered without an access_token. {NOT_THE_API}",
+                                        status=response.status_code)
+            return True, f"Authenticated to api.video ({where}) with the API key (bearer: /auth/api-key gave a token)."
+        step = f"api.video connection test (GET /videos/{PROBE_VIDEO_ID})"
+        try:
+            await client.request("GET", f"/videos/{PROBE_VIDEO_ID}", step=step)
+        except RemoteRejected as e:
+            if e.status != 404 or not _apivideo_problem(e.body, "resource-not-found"):
+                raise
+        return True, f"Authenticated to api.video ({where}) with the API key (basic)."
+
+    def _where(self, protocol: ApiVideoUpload) -> str:
+        """The environment for api.video's own hosts, else the host the connection points at."""
+        url = protocol.client.base_url.rstrip("/")
+        named = {address: name for name, address in ENVIRONMENTS.items()}
+        return named.get(url, url)
+
+    def _scrub(self, message: str) -> str:
+        """The message without the connection's secrets (a server may echo them back)."""
+        secrets = [self._conn.password if self._conn is not None else None,
+                   self._options.get_str("upload_token") if self._options is not None else None]
+        for secret in secrets:
+            if secret and len(secret) >= MIN_SCRUBBED:
+                message = message.replace(secret, "***")
+        return message
+
     def _auth(self, conn: Connection, options: ConnectionOptions, upload_token: str | None) -> httpx.Auth | None:
         kind = options.get_str("auth", "basic") or "basic"
         if kind not in AUTH_KINDS:
@@ -101,3 +243,33 @@ class ApiVideoHook(ChunkUploadHook):
         if kind == "bearer":
             return ApiVideoBearerAuth(conn.password, on_token=_mask)
         return httpx.BasicAuth(conn.password, "")
+
+
+def _apivideo_problem(body: Any, kind: str | None = None) -> bool:
+    """Whether ``body`` is api.video's problem document (of ``kind``): the answer is api.video's, not a proxy's.
+
+    Its ``type`` links to api.video's docs (``https://docs.api.video/reference/resource-not-found``).
+    """
+    if not isinstance(body, dict) or "docs.api.video/" not in str(body.get("type") or ""):
+        return False
+    return kind is None or _letters(_problem_kind(body)) == _letters(kind)
+
+
+def _problem_kind(body: Any) -> str:
+    return str(body.get("type") or "").rstrip("/").rsplit("/", 1)[-1] if isinstance(body, dict) else ""
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _unexpected(error: RemoteRejected, where: str) -> str:
+    """A refusal test_connection did not expect, without the hints meant for uploads."""
+    body = error.body
+    if _apivideo_problem(body):
+        said = f"{str(body.get('title') or '').rstrip('.')} ({_problem_kind(body)})"
+        return (f"api.video ({where}) answered the connection test with HTTP {error.status}: {said}. Check the "
+                "connection's host: empty for api.video, or a base URL without a path (the emulator's).")
+    excerpt = (body if isinstance(body, str) else json.dumps(body))[:200]
+    return (f"{where} answered the connection test with HTTP {error.status}, not as api.video does: {excerpt!r}. "
+            f"{NOT_THE_API}")

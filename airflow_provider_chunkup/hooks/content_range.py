@@ -10,16 +10,27 @@ SelfCommunity's media upload by default; stock django-chunked-upload sites by se
   or ``file``), ``complete_type`` (``image``, ``doc``, ``eimage``), ``chunk_size`` and
   ``max_chunk_size`` (204800 bytes), ``size_limits`` (JSON bytes per kind: ``image`` 5 MB,
   ``document`` 50 MB), ``restart_expired``, ``timeout``, ``retry_*``, ``allow_insecure_http``.
+
+The Airflow UI's Test button calls :meth:`ContentRangeUploadHook.test_connection`: a chunk request without
+a file, which the server refuses once it accepted the token, before it creates anything.
 """
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 import httpx
 from airflow.sdk import Connection
 
-from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup._aio import run_sync
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    ChunkupError,
+    ConfigurationError,
+    RemoteRejected,
+    RetryExhausted,
+)
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, base_url, require_safe_transport
 from airflow_provider_chunkup.protocols.auth import BearerAuth
@@ -29,9 +40,12 @@ from airflow_provider_chunkup.protocols.content_range import (
     SELFCOMMUNITY_CHUNK,
     ContentRangeUpload,
 )
+from airflow_provider_chunkup.protocols.http import NOT_THE_API
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
 COMPLETE_TYPES = ("image", "doc", "eimage")
+#: Tokens this short are not cut out of messages (that would garble them); no real token is.
+MIN_SCRUBBED = 8
 
 
 class ContentRangeUploadHook(ChunkUploadHook):
@@ -80,6 +94,58 @@ class ContentRangeUploadHook(ChunkUploadHook):
             retry=RetryPolicy.from_options(options.retry_options()),
             timeout=options.get_float("timeout", 120.0) or 120.0, transport=transport,
         )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the token with a chunk request that carries no file (the Airflow UI's Test button).
+
+        These APIs have no read-only endpoint. django-chunked-upload checks the user first (403, or
+        Django REST framework's 401 for a wrong token), then the chunk: no file is a 400 ``No chunk
+        file was submitted``, answered before any upload is created. So a 400 from the chunk path
+        means the token was accepted and nothing was stored. Returns ``(ok, message)``; the message
+        never holds the token.
+        """
+        try:
+            protocol = self.get_conn()
+        except ChunkupError as e:
+            return False, self._scrub(str(e))
+        protocol.client.retry = RetryPolicy(max_attempts=1)  # the Test button waits: answer, don't retry
+        where = protocol.client.base_url.rstrip("/")
+        path = protocol.chunk_path
+        step = f"Content-Range connection test (POST {path} without a file)"
+        try:
+            response = run_sync(self._using(protocol, lambda p: p.client.request("POST", path, step=step)))
+        except AuthenticationFailed as e:
+            return False, self._scrub(str(e))
+        except RemoteRejected as e:
+            if e.status == 400 and isinstance(e.body, dict):  # the view's own answer (a JSON object), past the auth
+                said = e.body.get("detail") or json.dumps(e.body)[:200]
+                return True, self._scrub(
+                    f"Authenticated to the Content-Range upload API ({where}): {path} accepted the token and refused "
+                    f"a chunk request without a file (HTTP 400: {said}), so nothing was uploaded.")
+            if e.status in (404, 405):
+                return False, self._scrub(
+                    f"{where} has no chunk endpoint at {path} (HTTP {e.status} to POST). Check the connection's host "
+                    f"and chunk_path (SelfCommunity: {CHUNK_PATH}; a django-chunked-upload site: its own URL).")
+            excerpt = (e.body if isinstance(e.body, str) else json.dumps(e.body))[:200]
+            return False, self._scrub(
+                f"{where} answered a chunk request without a file with HTTP {e.status}, not django-chunked-upload's "
+                f"400: {excerpt!r}. Check the connection's host and chunk_path.")
+        except RetryExhausted as e:
+            if e.status is not None:  # a 5xx through every attempt
+                return False, self._scrub(str(e))
+            return False, self._scrub(
+                f"Cannot reach {where}: {e.__cause__ or e}. Check the connection's host and port, and that this "
+                "machine can reach it (DNS, proxy, firewall).")
+        except ChunkupError as e:
+            return False, self._scrub(str(e))
+        return False, self._scrub(
+            f"{where}{path} accepted a chunk request without a file (HTTP {response.status_code}), which "
+            f"django-chunked-upload refuses with 400; it may have opened an empty upload. {NOT_THE_API}")
+
+    def _scrub(self, message: str) -> str:
+        """The message without the token (a server may echo it back; one too short to be real is left)."""
+        token = self._conn.password if self._conn is not None else None
+        return message.replace(token, "***") if token and len(token) >= MIN_SCRUBBED else message
 
 
 def _path(value: str | None) -> str:
