@@ -22,7 +22,8 @@ emulator: the upload API across a network, where waiting, not the CPU, bounds a 
    against 4 (both workers consuming). Timed: the whole run and the appends' span.
 3. Memory: RSS and PSS (``/proc/<pid>/smaps_rollup``) of each component, summed over its process
    session (a worker's session holds its Celery pool and the task processes it started), sampled
-   every 0.5 s in a thread: idle after start-up, and the peak during the fan-outs.
+   in a thread every 0.5 s (PSS every 3 s during runs: reading it costs CPU): idle after start-up,
+   the peak during the fan-outs, and idle at the end.
 
 Runs are interleaved (1 worker, 2 workers, 1, 2 ...; 1 append, 4 appends, ...) so drift in machine load
 hits both alike; tables give medians and ratios to the 1-worker (1-append) median of the same run.
@@ -165,10 +166,13 @@ class Memory:
 
     RSS summed over a session counts pages its processes share (forked Celery pool and task processes)
     once per process; PSS splits each shared page between its sharers, so PSS sums add up. PostgreSQL
-    gives each backend a session of its own: it is the postmaster and its children.
+    gives each backend a session of its own: it is the postmaster and its children. RSS (``statm``) is
+    cheap; PSS (``smaps_rollup``, a walk of each process's page tables: 3-8 ms of CPU per Airflow
+    process) is read every ``pss_every``-th sample during runs, and at every idle sample, so that the
+    sampler takes little CPU from the cluster (its CPU time is reported). Samples only inside windows.
     """
 
-    def __init__(self, cluster: Cluster, interval: float = 0.5) -> None:
+    def __init__(self, cluster: Cluster, interval: float = 0.5, pss_every: int = 6) -> None:
         self.sessions: dict[int, str] = {}
         for pid_file in sorted((cluster.dir / "pids").glob("*")):
             self.sessions[int(pid_file.read_text())] = pid_file.name
@@ -176,17 +180,22 @@ class Memory:
         self.postmaster = int(postmaster.read_text().split()[0]) if postmaster.exists() else -1
         self.components = sorted([*self.sessions.values(), *(["postgres"] if self.postmaster > 0 else [])])
         self.interval = interval
+        self.pss_every = pss_every
+        self.page_mib = os.sysconf("SC_PAGE_SIZE") / MiB
         self.label: str | None = None
         self.peaks: dict[str, dict[str, dict[str, float]]] = {}
-        self.samples: dict[str, list[dict[str, dict[str, float]]]] = {}
-        self.sample_seconds: list[float] = []
+        self.samples: dict[str, list[dict[str, dict[str, Any]]]] = {}
+        self.sampler_cpu_seconds = 0.0
+        self.samples_taken = 0
         self.load_max = 0.0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="memory-sampler", daemon=True)
 
-    def sample(self) -> dict[str, dict[str, float]]:
-        totals = {c: {"rss_mib": 0.0, "pss_mib": 0.0, "processes": 0} for c in self.components}
+    def sample(self, pss: bool) -> dict[str, dict[str, Any]]:
+        """Per component: processes, RSS and (``pss``) PSS; ``pss_mib`` is None when not read."""
+        totals: dict[str, dict[str, Any]] = {c: {"rss_mib": 0.0, "pss_mib": 0.0 if pss else None, "processes": 0}
+                                             for c in self.components}
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
                 continue
@@ -198,34 +207,44 @@ class Memory:
             if component is None:
                 continue
             try:
-                rollup = Path(f"/proc/{entry.name}/smaps_rollup").read_text()
+                rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self.page_mib
+                if pss:
+                    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                    line = next((x for x in rollup.splitlines() if x.startswith("Pss:")), "Pss: 0 kB")
             except OSError:  # gone meanwhile
                 continue
-            fields = dict(line.split(":", 1) for line in rollup.splitlines()[1:] if ":" in line)
             total = totals[component]
-            total["rss_mib"] += int(fields.get("Rss", "0 kB").split()[0]) / 1024
-            total["pss_mib"] += int(fields.get("Pss", "0 kB").split()[0]) / 1024
+            total["rss_mib"] += rss
+            if pss:
+                total["pss_mib"] += int(line.split()[1]) / 1024
             total["processes"] += 1
         return totals
 
     def _loop(self) -> None:
+        count = 0
         while not self._stop.wait(self.interval):
-            started = time.perf_counter()
-            values = self.sample()
-            self.sample_seconds.append(time.perf_counter() - started)
+            label = self.label
+            if label is None:
+                continue
+            pss = label.startswith("idle") or count % self.pss_every == 0
+            count += 1
+            cpu = time.thread_time()
+            values = self.sample(pss)
+            self.sampler_cpu_seconds += time.thread_time() - cpu
+            self.samples_taken += 1
             self.load_max = max(self.load_max, os.getloadavg()[0])
             with self._lock:
-                if self.label is None:
-                    continue
-                self.samples.setdefault(self.label, []).append(values)
-                peaks = self.peaks.setdefault(self.label, {})
+                self.samples.setdefault(label, []).append(values)
+                peaks = self.peaks.setdefault(label, {})
                 for component, value in values.items():
                     peak = peaks.setdefault(component, {"rss_mib": 0.0, "pss_mib": 0.0, "processes": 0})
                     for key in peak:
-                        peak[key] = max(peak[key], value[key])
+                        if value[key] is not None:
+                            peak[key] = max(peak[key], value[key])
                 total = peaks.setdefault("total", {"rss_mib": 0.0, "pss_mib": 0.0})
                 total["rss_mib"] = max(total["rss_mib"], sum(v["rss_mib"] for v in values.values()))
-                total["pss_mib"] = max(total["pss_mib"], sum(v["pss_mib"] for v in values.values()))
+                if pss:
+                    total["pss_mib"] = max(total["pss_mib"], sum(v["pss_mib"] for v in values.values()))
 
     def start(self) -> None:
         self._thread.start()
@@ -249,7 +268,7 @@ class Memory:
         """Median of each component over ``seconds`` of a quiet cluster."""
         with self.window(label):
             time.sleep(seconds)
-        samples = self.samples.get(label, [])
+        samples = self.samples.get(label, [])  # PSS read at every idle sample
         return {c: {"processes": round(statistics.median(s[c]["processes"] for s in samples)),
                     **{key: round(statistics.median(s[c][key] for s in samples), 1) for key in ("rss_mib", "pss_mib")}}
                 for c in self.components}
@@ -540,7 +559,11 @@ def measure(args: argparse.Namespace, cluster: Cluster) -> dict[str, Any]:
             "peak_fanout": memory.peak(fanout_labels),
             "peak_by_run": {label: memory.peak([label]) for label in memory.peaks if not label.startswith("idle")},
             "sample_interval_seconds": memory.interval,
-            "sample_median_ms": round(1000 * statistics.median(memory.sample_seconds), 1),
+            "pss_every_nth_sample_in_runs": memory.pss_every,
+            "samples": memory.samples_taken,
+            # CPU the sampler took, as a share of one core over the time it sampled.
+            "sampler_cpu_share": round(memory.sampler_cpu_seconds / max(memory.samples_taken * memory.interval, 1e-9),
+                                       3),
         }
         measured_load = round(memory.load_max, 2)
         return {"rows": rows, "runs": runs, "memory": memory_report, "load_average_1min_max": measured_load}
