@@ -33,6 +33,7 @@ from airflow_provider_chunkup.errors import (
     RemoteRejected,
     RetryExhausted,
     SourceError,
+    SourceMissing,
     UploadExpired,
 )
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
@@ -267,8 +268,10 @@ OP = {"x": "X", "apivideo": "api\\.video", "content_range": "Content-Range uploa
 
 CASES = [
     # -- the source ------------------------------------------------------------------------------------
+    # Not retried: on a cluster a retry would find the file only by landing on the worker that has it.
     Case("source_missing", lambda env, _: upload(env, "x", env.tmp_path / "nope.mp4"),
-         SourceError, r"nope\.mp4 does not exist\. Check the path or URL"),
+         UFG, r"nope\.mp4 does not exist on .+, the worker running this task .* write sources to an object store",
+         cause=SourceMissing),
     *[Case(f"source_empty_{api}", lambda env, _, api=api: upload(env, api, env.file(0)),
            UFG, rf"empty \(0 bytes\); {OP[api]} cannot store an empty upload\. Check that the task writing the file "
                 r"finished, and upload a file with content", cause=PlanError)
