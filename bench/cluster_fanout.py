@@ -10,7 +10,7 @@ under two network conditions, in one run: ``--latency-ms`` (a ``delay`` fault on
 emulator: the upload API across a network, where waiting, not the CPU, bounds a task) and bare loopback.
 
 1. Fan-out: ``--objects`` S3 objects of 8 to 40 MiB (as tests/cluster/test_fanout.py) through
-   ``chunkup_s3_fanout`` to api.video (its default connection: 50 MiB parts, so one part per object;
+   ``chunkup_s3_fanout`` to api.video (8 MiB parts, 1 to 5 per object, so the latency weighs on each;
    ``max_in_flight=2`` per task; pool ``chunkup_apivideo``, 8 slots), on 1 worker against 2. For 1
    worker, worker-b stops consuming the ``default`` queue through Celery's remote control
    (``cancel_consumer``; ``add_consumer`` gives it back): no process restarts between runs. Timed:
@@ -64,6 +64,8 @@ from cluster_client import Cluster, ClusterError, wait_for  # noqa: E402
 
 MiB = 1024 * 1024
 FANOUT_DAG = "chunkup_s3_fanout"
+FANOUT_CHUNK = 8 * 1024 * 1024
+"""api.video parts of 8 MiB: 1 to 5 per object, so the per-request latency weighs on every upload."""
 SPLIT_DAG = "chunkup_split_upload"
 INSPECT = {"x": "/_emulator/x/media", "apivideo": "/_emulator/apivideo/videos"}
 SPLITS = {"x": ("X v2", "chunkup_x_default", None), "apivideo": ("api.video", "chunkup_apivideo_default", 16 * MiB)}
@@ -354,7 +356,8 @@ class Bench:
         self.workers.use(workers)
         before = self.remote("apivideo")
         label = label or f"fan-out {network(latency_ms)} {workers} worker{'s' if workers > 1 else ''}"
-        result = self.timed_run(FANOUT_DAG, {"prefix": f"s3://{prefix}"}, "upload", label)
+        result = self.timed_run(FANOUT_DAG, {"prefix": f"s3://{prefix}", "chunk_size": FANOUT_CHUNK}, "upload",
+                                label)
         slots = 2 * workers
         result["slot_use"] = round(result["task_busy_seconds"] / (result["span_seconds"] * slots), 3)
         if workers == 1 and set(result["hosts"]) != {"worker-a"}:
@@ -639,7 +642,7 @@ def main() -> int:
         "settings": {"objects": args.objects, "object_mib": "8 to 40", "split_mib": args.split_mib,
                      "latency_ms": args.latency_ms, "pairs": args.pairs, "loopback_pairs": args.loopback_pairs,
                      "split_pairs": args.split_pairs, "workers": "2 Celery workers, --concurrency 2 each",
-                     "fanout": "chunkup_s3_fanout -> api.video, 50 MiB parts (one per object), max_in_flight=2, "
+                     "fanout": "chunkup_s3_fanout -> api.video, 8 MiB parts (1 to 5 per object), max_in_flight=2, "
                                "pool chunkup_apivideo 8 slots",
                      "split": "chunkup_split_upload, max_in_flight=2 per append, both workers; X v2 4 MiB "
                               "segments, api.video 16 MiB parts",

@@ -42,6 +42,8 @@ POOL = "chunkup_apivideo"
         "source_conn_id": Param("chunkup_s3_source", type="string",
                                 description="aws-style connection to list and read the objects with."),
         "conn_id": Param("chunkup_apivideo_default", type="string", description="The upload connection."),
+        "chunk_size": Param(None, type=["null", "integer"], minimum=1,
+                            description="Bytes per chunk; null for the connection's or the API's default."),
     },
 )
 def chunkup_s3_fanout() -> None:
@@ -51,6 +53,7 @@ def chunkup_s3_fanout() -> None:
         task_id="upload",
         conn_id="{{ params.conn_id }}",
         source_conn_id="{{ params.source_conn_id }}",
+        chunk_size="{{ params.chunk_size or '' }}",
         max_in_flight=2,
         pool=POOL,
         map_index_template="{{ task.source }}",  # the UI lists mapped uploads by object, not by number
