@@ -14,6 +14,7 @@ import time
 
 import pytest
 from cluster_client import wait_for
+from processes import alive
 
 pytestmark = pytest.mark.cluster
 
@@ -112,14 +113,6 @@ def task_processes(cluster, component: str, ti_id: str) -> tuple[int, int] | Non
         if children:
             return supervisor, children[0]
     return None
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 # api: (file size, segments, append requests an init-time first segment adds, delay per chunk answer)

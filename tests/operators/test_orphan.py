@@ -10,6 +10,8 @@ import sys
 import textwrap
 import time
 
+from processes import alive
+
 from airflow_provider_chunkup.operators.orphan import EXIT_CODE, stop_if_orphaned, supervisor_pid
 
 # A "supervisor" process that starts a "task" process watching it, prints the task's pid, and waits.
@@ -28,14 +30,6 @@ TASK = textwrap.dedent("""
 """)
 
 
-def running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_the_task_ends_when_its_supervisor_is_killed(tmp_path):
     err = tmp_path / "task.err"
     supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR, TASK, str(err)], stdout=subprocess.PIPE,
@@ -46,7 +40,7 @@ def test_the_task_ends_when_its_supervisor_is_killed(tmp_path):
     supervisor.send_signal(signal.SIGKILL)
     supervisor.wait()
     deadline = time.monotonic() + 60
-    while running(task_pid):
+    while alive(task_pid):
         assert time.monotonic() < deadline, "the orphaned task process did not stop"
         time.sleep(0.05)
     assert "another try owns the upload now" in err.read_text()
