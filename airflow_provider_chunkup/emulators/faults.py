@@ -14,7 +14,7 @@ Rules are tried in order and the first that fires wins. Actions:
 - ``drop``: close the connection without an answer: once the body was read (``when: before``),
   once about half of it arrived while the client still sends (``when: mid_body``), or after the
   handler ran (``when: after``). Before and mid-body, the handler never runs: nothing is stored.
-- ``delay``: wait ``delay_secs``, then answer normally.
+- ``delay``: wait ``delay_secs`` (plus ``delay_secs_per_mib`` per MiB of request body), then answer normally.
 
 With ``"when": "after"`` the real handler runs first (the segment is stored, the upload is
 finalized ...) and only its response is replaced: the case where a client must retry a request
@@ -41,7 +41,8 @@ WHEN = ("before", "mid_body", "after")
 PROCESSING_FAULTS = ("processing_failure", "encoding_failure")
 #: Fields a rule may be given (the others are counters and ids).
 RULE_FIELDS = frozenset(
-    {"match", "action", "status", "times", "rate", "burst", "retry_after_secs", "delay_secs", "when"}
+    {"match", "action", "status", "times", "rate", "burst", "retry_after_secs", "delay_secs", "delay_secs_per_mib",
+     "when"}
 )
 
 
@@ -55,6 +56,8 @@ class FaultRule:
     burst: int = 1
     retry_after_secs: int = 1
     delay_secs: float = 0.0
+    #: ``delay``: more wait per MiB of request body (its Content-Length): a link's bandwidth, per connection.
+    delay_secs_per_mib: float = 0.0
     when: str = "before"
     id: int = 0
     #: Requests that reached this rule and matched it; ``hits`` of them were faulted.
@@ -103,6 +106,12 @@ class FaultRule:
             raise ValueError("retry_after_secs must be a non-negative integer")
         if not _is_number(self.delay_secs) or self.delay_secs < 0:
             raise ValueError("delay_secs must be a non-negative number")
+        if not _is_number(self.delay_secs_per_mib) or self.delay_secs_per_mib < 0:
+            raise ValueError("delay_secs_per_mib must be a non-negative number")
+
+    def delay_for(self, body_bytes: int | None) -> float:
+        """``delay``'s wait for a request of ``body_bytes``: the fixed part plus the per-MiB part."""
+        return self.delay_secs + self.delay_secs_per_mib * (body_bytes or 0) / (1024 * 1024)
 
     def matches(self, target: str) -> bool:
         if self._pattern is None:

@@ -133,7 +133,7 @@ class EmulatorMiddleware:
         self, rule: FaultRule, scope: Scope, body: _BodyTracker, receive: Receive, send: Send, status: list[str]
     ) -> None:
         if rule.action == "delay":
-            await asyncio.sleep(rule.delay_secs)
+            await asyncio.sleep(rule.delay_for(_content_length(scope)))
             await self.app(scope, body.receive, send)
             return
         await body.drain()
@@ -151,7 +151,7 @@ class EmulatorMiddleware:
 
         await self.app(scope, body.receive, hold)
         if rule.action == "delay":
-            await asyncio.sleep(rule.delay_secs)
+            await asyncio.sleep(rule.delay_for(body.bytes))
             for message in held:
                 await send(message)
             return

@@ -262,6 +262,27 @@ def mid_body_rule(match: str) -> dict:
     return {"match": match, "action": "drop", "when": "mid_body"}
 
 
+def test_delay_per_mib_models_a_links_bandwidth(client, anon):
+    """``delay_secs_per_mib`` adds wait in proportion to the body: 2 MiB at 0.25 s per MiB waits 0.5 s more."""
+    media_id = init_v2(client, 2 * MIB + 8)
+    anon.post("/_emulator/faults", json={"match": "/append$", "action": "delay", "delay_secs": 0.05,
+                                         "delay_secs_per_mib": 0.25, "times": 0})
+    started = time.monotonic()
+    assert append_v2(client, media_id, 0, random_bytes(2 * MIB)).status_code == 200
+    big = time.monotonic() - started
+    started = time.monotonic()
+    assert append_v2(client, media_id, 1, b"12345678").status_code == 200
+    small = time.monotonic() - started
+    # Lower bounds only: a busy machine makes any request slower, never faster.
+    assert big >= 0.05 + 0.25 * 2 and small >= 0.05, (big, small)
+    assert faults(anon)["rules"][0]["hits"] == 2
+
+
+def test_delay_per_mib_is_validated(anon):
+    answer = anon.post("/_emulator/faults", json={"match": "x", "action": "delay", "delay_secs_per_mib": -1})
+    assert answer.status_code == 400 and "delay_secs_per_mib must be a non-negative number" in answer.text
+
+
 def test_mid_body_drop_x_v2_stores_nothing(client, anon, emulator):
     segment = random_bytes(3 * MIB)
     media_id = init_v2(client, len(segment))
