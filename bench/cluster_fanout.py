@@ -302,7 +302,8 @@ class Bench:
         self.cluster.emulator.delete("/_emulator/faults").raise_for_status()
         if latency_ms:
             self.cluster.emulator.post("/_emulator/faults", json={
-                "match": ".", "action": "delay", "delay_secs": latency_ms / 1000, "times": 0}).raise_for_status()
+                "match": ".", "action": "delay", "delay_secs": latency_ms / 1000, "times": 0,
+                "delay_secs_per_mib": 1 / LINK_MIB_S if LINK_MIB_S else 0}).raise_for_status()
         try:
             yield
         finally:
@@ -439,8 +440,14 @@ def summarize(runs: dict[str, list[dict[str, Any]]], latency_ms: int, workload: 
     return rows
 
 
+LINK_MIB_S: float = 0.0
+"""``--link-mib-s``: with latency, each connection also moves its body at this rate (0: latency alone)."""
+
+
 def network(latency_ms: int) -> str:
-    return f"{latency_ms} ms/req" if latency_ms else "loopback"
+    if not latency_ms:
+        return "loopback"
+    return f"{latency_ms} ms/req" + (f" + {LINK_MIB_S:g} MiB/s" if LINK_MIB_S else "")
 
 
 def print_tables(rows: list[dict[str, Any]], memory: dict[str, Any]) -> None:
@@ -534,6 +541,8 @@ def measure(args: argparse.Namespace, cluster: Cluster) -> dict[str, Any]:
         conditions = [(args.latency_ms, args.pairs), (0, args.loopback_pairs)] if args.latency_ms else [(0, args.pairs)]
         fanout_labels = []
         for latency_ms, pairs in conditions:
+            if not pairs:
+                continue
             with bench.network(latency_ms):
                 fan: dict[str, list[dict[str, Any]]] = {"1 worker": [], "2 workers": []}
                 for _ in range(pairs):  # interleaved: 1, 2, 1, 2 ...
@@ -543,7 +552,7 @@ def measure(args: argparse.Namespace, cluster: Cluster) -> dict[str, Any]:
                 rows += summarize(fan, latency_ms, f"fan-out {args.objects} objects", "uploads")
                 runs[f"fanout_{latency_ms}ms"] = fan
                 workers.use(2)
-                for api, (label, _, _) in SPLITS.items():
+                for api, (label, _, _) in SPLITS.items() if args.split_pairs else ():
                     split: dict[str, list[dict[str, Any]]] = {"1 append": [], "4 appends": []}
                     for _ in range(args.split_pairs):
                         split["1 append"].append(bench.split(api, big, big_sha, 1, latency_ms))
@@ -588,6 +597,9 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, help="1-worker/2-worker fan-out pairs with latency (default 3)")
     parser.add_argument("--loopback-pairs", type=int, help="fan-out pairs on bare loopback (default 1)")
     parser.add_argument("--split-pairs", type=int, help="1-append/4-append pairs per API and network (default 1)")
+    parser.add_argument("--link-mib-s", type=float, default=0.0,
+                        help="with latency, also limit each connection to this many MiB/s (the emulator's "
+                             "delay_secs_per_mib): a link whose bandwidth, not per-request latency, bounds an upload")
     parser.add_argument("--latency-ms", type=int, default=100,
                         help="delay on every emulator request (0: loopback only)")
     parser.add_argument("--cluster-dir", type=Path, default=ROOT / ".cluster-bench",
@@ -599,8 +611,10 @@ def main() -> int:
     args.objects = args.objects or (6 if small else 24)
     args.split_mib = args.split_mib or (64 if small else 512)
     args.pairs = args.pairs or (1 if small else 3)
-    args.loopback_pairs = args.loopback_pairs or 1
-    args.split_pairs = args.split_pairs or 1
+    args.loopback_pairs = 1 if args.loopback_pairs is None else args.loopback_pairs  # 0 skips that case
+    args.split_pairs = 1 if args.split_pairs is None else args.split_pairs
+    global LINK_MIB_S
+    LINK_MIB_S = args.link_mib_s
     if args.output is None:  # a quick check never overwrites the real results
         args.output = (Path(tempfile.gettempdir()) / "cluster_fanout_quick.json" if small
                        else HERE / "results" / "cluster_fanout.json")
@@ -640,7 +654,8 @@ def main() -> int:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "settings": {"objects": args.objects, "object_mib": "8 to 40", "split_mib": args.split_mib,
-                     "latency_ms": args.latency_ms, "pairs": args.pairs, "loopback_pairs": args.loopback_pairs,
+                     "latency_ms": args.latency_ms, "link_mib_s_per_connection": args.link_mib_s or None,
+                     "pairs": args.pairs, "loopback_pairs": args.loopback_pairs,
                      "split_pairs": args.split_pairs, "workers": "2 Celery workers, --concurrency 2 each",
                      "fanout": "chunkup_s3_fanout -> api.video, 8 MiB parts (1 to 5 per object), max_in_flight=2, "
                                "pool chunkup_apivideo 8 slots",
