@@ -169,19 +169,24 @@ def cluster_fanout() -> None:
     data = load("cluster_fanout")
     if not data:
         return
-    rows = [r for r in data["results"] if r["method"] != r["baseline"]]
-    conditions = sorted({r["latency_ms"] for r in rows}, reverse=True)
-    figure, axes = plt.subplots(1, len(conditions), figsize=(5 * len(conditions), 1.6 + 0.3 * len(rows) / 2),
+    link = load("cluster_fanout_link")  # the same bench with a per-connection bandwidth on top of the latency
+    rows = [{**r, "link": None} for r in data["results"] if r["method"] != r["baseline"]]
+    if link:
+        rate = link["settings"].get("link_mib_s_per_connection")
+        rows += [{**r, "link": rate} for r in link["results"] if r["method"] != r["baseline"]]
+    conditions = sorted({(r["latency_ms"], r["link"] or 0) for r in rows}, reverse=True)
+    figure, axes = plt.subplots(1, len(conditions), figsize=(5 * len(conditions), 1.6 + 0.3 * len(rows) / 3),
                                 squeeze=False, sharey=True)
-    for ax, latency in zip(axes[0], conditions, strict=True):
-        at = [r for r in rows if r["latency_ms"] == latency]
+    for ax, (latency, rate) in zip(axes[0], conditions, strict=True):
+        at = [r for r in rows if (r["latency_ms"], r["link"] or 0) == (latency, rate)]
         names = [f"{r['workload']}, {r['method']}: {r['timing']}" for r in at]
         values = [r["speedup_vs_baseline"] for r in at]
         ax.barh(names, values, color=["#1f77b4" if r["timing"] == "whole run" else "#aec7e8" for r in at])
         ax.axvline(1.0, color="black", linewidth=0.8)
         for y, v in enumerate(values):
             ax.text(v, y, f" {v:.2f}x", va="center", fontsize=8)
-        ax.set_title(f"{latency} ms per request" if latency else "bare loopback", fontsize=9, loc="left")
+        title = f"{latency} ms per request" if latency else "bare loopback"
+        ax.set_title(title + (f" + {rate:g} MiB/s per connection" if rate else ""), fontsize=9, loc="left")
         ax.set_xlabel("speedup over 1 worker / 1 append (median time ratio)", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.set_xlim(0, max(2.0, max(values) * 1.2))
@@ -189,7 +194,7 @@ def cluster_fanout() -> None:
     figure.suptitle(f"Airflow cluster ({data['machine'].get('cpus', '?')} CPUs): dark = whole DAG run, "
                     "light = span of the upload/append tasks", fontsize=9)
     figure.tight_layout(rect=(0, 0.08, 1, 1))
-    footer(figure, [data])
+    footer(figure, [data] + ([link] if link else []))
     figure.savefig(RESULTS / "cluster_fanout.png", dpi=110)
     plt.close(figure)
 
