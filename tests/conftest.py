@@ -230,6 +230,16 @@ def loopback_only(monkeypatch) -> Iterator[list[str]]:
     assert all(local(name) for name in looked_up), looked_up
 
 
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    """tests/cluster needs the [cluster] extra (playwright...) and a running cluster: not even imported unless
+    the cluster tests are asked for (`-m cluster`, as `bash .ci/cluster test` does)."""
+    if "cluster" in (config.option.markexpr or ""):
+        return None
+    if str(collection_path) == os.path.join(os.path.dirname(os.path.abspath(__file__)), "cluster"):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The cluster tests need `bash .ci/cluster up`: they run only when asked for (`-m cluster`), deselected else."""
     if "cluster" in (config.option.markexpr or ""):
