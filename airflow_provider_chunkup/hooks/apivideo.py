@@ -33,7 +33,13 @@ from airflow_provider_chunkup.errors import (
     RetryExhausted,
 )
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
-from airflow_provider_chunkup.hooks.connection import ConnectionOptions, base_url, require_safe_transport
+from airflow_provider_chunkup.hooks.connection import (
+    ConnectionOptions,
+    base_url,
+    cannot_reach,
+    require_safe_transport,
+    scrub,
+)
 from airflow_provider_chunkup.protocols.apivideo import (
     HINTS,
     MODES,
@@ -54,8 +60,6 @@ AUTH_KINDS = ("basic", "bearer")
 PROBE_VIDEO_ID = "vi0chunkupConnectionTest"
 KEY_HINT = ("Check the API key in the connection's password: production and sandbox keys differ (a sandbox key "
             "needs extra environment=sandbox).")
-#: Secrets this short are not cut out of messages (that would garble them); no real key or token is.
-MIN_SCRUBBED = 8
 
 
 def _mask(secret: str) -> None:
@@ -135,11 +139,8 @@ class ApiVideoHook(ChunkUploadHook):
             if e.status is not None:  # a 5xx through every attempt
                 ok, message = False, str(e)
             else:  # the request never got an answer
-                ok, message = False, (
-                    f"Cannot reach api.video at {protocol.client.base_url}: {e.__cause__ or e}. Check the connection's "
-                    "host and port (empty host: production, or extra environment=sandbox), and that this machine "
-                    "can reach it (DNS, proxy, firewall)."
-                )
+                ok, message = False, cannot_reach(f"api.video at {protocol.client.base_url}", e,
+                                                  " (empty host: production, or extra environment=sandbox)")
         except RemoteRejected as e:  # neither the credentials nor what the probe expects: not api.video's answer?
             ok, message = False, _unexpected(e, where)
         except ChunkupError as e:
@@ -222,12 +223,8 @@ class ApiVideoHook(ChunkUploadHook):
 
     def _scrub(self, message: str) -> str:
         """The message without the connection's secrets (a server may echo them back)."""
-        secrets = [self._conn.password if self._conn is not None else None,
-                   self._options.get_str("upload_token") if self._options is not None else None]
-        for secret in secrets:
-            if secret and len(secret) >= MIN_SCRUBBED:
-                message = message.replace(secret, "***")
-        return message
+        return scrub(message, self._conn.password if self._conn is not None else None,
+                     self._options.get_str("upload_token") if self._options is not None else None)
 
     def _auth(self, conn: Connection, options: ConnectionOptions, upload_token: str | None) -> httpx.Auth | None:
         kind = options.get_str("auth", "basic") or "basic"

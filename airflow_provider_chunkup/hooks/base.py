@@ -31,7 +31,7 @@ from airflow_provider_chunkup.protocols.session import (
     UploadSession,
     UploadSpec,
 )
-from airflow_provider_chunkup.protocols.split import check_complete, merge_sessions, session_list
+from airflow_provider_chunkup.protocols.split import check_complete, merge_sessions, missing_segments, session_list
 from airflow_provider_chunkup.protocols.transfer import (
     abort_unfinished,
     finish,
@@ -134,17 +134,17 @@ class ChunkUploadHook(BaseHook, ABC):
 
     def capabilities(self) -> Capabilities:
         """What the connection's API allows (parallel segments...), from its settings alone: no request."""
-        protocol = self.get_conn()
-        try:
-            return protocol.capabilities
-        finally:
-            run_sync(protocol.client.aclose())
+        return self._inspect(lambda p: p.capabilities)
 
     def api_base_url(self) -> str:
         """The base URL the connection's requests go to (the API's own, or an emulator's): no request."""
+        return self._inspect(lambda p: p.client.base_url)
+
+    def _inspect(self, read: Callable[[UploadProtocol], T]) -> T:
+        """Read something off the configured protocol client, then close it unused."""
         protocol = self.get_conn()
         try:
-            return protocol.client.base_url
+            return read(protocol)
         finally:
             run_sync(protocol.client.aclose())
 
@@ -361,9 +361,9 @@ class ChunkUploadHook(BaseHook, ABC):
     async def _check_complete(self, protocol: UploadProtocol, session: UploadSession, tasks: int) -> None:
         """Fail before finalizing when the split tasks' sessions lack a segment."""
         hold = held_back(protocol, session)
-        missing = set(range(session.segment_count)) - session.stored_segments() - set(hold)
+        missing = missing_segments(session, hold)
         if missing and protocol.capabilities.reports_committed:  # what the server holds counts too
-            for index in (await protocol.committed(session) or set()) & missing:
+            for index in (await protocol.committed(session) or set()).intersection(missing):
                 session.mark_stored(index)
         check_complete(session, hold, api=protocol.display_name)
         self.log.info("%d append tasks stored the %d segments of upload %s.", tasks,

@@ -144,3 +144,21 @@ def undefined_connection(conn_id: str, purpose: str) -> ConfigurationError:
         f"Connection {conn_id!r} ({purpose}) is not defined. Create it (Admin > Connections, `airflow connections "
         f"add {conn_id}`, or an AIRFLOW_CONN_{conn_id.upper()} environment variable), or fix the conn_id."
     )
+
+
+#: Secrets this short are not cut out of messages (that would garble them); no real key or token is.
+MIN_SCRUBBED = 8
+
+
+def scrub(message: str, *secrets: str | None) -> str:
+    """``message`` without the connection's ``secrets`` (a server may echo them back), for test_connection."""
+    for secret in secrets:
+        if secret and len(secret) >= MIN_SCRUBBED:
+            message = message.replace(secret, "***")
+    return message
+
+
+def cannot_reach(what: str, error: BaseException, host_hint: str = "") -> str:
+    """test_connection's message when the request never got an answer (DNS, refused, timed out)."""
+    return (f"Cannot reach {what}: {error.__cause__ or error}. Check the connection's host and port{host_hint}, and "
+            "that this machine can reach it (DNS, proxy, firewall).")

@@ -32,7 +32,13 @@ from airflow_provider_chunkup.errors import (
     RetryExhausted,
 )
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
-from airflow_provider_chunkup.hooks.connection import ConnectionOptions, base_url, require_safe_transport
+from airflow_provider_chunkup.hooks.connection import (
+    ConnectionOptions,
+    base_url,
+    cannot_reach,
+    require_safe_transport,
+    scrub,
+)
 from airflow_provider_chunkup.protocols.auth import BearerAuth
 from airflow_provider_chunkup.protocols.content_range import (
     CHUNK_PATH,
@@ -44,8 +50,6 @@ from airflow_provider_chunkup.protocols.http import NOT_THE_API
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
 COMPLETE_TYPES = ("image", "doc", "eimage")
-#: Tokens this short are not cut out of messages (that would garble them); no real token is.
-MIN_SCRUBBED = 8
 
 
 class ContentRangeUploadHook(ChunkUploadHook):
@@ -133,9 +137,7 @@ class ContentRangeUploadHook(ChunkUploadHook):
         except RetryExhausted as e:
             if e.status is not None:  # a 5xx through every attempt
                 return False, self._scrub(str(e))
-            return False, self._scrub(
-                f"Cannot reach {where}: {e.__cause__ or e}. Check the connection's host and port, and that this "
-                "machine can reach it (DNS, proxy, firewall).")
+            return False, self._scrub(cannot_reach(where, e))
         except ChunkupError as e:
             return False, self._scrub(str(e))
         return False, self._scrub(
@@ -144,8 +146,7 @@ class ContentRangeUploadHook(ChunkUploadHook):
 
     def _scrub(self, message: str) -> str:
         """The message without the token (a server may echo it back; one too short to be real is left)."""
-        token = self._conn.password if self._conn is not None else None
-        return message.replace(token, "***") if token and len(token) >= MIN_SCRUBBED else message
+        return scrub(message, self._conn.password if self._conn is not None else None)
 
 
 def _path(value: str | None) -> str:
