@@ -50,6 +50,14 @@ class AuthenticationFailed(RemoteRejected):
     """401/403: the credentials are missing, wrong, or lack a scope."""
 
 
+class DuplicatePost(RemoteRejected):
+    """X refused a post whose text repeats one the account posted recently."""
+
+
+class MediaNotReady(ConfigurationError):
+    """Media is still processing (or was never finalized) where it must be ready: wait for it first."""
+
+
 class UploadExpired(RemoteRejected):
     """The remote upload session expired; a new upload must be started."""
 

@@ -44,6 +44,9 @@ X_CONN_FIELDS = {
                             "APPEND requests sent at once (memory is chunk size x this).", default=3),
     "size_limits": _field("Size limits", ["string", "null"],
                           'JSON bytes per family overriding X\'s (e.g. {"video": 1073741824}).'),
+    "max_post_length": _field("Post length limit", ["integer", "null"],
+                              "Weighted characters per post: 280, or up to 25000 for accounts that may post longer "
+                              "(X Premium).", default=280),
     **_common(timeout=120),
 }
 
@@ -104,12 +107,14 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [{"integration-name": INTEGRATION,
                        "python-modules": ["airflow_provider_chunkup.operators.upload",
                                           "airflow_provider_chunkup.operators.split",
-                                          "airflow_provider_chunkup.operators.listing"]}],
+                                          "airflow_provider_chunkup.operators.listing",
+                                          "airflow_provider_chunkup.operators.x_post"]}],
         "sensors": [{"integration-name": INTEGRATION,
                      "python-modules": ["airflow_provider_chunkup.sensors.processing"]}],
         "triggers": [{"integration-name": INTEGRATION,
                       "python-modules": ["airflow_provider_chunkup.triggers.processing"]}],
-        "extra-links": ["airflow_provider_chunkup.links.UploadedMediaLink"],
+        "extra-links": ["airflow_provider_chunkup.links.UploadedMediaLink",
+                        "airflow_provider_chunkup.links.PublishedPostLink"],
         "connection-types": [{
             "hook-class-name": "airflow_provider_chunkup.hooks.x.XMediaUploadHook",
             "connection-type": "chunkup_x",

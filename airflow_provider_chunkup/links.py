@@ -35,3 +35,20 @@ class UploadedMediaLink(BaseOperatorLink):
             return url if isinstance(url, str) else ""
         except Exception:  # a link must never fail the task's end
             return ""
+
+
+POST_URL_ATTRIBUTE = "published_post_url"
+"""Where :class:`~airflow_provider_chunkup.operators.x_post.XCreatePostOperator` keeps its post's URL."""
+
+
+class PublishedPostLink(BaseOperatorLink):
+    """The X post the task published (on the emulator, its inspection page). Empty until it exists."""
+
+    name = "Post on X"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        try:
+            url: Any = getattr(operator, POST_URL_ATTRIBUTE, None)
+            return url if isinstance(url, str) else ""
+        except Exception:  # a link must never fail the task's end
+            return ""

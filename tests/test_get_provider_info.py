@@ -43,13 +43,18 @@ def test_extra_links_are_operator_links_the_operators_carry():
     from airflow.sdk import BaseOperatorLink
 
     from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator, ChunkUploadFinalizeOperator
+    from airflow_provider_chunkup.operators.x_post import XCreatePostOperator
 
-    (path,) = get_provider_info()["extra-links"]
-    module, _, name = path.rpartition(".")
-    link = getattr(importlib.import_module(module), name)
-    assert issubclass(link, BaseOperatorLink) and link.name == "Uploaded media"
-    for operator in (ChunkedUploadOperator, ChunkUploadFinalizeOperator):
-        assert [type(x) for x in operator.operator_extra_links] == [link]
+    carriers = {"Uploaded media": (ChunkedUploadOperator, ChunkUploadFinalizeOperator),
+                "Post on X": (XCreatePostOperator,)}
+    paths = get_provider_info()["extra-links"]
+    assert len(paths) == len(carriers)
+    for path in paths:
+        module, _, name = path.rpartition(".")
+        link = getattr(importlib.import_module(module), name)
+        assert issubclass(link, BaseOperatorLink) and link.name in carriers
+        for operator in carriers[link.name]:
+            assert [type(x) for x in operator.operator_extra_links] == [link]
 
 
 def test_airflow_lists_the_provider_and_its_connection_type():

@@ -70,11 +70,11 @@ def abort_quietly(operator: BaseOperator, hook: ChunkUploadHook, session: Upload
         operator.log.warning("Could not abort upload %s: %s", session.media_id, e)
 
 
-def _is_session_data(value: Any) -> bool:
+def is_session_data(value: Any) -> bool:
     """An upload session or result as a dict (or a list of them, from mapped tasks)."""
     if isinstance(value, Mapping):
         return "api" in value and "media_id" in value
-    return isinstance(value, (list, tuple)) and bool(value) and all(_is_session_data(v) for v in value)
+    return isinstance(value, (list, tuple)) and bool(value) and all(is_session_data(v) for v in value)
 
 
 class _SessionOperator(BaseOperator):
@@ -95,7 +95,7 @@ class _SessionOperator(BaseOperator):
         string; with ``render_template_as_native_obj`` that turns ids into numbers (X's media key
         ``"7_2128..."`` reads as the int 72128..., too large to serialize, and the task fails).
         """
-        if _is_session_data(content):
+        if is_session_data(content):
             return content
         return super().render_template(content, context, jinja_env, seen_oids)
 

@@ -145,9 +145,14 @@ class ApiClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def request(self, method: str, url: str, *, step: str, **kwargs: Any) -> httpx.Response:
-        """Send, retrying transport failures and retryable statuses; raise the API's error otherwise."""
-        policy = self.retry
+    async def request(self, method: str, url: str, *, step: str, retry: RetryPolicy | None = None,
+                      **kwargs: Any) -> httpx.Response:
+        """Send, retrying transport failures and retryable statuses; raise the API's error otherwise.
+
+        ``retry`` replaces the client's policy for this request (a request that is not safe to repeat
+        blindly passes a single attempt and decides itself).
+        """
+        policy = retry or self.retry
         started = time.monotonic()
         attempt = 0
         while True:

@@ -46,6 +46,16 @@ def media_url(result: UploadResult | Mapping[str, Any], api_base_url: str | None
     return _http_url(record.details.get("url"))
 
 
+def post_url(post_id: str, api_base_url: str | None = None) -> str | None:
+    """The page of an X post: on X, ``https://x.com/i/web/status/<id>`` (no user name needed); on the
+    emulator, its inspection page ``/_emulator/x/posts/<id>``."""
+    post = quote(str(post_id), safe="")
+    base = _http_url(api_base_url)
+    if base is None or urlsplit(base).hostname in X_PRODUCTION_HOSTS:
+        return f"https://x.com/i/web/status/{post}"
+    return f"{base.rstrip('/')}{EMULATOR_PREFIX}x/posts/{post}"
+
+
 def _http_url(value: Any) -> str | None:
     if not isinstance(value, str):
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
@@ -232,13 +233,19 @@ class XMediaUpload(UploadProtocol):
         )
 
     async def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
+        return (await self.describe(media_id)).status
+
+    async def describe(self, media_id: str) -> MediaInfo:
+        """One STATUS call: the media's key (what kind of media it is) and its processing state."""
         path = "/2/media/upload" if self.dialect == V2 else "/1.1/media/upload.json"
         step = f"X status of media {media_id}"
         response = await self.client.request("GET", path, params={"command": "STATUS", "media_id": media_id},
                                              step=step)
         data = _data(response, step) if self.dialect == V2 else json_object(response, step)
         processing = data.get("processing_info")
-        return _processing_status(processing) if processing else ProcessingStatus(state="succeeded")
+        status = _processing_status(processing) if processing else ProcessingStatus(state="succeeded")
+        key = data.get("media_key")
+        return MediaInfo(media_id=media_id, media_key=key if isinstance(key, str) else None, status=status)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -259,6 +266,15 @@ class XMediaUpload(UploadProtocol):
                 f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(session.expires_at))}; X forgets "
                 "unfinished uploads after expires_after_secs. Start a new upload (re-run the init task)."
             )
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What X's STATUS says of a media: its key (``7_...`` is a video) and its processing state."""
+
+    media_id: str
+    media_key: str | None
+    status: ProcessingStatus
 
 
 def _data(response: httpx.Response, step: str) -> dict[str, Any]:
@@ -294,8 +310,11 @@ HINTS = {
 }
 
 
-def x_error(response: httpx.Response, step: str) -> RemoteError:
-    """X's error in X's own words: problem details, ``errors[]`` or ``{code, message}``, verbatim."""
+def x_error(response: httpx.Response, step: str, hints: Mapping[int, str] = HINTS) -> RemoteError:
+    """X's error in X's own words: problem details, ``errors[]`` or ``{code, message}``, verbatim.
+
+    ``hints`` name the likely fix per status (the upload's by default).
+    """
     status = response.status_code
     body = response_body(response)
     text = json.dumps(body, separators=(",", ":")) if not isinstance(body, str) else body
@@ -306,17 +325,16 @@ def x_error(response: httpx.Response, step: str) -> RemoteError:
             extras = [f"{k}={body[k]}" for k in ("parameter", "value") if body.get(k) is not None]
             if extras:
                 summary += f" ({', '.join(extras)})"
+            if isinstance(body.get("errors"), list) and body["errors"]:  # v2 validation: the fields' own messages
+                summary += ": " + _error_list(body["errors"])
         elif isinstance(body.get("errors"), list) and body["errors"]:
-            summary = "; ".join(
-                f"{e.get('code', '')} {e.get('message') or e.get('detail') or e.get('title') or ''}".strip()
-                for e in body["errors"] if isinstance(e, dict)
-            )
+            summary = _error_list(body["errors"])
         elif body.get("message"):
             summary = f"{body.get('code', '')} {body['message']}".strip()
     message = f"{step} failed with HTTP {status}: {summary}"
     if text != summary:
         message += f" | X answered: {text[:BODY_EXCERPT]}"
-    hint = HINTS.get(status)
+    hint = hints.get(status)
     if hint:
         message = f"{message.rstrip('.')}. {hint}"
     cls = error_class(status)
@@ -325,3 +343,10 @@ def x_error(response: httpx.Response, step: str) -> RemoteError:
         if "Start a new upload" not in message:
             message = f"{message.rstrip('.')}. Start a new upload (re-run the init task)."
     return cls(message, status=status, body=body)
+
+
+def _error_list(errors: list[Any]) -> str:
+    return "; ".join(
+        f"{e.get('code', '')} {e.get('message') or e.get('detail') or e.get('title') or ''}".strip()
+        for e in errors if isinstance(e, dict)
+    )
