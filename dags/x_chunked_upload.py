@@ -1,11 +1,14 @@
-"""Upload a local video to X in chunks, one task per step, then wait for X to process it.
+"""Upload a local video to X in chunks, one task per step, wait for X to process it, then post it.
 
-    init -> append -> finalize -> wait_for_processing
+    init -> append -> finalize -> wait_for_processing -> post
+                       upload_subtitles --------------/
 
 The session travels between the tasks as a small XCom dict (ids, sizes, checksums; no secret).
+The subtitle file (SRT or VTT) is uploaded in one task with ``media_category=subtitles``; the post
+task attaches it to the video as a track, gives the video its alt text, and publishes the post.
 The ``chunkup_x_default`` connection decides where the bytes go: X itself, or the local emulator
 (``chunkup-emulator``) when its host is ``http://127.0.0.1:<port>``. Trigger with
-``{"source": "/path/to/video.mp4"}`` as conf to upload another file.
+``{"source": "/path/to/video.mp4", "subtitles": "/path/to/video.srt"}`` as conf to post another file.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag
 
 from airflow_provider_chunkup.operators.upload import (
+    ChunkedUploadOperator,
     ChunkUploadAppendOperator,
     ChunkUploadFinalizeOperator,
     ChunkUploadInitOperator,
 )
+from airflow_provider_chunkup.operators.x_post import XCreatePostOperator
 from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
 
 
@@ -33,7 +38,11 @@ from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
     params={
         "source": Param(os.environ.get("CHUNKUP_DEMO_SOURCE", "/tmp/chunkup-demo.mp4"), type="string",
                         description="Local path or fsspec URL of the video."),
-        "media_category": Param("tweet_video", enum=["tweet_video", "amplify_video", "dm_video"]),
+        "subtitles": Param(os.environ.get("CHUNKUP_DEMO_SUBTITLES", "/tmp/chunkup-demo.srt"), type="string",
+                           description="SRT or VTT file of the video's English subtitles."),
+        "media_category": Param("tweet_video", enum=["tweet_video", "amplify_video"]),
+        "text": Param("New video, uploaded by chunkup", type="string", maxLength=25000),
+        "alt_text": Param("A short test clip: random frames, no sound.", type="string", maxLength=1000),
     },
 )
 def chunkup_x_upload() -> None:
@@ -46,13 +55,29 @@ def chunkup_x_upload() -> None:
     )
     append = ChunkUploadAppendOperator(task_id="append", session=init.output, max_in_flight=3)
     finalize = ChunkUploadFinalizeOperator(task_id="finalize", session=append.output)
-    MediaProcessingSensor(
+    processed = MediaProcessingSensor(
         task_id="wait_for_processing",
         upload=finalize.output,
         deferrable=True,
         poke_interval=2,
         timeout=timedelta(minutes=30),
     )
+    subtitles = ChunkedUploadOperator(
+        task_id="upload_subtitles",
+        conn_id="chunkup_x_default",
+        source="{{ params.subtitles }}",
+        media_category="subtitles",
+    )
+    post = XCreatePostOperator(
+        task_id="post",
+        # X refuses a text the account posted recently: the run id keeps each run's post its own.
+        text="{{ params.text }} ({{ run_id }})",
+        media=finalize.output,
+        alt_text="{{ params.alt_text }}",
+        subtitles={"media": subtitles.output, "language_code": "EN", "display_name": "English"},
+        made_with_ai=False,
+    )
+    processed >> post
 
 
 chunkup_x_upload()

@@ -228,7 +228,8 @@ class XMediaUpload(UploadProtocol):
             sha256=session.digests.get("sha256"), md5=session.digests.get("md5"),
             processing=status.to_dict() if status else None,
             expires_after_secs=data.get("expires_after_secs"),
-            details={k: data[k] for k in ("video", "image") if isinstance(data.get(k), dict)},
+            details={**{k: data[k] for k in ("video", "image") if isinstance(data.get(k), dict)},
+                     **({"media_category": session.media_category} if session.media_category else {})},
             transfer_seconds=round(session.transfer_seconds, 3) or None,
         )
 

@@ -261,8 +261,10 @@ def post_media(value: Any) -> list[PostMedia]:
                     f"Media {record.get('media_id')!r} was uploaded to {record.get('api')}, not X: post X uploads only."
                 )
             key = record.get("media_key")
+            details = record.get("details") if isinstance(record.get("details"), Mapping) else {}
+            category = record.get("media_category") or details.get("media_category")
             media.append(PostMedia(as_media_id(record.get("media_id")),
-                                   media_kind(key, record.get("media_category"), record.get("media_type")), key))
+                                   media_kind(key, category, record.get("media_type")), key))
         else:
             media.append(PostMedia(as_media_id(item)))
     return media

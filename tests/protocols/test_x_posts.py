@@ -87,8 +87,10 @@ def test_text_or_media_is_required_and_poll_excludes_media():
 
 def test_media_from_results_ids_and_keys():
     result = UploadResult(api="x", media_id="7777", size=1, media_key="7_7777").to_dict()
-    items = post_media([result, 123, "456", PostMedia("9", "gif")])
-    assert [(m.media_id, m.kind) for m in items] == [("7777", "video"), ("123", None), ("456", None), ("9", "gif")]
+    srt = UploadResult(api="x", media_id="8", size=1, media_key="3_8", details={"media_category": "subtitles"})
+    items = post_media([result, 123, "456", PostMedia("9", "gif"), srt])
+    assert [(m.media_id, m.kind) for m in items] == [("7777", "video"), ("123", None), ("456", None), ("9", "gif"),
+                                                     ("8", "subtitles")]
     with pytest.raises(ConfigurationError, match="not an X id"):
         post_media(["12.5"])
     with pytest.raises(ConfigurationError, match="uploaded to apivideo"):
