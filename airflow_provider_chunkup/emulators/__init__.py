@@ -1,5 +1,5 @@
 """Local emulators of media upload APIs (X v2 and v1.1, api.video, SelfCommunity / django-chunked-upload),
-on loopback for tests and demos.
+on loopback for tests and demos; for X also what follows an upload (posts, alt text, subtitles).
 
 In-process::
 
@@ -20,8 +20,9 @@ Control endpoints (no auth; not part of any real API):
 - ``GET|POST|DELETE /_emulator/faults``: inject errors, 429 bursts, dropped connections (also
   mid-body), delays, at a seeded rate; presets such as ``{"preset": "chunks:0.1", "seed": 7}``
   (CLI: ``--faults chunks:0.1 --fault-seed 7``; Python: ``EmulatorServer(faults=[...], fault_seed=7)``)
-- ``GET /_emulator/x/media[/{id}]``; ``POST /_emulator/x/media/{id}/expire``;
-  ``POST /_emulator/x/media/{id}/processing`` ``{"outcome": "failed", "error": {...}}``
+- ``GET /_emulator/x/media[/{id}]`` (with ``alt_text`` and ``subtitles``); ``POST /_emulator/x/media/{id}/expire``;
+  ``POST /_emulator/x/media/{id}/processing`` ``{"outcome": "failed", "error": {...}}``;
+  ``GET /_emulator/x/posts[/{id}]``: posts as stored (``POST /2/tweets``), newest first
 - ``GET /_emulator/apivideo/videos[/{videoId}]``; ``POST /_emulator/apivideo/videos/{videoId}/encoding``
   ``{"outcome": "failed"|"encoded"}``; ``POST /_emulator/apivideo/tokens/expire`` (every access
   token); asset URLs ``/_emulator/apivideo/vod/{videoId}/hls/manifest.m3u8`` (202 until playable)

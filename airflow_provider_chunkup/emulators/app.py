@@ -18,6 +18,7 @@ from .faults import FaultInjector
 from .middleware import EmulatorMiddleware
 from .storage import Storage
 from .x import XEmulator
+from .x_publish import XPublish
 
 
 def build_app(
@@ -40,14 +41,17 @@ def build_app(
     injector.mark_baseline()
     context = EmulatorContext(config=config, storage=Storage(Path(config.data_dir)), faults=injector)
     x = XEmulator(context)
+    x_posts = XPublish(context, x.store)
     apivideo = ApiVideoEmulator(context)
     content_range = ContentRangeEmulator(context)
     # Sibling APIs (tus) add their routes here the same way.
     routes = [
         *x.routes(),
+        *x_posts.routes(),
         *apivideo.routes(),
         *content_range.routes(),
         *control_routes(context, x),
+        *x_posts.control_routes(),
         *apivideo.control_routes(),
         *content_range.control_routes(),
     ]
@@ -62,6 +66,7 @@ def build_app(
     )
     app.state.context = context
     app.state.x = x
+    app.state.x_posts = x_posts
     app.state.apivideo = apivideo
     app.state.content_range = content_range
     return app

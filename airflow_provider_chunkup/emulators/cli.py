@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--x-expires-after-secs", type=int, help="upload session lifetime (default 86400)")
     parser.add_argument("--no-size-limits", action="store_true", help="do not enforce per-category size limits")
     parser.add_argument(
+        "--x-max-post-length", type=int, metavar="N",
+        help="largest weighted length of a post's text (default 280; X Premium: 25000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--x-duplicate-post-window-secs", type=float, metavar="S",
+        help="refuse a post repeating a text posted this recently (default 86400; 0: never)",
+    )  # fmt: skip
+    parser.add_argument(
         "--apivideo-key", action="append", dest="apivideo_keys", metavar="KEY",
         help="accept this api.video API key (repeatable; replaces the default key)",
     )  # fmt: skip
@@ -114,6 +122,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         x.expires_after_secs = args.x_expires_after_secs
     if args.no_size_limits:
         x.enforce_size_limits = False
+    if args.x_max_post_length is not None:
+        x.max_post_length = args.x_max_post_length
+    if args.x_duplicate_post_window_secs is not None:
+        x.duplicate_post_window_secs = args.x_duplicate_post_window_secs
     apivideo = config.apivideo
     if args.apivideo_keys:
         apivideo.api_keys = set(args.apivideo_keys)

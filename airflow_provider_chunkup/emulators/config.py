@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ class XEmulatorConfig:
     bearer_tokens: set[str] = field(default_factory=lambda: {"chunkup-emulator-token"})
     #: Bearer tokens that authenticate but lack ``media.write``: every media call gets 403.
     forbidden_tokens: set[str] = field(default_factory=lambda: {"chunkup-emulator-no-media-write"})
+    #: Bearer tokens with ``media.write`` but without ``tweet.write``: ``POST /2/tweets`` gets 403.
+    no_tweet_write_tokens: set[str] = field(default_factory=lambda: {"chunkup-emulator-no-tweet-write"})
     #: OAuth 1.0a consumer key -> consumer secret.
     oauth1_consumers: dict[str, str] = field(
         default_factory=lambda: {"chunkup-consumer-key": "chunkup-consumer-secret"}
@@ -73,11 +76,23 @@ class XEmulatorConfig:
     processing_failure_rate: float = 0.0
     #: ``processing_info.check_after_secs`` while processing is not terminal.
     check_after_secs: int = 1
-    #: Upload bucket (initialize, append, finalize; v2 and v1.1) requests per window.
+    #: Upload bucket (initialize, append, finalize, metadata, subtitles; v2 and v1.1) requests per window.
     rate_limit: int = 1875
     #: Status bucket (GET status, v2 and v1.1) requests per window.
     status_rate_limit: int = 1000
+    #: Posts bucket (``POST /2/tweets``) requests per window (X: 100 per 15 minutes per user).
+    post_rate_limit: int = 100
+    #: Read bucket (``GET /2/tweets/{id}``, ``/2/users/me``, ``/2/users/{id}/tweets``) requests per window.
+    read_rate_limit: int = 900
     rate_limit_window_secs: float = 900.0
+    #: Largest weighted length of a post's text (twitter-text's count); X Premium accounts have 25000.
+    max_post_length: int = 280
+    #: A post repeating the same text as one of the user's posts this recent is refused; 0: never.
+    duplicate_post_window_secs: float = 86400.0
+    #: The one user every accepted credential acts as (``GET /2/users/me``, posts' ``author_id``).
+    user_id: str = "1843000000000000001"
+    user_username: str = "chunkup_emulator"
+    user_name: str = "chunkup emulator"
 
 
 #: Qualities api.video's spec knows (``quality`` schema).
@@ -243,12 +258,21 @@ def validate_x_config(x: XEmulatorConfig) -> None:
         "check_after_secs",
         "rate_limit",
         "status_rate_limit",
+        "post_rate_limit",
+        "read_rate_limit",
+        "duplicate_post_window_secs",
         "oauth1_timestamp_tolerance_secs",
     ):
         if getattr(x, name) < 0:
             raise ConfigPatchError(f"x.{name} must not be negative")
     if x.rate_limit_window_secs <= 0:
         raise ConfigPatchError("x.rate_limit_window_secs must be positive")
+    if x.max_post_length <= 0:
+        raise ConfigPatchError("x.max_post_length must be positive")
+    if not re.fullmatch(r"[0-9]{1,19}", x.user_id):
+        raise ConfigPatchError("x.user_id must match ^[0-9]{1,19}$")
+    if not x.user_username or not x.user_name:
+        raise ConfigPatchError("x.user_username and x.user_name must not be empty")
     for category, limit in x.size_limits.items():
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise ConfigPatchError(f"x.size_limits.{category} must be a non-negative integer")

@@ -22,6 +22,8 @@ class EmulatorContext:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: Each API registers how to forget its uploads.
     resetters: list[Callable[[], None]] = field(default_factory=list)
+    #: Counts an API adds to ``GET /_emulator/stats`` (``x_posts``: posts created), by name.
+    counters: dict[str, Callable[[], int]] = field(default_factory=dict)
     #: The config as it was when the app was built, for ``reset()``.
     baseline: EmulatorConfig | None = None
 

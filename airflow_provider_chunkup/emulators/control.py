@@ -75,7 +75,8 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
         return JSONResponse(config_to_dict(context.config))
 
     def stats_snapshot() -> dict[str, Any]:
-        return {**context.stats.snapshot(), "faults_injected": context.faults.injected_total}
+        counts = {name: count() for name, count in context.counters.items()}
+        return {**context.stats.snapshot(), "faults_injected": context.faults.injected_total, **counts}
 
     async def stats(_: Request) -> Response:
         return JSONResponse(stats_snapshot())

@@ -4,8 +4,9 @@ Both versions share one ``XMediaStore``, so an upload started on one can be insp
 continued) on the other. Paths, fields and response shapes follow X's OpenAPI spec (v2) and the
 developer docs (v1.1); see ``/work/shared/api/x-media-upload.md`` for sources.
 
-Every X response carries ``x-rate-limit-*`` headers from one of two buckets: ``upload``
-(initialize, append, finalize) and ``status``.
+Every X response carries ``x-rate-limit-*`` headers from a bucket: ``upload`` (initialize, append,
+finalize; metadata and subtitles), ``status``, ``posts`` and ``read`` (``x_publish.py``'s routes).
+``XRoutes`` and ``x_endpoint`` (auth, buckets, error rendering) are shared with ``x_publish.py``.
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ from .forms import (
 )
 from .middleware import STATS_KEY
 from .ratelimit import RateLimitState
-from .x_auth import AuthOutcome, authenticate
+from .x_auth import MEDIA_WRITE, AuthOutcome, auth_kind, authenticate
 from .x_media import ID_PATTERN, V11_SYNC_VIDEO_LIMIT, XMedia, XMediaError, XMediaStore
 
 V2 = "2"
 V11 = "1.1"
 UPLOAD_BUCKET = "upload"
 STATUS_BUCKET = "status"
+POSTS_BUCKET = "posts"
+READ_BUCKET = "read"
 PROBLEM_JSON = "application/problem+json"
 INVALID_REQUEST = "https://api.x.com/2/problems/invalid-request"
 RESOURCE_NOT_FOUND = "https://api.x.com/2/problems/resource-not-found"
@@ -51,7 +54,7 @@ V2_APPEND_FIELDS = frozenset({"media", "segment_index"})
 V2_STATUS_QUERY = frozenset({"media_id", "command"})
 V11_PATH = X_V11_PATH  # fault rules single out its commands too
 
-Handler = Callable[["XEmulator", Request], Awaitable[Response]]
+Handler = Callable[[Any, Request], Awaitable[Response]]
 
 
 def json_response(payload: Any, status: int = 200, media_type: str = "application/json") -> Response:
@@ -102,23 +105,31 @@ def auth_error(api: str, outcome: AuthOutcome) -> Response:
 
 
 def render_error(api: str, exc: XMediaError) -> Response:
-    return v11_errors(exc.status, exc.v11_code, exc.detail) if api == V11 else v2_problem(exc)
+    """v1.1's ``errors`` body; on v2 the error's own ``body`` when it has one, else a problem."""
+    if api == V11:
+        return v11_errors(exc.status, exc.v11_code, exc.detail)
+    body = getattr(exc, "body", None)
+    if body is not None:
+        return json_response(body, exc.status)
+    return v2_problem(exc)
 
 
 # -- auth, rate limits and error mapping around every X handler -----------------------------------
 
 
-def x_endpoint(api: str, bucket: str | None = None) -> Callable[[Handler], Handler]:
-    """Authenticate, count against a rate-limit bucket, and turn ``XMediaError`` into X's errors.
+def x_endpoint(api: str, bucket: str | None = None, scope: str = MEDIA_WRITE) -> Callable[[Handler], Handler]:
+    """Authenticate (a bearer token needs ``scope``), count against a rate-limit bucket, and turn
+    ``XMediaError`` into X's errors.
 
     ``bucket=None`` picks by method: GET is a status call, POST an upload call (v1.1 serves
     both on one path). A urlencoded body is read up front because OAuth 1.0a signs its fields;
-    it is left in ``request.state.form_fields``.
+    it is left in ``request.state.form_fields``. ``request.state.auth_kind`` says which credential
+    was used (``bearer`` or ``oauth1``).
     """
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def endpoint(self: XEmulator, request: Request) -> Response:
+        async def endpoint(self: XRoutes, request: Request) -> Response:
             config = self.config
             limit_bucket = bucket or (STATUS_BUCKET if request.method == "GET" else UPLOAD_BUCKET)
             request.state.form_fields = None
@@ -130,9 +141,10 @@ def x_endpoint(api: str, bucket: str | None = None) -> Callable[[Handler], Handl
                     request.state.form_fields = dict(form_pairs)
             except BodyError as exc:
                 return self._finish(render_error(api, XMediaError(str(exc))), self._peek(limit_bucket))
-            outcome = authenticate(request, config, form_pairs)
+            outcome = authenticate(request, config, form_pairs, scope)
             if outcome is not AuthOutcome.OK:
                 return self._finish(auth_error(api, outcome), self._peek(limit_bucket))
+            request.state.auth_kind = auth_kind(request)
             rate = self._take(limit_bucket)
             if not rate.allowed:
                 return self._finish(v11_errors(429, 88, "Rate limit exceeded"), rate)
@@ -149,33 +161,22 @@ def x_endpoint(api: str, bucket: str | None = None) -> Callable[[Handler], Handl
     return decorate
 
 
-class XEmulator:
-    """The X media upload API (v2 and v1.1) plus its inspection endpoints."""
+class XRoutes:
+    """What ``x_endpoint`` needs of the object whose methods it wraps: the live config and the buckets."""
 
-    name = "x"
-
-    def __init__(self, context: EmulatorContext) -> None:
-        self.context = context
-        self.store = XMediaStore(context.storage, lambda: context.config.x, context.faults.roll)
-        context.resetters.append(self.store.forget_all)
+    context: EmulatorContext
 
     @property
     def config(self) -> XEmulatorConfig:
         return self.context.config.x
 
-    def routes(self) -> list[BaseRoute]:
-        return [
-            Route("/2/media/upload/initialize", self.v2_initialize, methods=["POST"]),
-            Route("/2/media/upload/{id}/append", self.v2_append, methods=["POST"]),
-            Route("/2/media/upload/{id}/finalize", self.v2_finalize, methods=["POST"]),
-            Route("/2/media/upload", self.v2_status, methods=["GET"]),
-            Route(V11_PATH, self.v11_upload, methods=["GET", "POST"]),
-        ]
-
-    # -- rate limits ----------------------------------------------------------------------------
-
     def _bucket_limit(self, bucket: str) -> int:
-        return self.config.status_rate_limit if bucket == STATUS_BUCKET else self.config.rate_limit
+        config = self.config
+        return {
+            STATUS_BUCKET: config.status_rate_limit,
+            POSTS_BUCKET: config.post_rate_limit,
+            READ_BUCKET: config.read_rate_limit,
+        }.get(bucket, config.rate_limit)
 
     def _take(self, bucket: str) -> RateLimitState:
         limit = self._bucket_limit(bucket)
@@ -189,6 +190,26 @@ class XEmulator:
     def _finish(response: Response, rate: RateLimitState) -> Response:
         response.headers.update(rate.headers())
         return response
+
+
+class XEmulator(XRoutes):
+    """The X media upload API (v2 and v1.1) plus its inspection endpoints."""
+
+    name = "x"
+
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
+        self.store = XMediaStore(context.storage, lambda: context.config.x, context.faults.roll)
+        context.resetters.append(self.store.forget_all)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/2/media/upload/initialize", self.v2_initialize, methods=["POST"]),
+            Route("/2/media/upload/{id}/append", self.v2_append, methods=["POST"]),
+            Route("/2/media/upload/{id}/finalize", self.v2_finalize, methods=["POST"]),
+            Route("/2/media/upload", self.v2_status, methods=["GET"]),
+            Route(V11_PATH, self.v11_upload, methods=["GET", "POST"]),
+        ]
 
     # -- v2 -------------------------------------------------------------------------------------
 

@@ -28,22 +28,41 @@ SIGNERS = {
 class AuthOutcome(enum.Enum):
     OK = "ok"
     UNAUTHORIZED = "unauthorized"
-    #: Authenticated, but the token lacks the ``media.write`` scope.
+    #: Authenticated, but the token lacks the scope the route needs (``media.write``, ``tweet.write``).
     FORBIDDEN = "forbidden"
 
 
+#: OAuth 2.0 scopes a route may need; reads (``tweet.read``, ``users.read``) every accepted token has.
+MEDIA_WRITE = "media.write"
+TWEET_WRITE = "tweet.write"
+READ = "read"
+
+
+def auth_kind(request: Request) -> str:
+    """``bearer`` (OAuth 2.0) or ``oauth1`` (OAuth 1.0a), from an authenticated request's header."""
+    scheme = request.headers.get("authorization", "").strip().partition(" ")[0].lower()
+    return "bearer" if scheme == "bearer" else "oauth1"
+
+
 def authenticate(
-    request: Request, config: XEmulatorConfig, form_params: list[tuple[str, str]] | None = None
+    request: Request,
+    config: XEmulatorConfig,
+    form_params: list[tuple[str, str]] | None = None,
+    scope: str = MEDIA_WRITE,
 ) -> AuthOutcome:
-    """Check the ``Authorization`` header; ``form_params`` are a urlencoded body's fields."""
+    """Check the ``Authorization`` header; ``form_params`` are a urlencoded body's fields.
+
+    A bearer token without ``scope`` is FORBIDDEN; OAuth 1.0a user tokens carry every scope.
+    """
     header = request.headers.get("authorization", "").strip()
     scheme, _, credentials = header.partition(" ")
     scheme = scheme.lower()
     if scheme == "bearer":
         token = credentials.strip()
-        if token in config.forbidden_tokens:
-            return AuthOutcome.FORBIDDEN
-        return AuthOutcome.OK if token in config.bearer_tokens else AuthOutcome.UNAUTHORIZED
+        if token not in config.bearer_tokens | config.forbidden_tokens | config.no_tweet_write_tokens:
+            return AuthOutcome.UNAUTHORIZED
+        lacking = {MEDIA_WRITE: config.forbidden_tokens, TWEET_WRITE: config.no_tweet_write_tokens}.get(scope, set())
+        return AuthOutcome.FORBIDDEN if token in lacking else AuthOutcome.OK
     if scheme == "oauth":
         return AuthOutcome.OK if _oauth1_signature_valid(request, config, form_params) else AuthOutcome.UNAUTHORIZED
     return AuthOutcome.UNAUTHORIZED

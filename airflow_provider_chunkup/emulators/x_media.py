@@ -164,6 +164,10 @@ class XMedia:
     #: Drawn at FINALIZE from ``processing_failure_rate``.
     processing_failure_injected: bool = False
     assembly: BackgroundAssembly | None = field(default=None, repr=False)
+    #: What ``POST /2/media/metadata`` (or v1.1 ``media/metadata/create``) last set, as sent.
+    metadata: dict[str, Any] = field(default_factory=dict)
+    #: Subtitle tracks of a video by language code: ``{media_id, language_code, display_name}``.
+    subtitles: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def expired(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) >= self.expires_at
@@ -449,6 +453,9 @@ class XMediaStore:
             "expires_at": media.expires_at,
             "expired": media.expired(),
             "path": str(media.path) if media.path else None,
+            "alt_text": (media.metadata.get("alt_text") or {}).get("text"),
+            "metadata": media.metadata,
+            "subtitles": list(media.subtitles.values()),
         }
 
     def listing(self) -> list[dict[str, Any]]:

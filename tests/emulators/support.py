@@ -267,3 +267,49 @@ def assert_django_404(response: httpx.Response) -> None:
     assert response.status_code == 404, response.text
     assert response.headers["content-type"].startswith("text/html")
     assert "<h1>Not Found</h1>" in response.text
+
+
+# -- X posts, alt text and subtitles -----------------------------------------------------------------
+
+X_INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
+X_USER_ID = "1843000000000000001"
+NO_TWEET_WRITE = {"Authorization": "Bearer chunkup-emulator-no-tweet-write"}
+
+
+def finalize_v2(client: httpx.Client, data: bytes, media_type: str = "image/png", **init: Any) -> str:
+    """INIT, APPEND and FINALIZE ``data``; returns the media id."""
+    media_id = upload_v2(client, data, media_type=media_type, **init)
+    response = client.post(f"/2/media/upload/{media_id}/finalize")
+    assert response.status_code == 200, response.text
+    return media_id
+
+
+def create_post(client: httpx.Client, status: int = 201, **body: Any) -> dict[str, Any]:
+    """``POST /2/tweets`` expecting ``status``; returns the answer's JSON."""
+    response = client.post("/2/tweets", json=body)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def assert_x_invalid(response: httpx.Response, message: str, parameters: dict[str, Any] | None = None) -> None:
+    """X's v2 validation error: 400, one ``errors`` entry with ``message`` (and ``parameters`` if given)."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["title"] == "Invalid Request"
+    assert body["detail"] == "One or more parameters to your request was invalid."
+    assert body["type"] == X_INVALID_REQUEST
+    assert [e["message"] for e in body["errors"]] == [message], body
+    if parameters is not None:
+        assert body["errors"][0]["parameters"] == parameters
+
+
+def assert_x_forbidden(response: httpx.Response, detail: str) -> None:
+    assert response.status_code == 403, response.text
+    assert response.json() == {"detail": detail, "type": "about:blank", "title": "Forbidden", "status": 403}
+
+
+def stored_posts(anon: httpx.Client) -> list[dict[str, Any]]:
+    response = anon.get("/_emulator/x/posts")
+    assert response.status_code == 200, response.text
+    return response.json()
