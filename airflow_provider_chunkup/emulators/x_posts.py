@@ -70,6 +70,7 @@ NOT_A_JSON_OBJECT = "Request body must be a JSON object."
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 REPLY_TARGET_MISSING = "You attempted to reply to a Tweet that is deleted or not visible to you."
 QUOTE_TARGET_MISSING = "You attempted to quote a Tweet that is deleted or not visible to you."
+MAX_ALT_TEXT = 1000
 EXCLUSIVE_FIELDS = ("poll", "quote_tweet_id", "direct_message_deep_link", "media", "card_uri")
 ONLY_ONE_OF = f"You can only provide one of {' or '.join(EXCLUSIVE_FIELDS)}."
 #: X's media object ``type`` by upload category.
@@ -274,8 +275,10 @@ class XPostStore:
         """Replace what was set before by ``metadata`` (alt text is counted in characters after NFC)."""
         media = self.describable(media_id)
         alt = (metadata.get("alt_text") or {}).get("text")
-        if alt is not None and len(unicodedata.normalize("NFC", alt)) > 1000:
-            raise XMediaError.invalid("metadata.alt_text.text", alt, "may only be 1000 characters long")
+        if alt is not None and len(unicodedata.normalize("NFC", alt)) > MAX_ALT_TEXT:
+            path = "$.metadata.alt_text.text"
+            raise XMediaError(f"{path}: may only be {MAX_ALT_TEXT} characters long", parameter=path, value=alt,
+                              v11_code=44)  # fmt: skip
         media.metadata = dict(metadata)
         return media
 
