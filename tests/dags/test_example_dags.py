@@ -28,20 +28,32 @@ def test_every_example_dag_imports():
 def test_x_upload_dag_end_to_end(airflow_db, x_connection, received, media_file, emulator):
     from airflow.utils.state import DagRunState
 
+    import httpx
+
     x_connection()
     emulator.config.x.processing_seconds = 2.0
     path = media_file(12 * 1024 * 1024 + 5)
+    subtitles = path.with_name("clip.srt")
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:02,000\nHello.\n")
     dag = load_dags().get_dag("chunkup_x_upload")
-    run = dag.test(run_conf={"source": str(path)})
+    run = dag.test(run_conf={"source": str(path), "subtitles": str(subtitles), "alt_text": "Random frames."})
     assert run.state == DagRunState.SUCCESS
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {"init": "success", "append": "success", "finalize": "success",
-                      "wait_for_processing": "success"}
+                      "wait_for_processing": "success", "upload_subtitles": "success", "post": "success"}
     result = run.get_task_instance("finalize").xcom_pull(task_ids="finalize")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     assert result["sha256"] == sha
-    assert received(result["media_id"])["sha256"] == sha
-    assert received(result["media_id"])["processing_state"] == "succeeded"
+    media = received(result["media_id"])
+    assert media["sha256"] == sha and media["processing_state"] == "succeeded"
+    # ...then posted, with its alt text and subtitle track
+    track = run.get_task_instance("upload_subtitles").xcom_pull(task_ids="upload_subtitles")
+    posted = run.get_task_instance("post").xcom_pull(task_ids="post")
+    (stored,) = httpx.get(f"{emulator.url}/_emulator/x/posts").json()
+    assert stored["id"] == posted["post_id"] and stored["media_ids"] == [result["media_id"]]
+    assert stored["text"] == posted["text"] == f"New video, uploaded by chunkup ({run.run_id})"
+    assert media["alt_text"] == "Random frames."
+    assert media["subtitles"] == [{"media_id": track["media_id"], "language_code": "EN", "display_name": "English"}]
 
 
 @pytest.mark.dag

@@ -13,22 +13,15 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
+from airflow_tasks import AIRFLOW, airflow_cli
 
 MiB = 1024 * 1024
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-CRASH_DAGS = str(Path(__file__).parent / "crash_dags")
 
 pytestmark = pytest.mark.dag
-
-
-def airflow_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def route_requests(emulator, route: str) -> int:
@@ -50,15 +43,6 @@ def run_until_killed(env: dict[str, str], run_id: str, emulator, route: str, kil
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
     assert worker.returncode == -signal.SIGKILL
-
-
-@pytest.fixture
-def crash_env(airflow_db, monkeypatch) -> dict[str, str]:
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", CRASH_DAGS)
-    env = dict(os.environ)
-    done = airflow_cli("dags", "reserialize", env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return env
 
 
 def trigger(env: dict[str, str], run_id: str, conf: dict[str, str]) -> None:
