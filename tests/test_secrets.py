@@ -44,6 +44,7 @@ from airflow_provider_chunkup.operators.upload import (
     ChunkUploadFinalizeOperator,
     ChunkUploadInitOperator,
 )
+from airflow_provider_chunkup.operators.x_post import XCreatePostOperator
 from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 from airflow_provider_chunkup.protocols.chunking import MiB
@@ -183,7 +184,7 @@ def test_secrets_stay_out_of_xcom_state_templates_reprs_and_logs(make, emulator,
     path = tmp_path / setup.file_name
     path.write_bytes(b"\x00" * (2 * MiB + 17 if setup.api != "content_range" else 500_000))
     xcoms: dict[str, Any] = {}
-    stores = {name: MemoryStore() for name in ("init", "append", "finalize", "upload")}
+    stores = {name: MemoryStore() for name in ("init", "append", "finalize", "upload", "post")}
     params = {"source": str(path), "conn_id": setup.conn_id, "category": None}
 
     def context(task: str) -> dict[str, Any]:
@@ -198,6 +199,12 @@ def test_secrets_stay_out_of_xcom_state_templates_reprs_and_logs(make, emulator,
         task_id="finalize", session="{{ ti.xcom_pull(task_ids='append') | tojson }}"), context("finalize"))
     rendered["upload"], xcoms["upload"] = run_rendered(ChunkedUploadOperator(
         task_id="upload", source="{{ params.source }}", conn_id="{{ params.conn_id }}"), context("upload"))
+
+    if setup.api == "x":  # then the post, with the upload's XCom rendered as text
+        rendered["post"], xcoms["post"] = run_rendered(XCreatePostOperator(
+            task_id="post", text="Posted {{ params.category }}", conn_id="{{ params.conn_id }}", alt_text="alt",
+            media="{{ ti.xcom_pull(task_ids='upload') | tojson }}"), context("post"))
+        assert stores["post"]["chunkup.post"]["post"]["id"] == xcoms["post"]["post_id"]
 
     # The uploads happened, and the records hold what they should (so the checks below look at real data).
     assert xcoms["finalize"]["size"] == xcoms["upload"]["size"] == path.stat().st_size

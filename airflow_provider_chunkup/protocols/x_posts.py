@@ -246,7 +246,14 @@ class SubtitleTrack:
 
 
 def post_media(value: Any) -> list[PostMedia]:
-    """Media to post from an upload result (or its XCom dict), a media id, or a list of them."""
+    """Media to post from an upload result (its XCom dict, or that dict rendered as JSON text), a media id,
+    or a list of them."""
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigurationError(f"media {value[:80]!r} looks like JSON but does not parse: pass the upload "
+                                     "task's output (finalize.output), or media ids.") from None
     if value is None or value == "" or value == []:
         return []
     items = value if isinstance(value, (list, tuple)) else [value]

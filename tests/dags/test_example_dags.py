@@ -26,9 +26,8 @@ def test_every_example_dag_imports():
 
 @pytest.mark.dag
 def test_x_upload_dag_end_to_end(airflow_db, x_connection, received, media_file, emulator):
-    from airflow.utils.state import DagRunState
-
     import httpx
+    from airflow.utils.state import DagRunState
 
     x_connection()
     emulator.config.x.processing_seconds = 2.0

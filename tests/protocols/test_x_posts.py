@@ -1,5 +1,7 @@
 """What X would refuse in a post, refused before any request, with the field and the fix named."""
 
+import json
+
 import pytest
 
 from airflow_provider_chunkup.errors import ConfigurationError
@@ -91,6 +93,7 @@ def test_media_from_results_ids_and_keys():
     items = post_media([result, 123, "456", PostMedia("9", "gif"), srt])
     assert [(m.media_id, m.kind) for m in items] == [("7777", "video"), ("123", None), ("456", None), ("9", "gif"),
                                                      ("8", "subtitles")]
+    assert post_media(json.dumps([result, "5"])) == post_media([result, "5"])  # XCom rendered as text
     with pytest.raises(ConfigurationError, match="not an X id"):
         post_media(["12.5"])
     with pytest.raises(ConfigurationError, match="uploaded to apivideo"):
