@@ -90,6 +90,13 @@ def test_cli_flags_map_to_config():
     assert config.x.bearer_tokens == {"a", "b"}
     defaults = config_from_args(build_parser().parse_args([]))
     assert defaults.port == 8787 and defaults.x.bearer_tokens == {"chunkup-emulator-token"}
+    assert defaults.x.max_post_length == 280 and defaults.x.duplicate_post_window_secs == 86400
+
+
+def test_cli_post_flags_map_to_config():
+    args = build_parser().parse_args(["--x-max-post-length", "25000", "--x-duplicate-post-window-secs", "0"])
+    config = config_from_args(args)
+    assert config.x.max_post_length == 25000 and config.x.duplicate_post_window_secs == 0
 
 
 def test_cli_refuses_remote_host(capsys):
