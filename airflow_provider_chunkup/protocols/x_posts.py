@@ -3,8 +3,8 @@
 The post's fields follow ``CreatePostsRequest`` of X's OpenAPI spec (``x_post_schema.json``, a copy
 of it): a field outside the spec, a wrong type or an id that is not numeric is refused here, with
 the field's path. On top of the schema: the text's weighted length (:mod:`.x_text`), text or media
-required, and X's media rules (at most 4 images, or 1 video, or 1 GIF; never mixed; no poll beside
-media). This module imports nothing from Airflow.
+required, X's media rules (at most 4 images, or 1 video, or 1 GIF; never mixed), and at most one of
+media, poll, quote, card and DM deep link. This module imports nothing from Airflow.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.protocols.x_text import DEFAULT_MAX_POST_LENGTH, LONG_POST_MAX_LENGTH, weighted_length
 
 MAX_IMAGES = 4
+EXCLUSIVE_FIELDS = ("media", "poll", "quote_tweet_id", "card_uri", "direct_message_deep_link")
+"""At most one of these per post (X's docs: media "is mutually exclusive from Quote Tweet ID and Poll", card_uri
+"from Quote Tweet Id, Poll, Media, and Direct Message Deep Link")."""
 MAX_ALT_TEXT = 1000
 """Characters of alt text X keeps per media (``CreateMediaMetadataMetadataAltText.text``)."""
 
@@ -201,8 +204,12 @@ def build_post(text: str | None, media: Sequence[PostMedia] = (), *, fields: Map
     check_text(text, max_length)
     if not text.strip() and not media and "poll" not in body:
         raise ConfigurationError("A post needs text or media: both are empty. Render the text, or attach the upload.")
-    if media and "poll" in body:
-        raise ConfigurationError("X does not take a poll and media in one post: drop one of them.")
+    exclusive = [name for name in EXCLUSIVE_FIELDS if body.get(name)]
+    if len(exclusive) > 1:
+        raise ConfigurationError(
+            f"X takes only one of {', '.join(EXCLUSIVE_FIELDS)} in a post; this one has {' and '.join(exclusive)}. "
+            "Keep one (to quote a post and show media, post the media with a link to the post instead)."
+        )
     return body
 
 

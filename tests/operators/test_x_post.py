@@ -54,10 +54,11 @@ def test_a_retry_returns_the_earlier_post_and_sends_nothing(video, emulator):
 
 def test_reply_and_quote_take_an_earlier_post_tasks_output(video, emulator):
     first = XCreatePostOperator(task_id="first", text="Thread start", media=video).execute({})
-    reply = XCreatePostOperator(task_id="reply", text="And more", reply_to=first, quote_tweet_id=first["post_id"],
-                                fields={"nullcast": False}).execute({})
-    stored = {p["id"]: p for p in posts(emulator)}[reply["post_id"]]
-    assert stored["reply_to"] == stored["quote_tweet_id"] == first["post_id"]
+    reply = XCreatePostOperator(task_id="reply", text="And more", reply_to=first, fields={"nullcast": False}
+                                ).execute({})
+    quote = XCreatePostOperator(task_id="quote", text="Look", quote_tweet_id=first["post_id"]).execute({})
+    stored = {p["id"]: p for p in posts(emulator)}
+    assert stored[reply["post_id"]]["reply_to"] == stored[quote["post_id"]]["quote_tweet_id"] == first["post_id"]
 
 
 def test_bad_input_fails_for_good_before_any_request(video, emulator):

@@ -82,7 +82,9 @@ def test_fields_outside_the_spec_are_refused(fields, match):
 
 def test_text_or_media_is_required_and_poll_excludes_media():
     refused("needs text or media", "  ")
-    refused("poll and media", "vote", [IMAGE], fields={"poll": {"options": ["a", "b"], "duration_minutes": 60}})
+    refused("media and poll", "vote", [IMAGE], fields={"poll": {"options": ["a", "b"], "duration_minutes": 60}})
+    refused("media and quote_tweet_id", "look", [IMAGE], fields={"quote_tweet_id": "12"})
+    refused("quote_tweet_id and card_uri", "look", fields={"quote_tweet_id": "12", "card_uri": "card://1"})
     refused("as text=", "x", fields={"text": "y"})
     refused("media once", "x", [IMAGE], fields={"media": {"media_ids": ["1"]}})
 
