@@ -8,7 +8,7 @@ its result (an attribute): no connection, no XCom, no request, and it never rais
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperatorLink
 
@@ -19,8 +19,24 @@ if TYPE_CHECKING:
 URL_ATTRIBUTE = "uploaded_media_url"
 """Where the operators keep the link they computed from the upload's result."""
 
+POST_URL_ATTRIBUTE = "published_post_url"
+"""Where :class:`~airflow_provider_chunkup.operators.x_post.XCreatePostOperator` keeps its post's URL."""
 
-class UploadedMediaLink(BaseOperatorLink):
+
+class _AttributeLink(BaseOperatorLink):
+    """A link whose URL the operator worked out while it ran and kept in the attribute :attr:`attribute`."""
+
+    attribute: ClassVar[str]
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        try:
+            url: Any = getattr(operator, self.attribute, None)
+            return url if isinstance(url, str) else ""
+        except Exception:  # a link must never fail the task's end
+            return ""
+
+
+class UploadedMediaLink(_AttributeLink):
     """The uploaded media's page: api.video's player, the emulator's inspection page, a site's media URL.
 
     Empty (a greyed-out button) when the task failed, or the platform has no page for the media
@@ -28,27 +44,11 @@ class UploadedMediaLink(BaseOperatorLink):
     """
 
     name = "Uploaded media"
-
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        try:
-            url: Any = getattr(operator, URL_ATTRIBUTE, None)
-            return url if isinstance(url, str) else ""
-        except Exception:  # a link must never fail the task's end
-            return ""
+    attribute = URL_ATTRIBUTE
 
 
-POST_URL_ATTRIBUTE = "published_post_url"
-"""Where :class:`~airflow_provider_chunkup.operators.x_post.XCreatePostOperator` keeps its post's URL."""
-
-
-class PublishedPostLink(BaseOperatorLink):
+class PublishedPostLink(_AttributeLink):
     """The X post the task published (on the emulator, its inspection page). Empty until it exists."""
 
     name = "Post on X"
-
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        try:
-            url: Any = getattr(operator, POST_URL_ATTRIBUTE, None)
-            return url if isinstance(url, str) else ""
-        except Exception:  # a link must never fail the task's end
-            return ""
+    attribute = POST_URL_ATTRIBUTE

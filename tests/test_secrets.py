@@ -11,9 +11,7 @@ plain http:// to a host that is not loopback is refused before any lookup unless
 from __future__ import annotations
 
 import asyncio
-import datetime
 import http.server
-import ipaddress
 import json
 import logging
 import socket
@@ -28,10 +26,7 @@ from typing import Any
 import httpx
 import pytest
 from airflow.sdk._shared.secrets_masker import redact
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, ServerError
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
@@ -316,27 +311,6 @@ def test_incomplete_oauth1_names_the_missing_fields_not_the_values(set_connectio
 
 # -- TLS ----------------------------------------------------------------------------------------------
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 that no public CA signed, and its key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chunkup test CA")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 class _Answer(http.server.BaseHTTPRequestHandler):
     """Answers like X's initialize, so only TLS can make an upload fail."""
 
@@ -376,7 +350,7 @@ class _CountingTLSServer(http.server.ThreadingHTTPServer):
 
 @pytest.fixture
 def self_signed_https(tmp_path) -> Iterator[tuple[_CountingTLSServer, Path]]:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_cert(tmp_path, "chunkup test CA")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = _CountingTLSServer(context)

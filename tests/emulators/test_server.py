@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.emulators import EmulatorConfig, EmulatorServer, XEmulatorConfig
 from airflow_provider_chunkup.emulators.assembly import BackgroundAssembly
@@ -232,38 +233,10 @@ async def test_background_assembly_of_a_partial_upload_is_not_used(tmp_path):
     assert await assembly.result(2) is None
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files in ``folder``."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
-    return cert_path, key_path
-
-
 def test_tls_serves_https_and_checks_oauth1_signatures_against_the_https_url(tmp_path):
     from .support import V11, OAuth1
 
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_cert(tmp_path)
     with pytest.raises(ValueError, match="both"):
         EmulatorServer(tls_cert=cert)
     init = {"command": "INIT", "media_type": "video/mp4", "total_bytes": "4"}

@@ -7,8 +7,6 @@ served over HTTPS on loopback (tweepy speaks https only) with a throwaway certif
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import shutil
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.emulators import EmulatorServer
 
@@ -53,27 +52,7 @@ def peers_python() -> Path:
 
 @pytest.fixture(scope="module")
 def https_emulator(tmp_path_factory) -> Iterator[tuple[EmulatorServer, Path]]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    cert_path, key_path = self_signed_cert(tmp_path_factory.mktemp("tls"))
     with EmulatorServer(tls_cert=cert_path, tls_key=key_path) as server:
         yield server, cert_path
 
