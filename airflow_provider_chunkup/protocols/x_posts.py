@@ -311,7 +311,10 @@ def alt_texts(value: Any, media: Sequence[PostMedia]) -> dict[str, str]:
 
 
 def subtitle_tracks(value: Any) -> list[SubtitleTrack]:
-    """Tracks from ``{"media": <upload result or id>, "language_code": "EN", "display_name": "English"}``, or a list."""
+    """Tracks from ``{"media": <upload result or id>, "language_code": "EN", "display_name": "English"}``, or a list.
+
+    A track whose ``media`` is ``None`` (the output of a subtitle upload task that was skipped) is left out.
+    """
     if value is None or value == "" or value == []:
         return []
     items = value if isinstance(value, (list, tuple)) else [value]
@@ -326,6 +329,8 @@ def subtitle_tracks(value: Any) -> list[SubtitleTrack]:
         if unknown:
             raise ConfigurationError(f"A subtitle track has no field {', '.join(unknown)}; it takes media, "
                                      "language_code and display_name.")
+        if "media" in item and item["media"] is None:
+            continue  # its upload was skipped: no track in this language
         found = post_media(item.get("media", item.get("media_id")))
         if len(found) != 1:
             raise ConfigurationError("A subtitle track names one subtitle upload (its result or media id) as media.")

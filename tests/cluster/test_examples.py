@@ -16,9 +16,12 @@ MiB = 1024 * 1024
 
 def test_rest_triggered_x_upload_defers_in_the_triggerer(cluster, shared_file):
     """An external system starts the X example with a conf; the sensor's trigger runs in the triggerer (which
-    looks the connection up itself), and the sensor resumes on a worker."""
+    looks the connection up itself), the sensor resumes on a worker, and the post carries the video with its
+    alt text and subtitle track."""
     path, sha = shared_file(24 * MiB + 5)
-    run_id = cluster.trigger("chunkup_x_upload", {"source": str(path), "media_category": "tweet_video"})
+    subtitles, _ = shared_file(2000, f"{path.stem}.srt")
+    run_id = cluster.trigger("chunkup_x_upload", {"source": str(path), "media_category": "tweet_video",
+                                                  "subtitles": str(subtitles), "alt_text": "Cluster clip."})
     cluster.expect_success("chunkup_x_upload", run_id)
 
     result = cluster.xcom("chunkup_x_upload", run_id, "finalize")
@@ -39,6 +42,14 @@ def test_rest_triggered_x_upload_defers_in_the_triggerer(cluster, shared_file):
     assert {"filename": "triggerer_job_runner.py"}.items() <= lines[0].items()
     polls = [line for line in lines if line.get("logger", "").endswith("MediaProcessingTrigger")]
     assert polls and f"Media {result['media_id']} is in_progress" in polls[0]["event"]
+
+    posted = cluster.xcom("chunkup_x_upload", run_id, "post")
+    stored = cluster.emulator_get(f"/_emulator/x/posts/{posted['post_id']}")
+    assert stored["media_ids"] == [result["media_id"]] and stored["text"] == posted["text"]
+    track = cluster.xcom("chunkup_x_upload", run_id, "upload_subtitles")
+    media = cluster.emulator_get(f"/_emulator/x/media/{result['media_id']}")
+    assert media["alt_text"] == "Cluster clip."
+    assert media["subtitles"] == [{"media_id": track["media_id"], "language_code": "EN", "display_name": "English"}]
 
 
 def dag_runs(cluster, dag_id: str) -> list[dict]:

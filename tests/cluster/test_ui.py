@@ -382,3 +382,29 @@ def test_finished_upload_task_has_its_uploaded_media_link(page: Page, cluster: C
     record = json.loads(media_page.locator("body").inner_text())
     media_page.close()
     assert record["sha256"] == sha256
+
+
+def test_post_task_has_its_post_on_x_link(page: Page, cluster: Cluster, uploads: dict[str, tuple[str, str]]):
+    """The X example ends with a post: its task's "Post on X" button opens the post (on the emulator, its page)."""
+    run_id, _ = uploads["chunkup_x_upload"]
+    cluster.expect_success("chunkup_x_upload", run_id)
+    posted = cluster.xcom("chunkup_x_upload", run_id, "post")
+    expected = f"{cluster.emulator_url}/_emulator/x/posts/{posted['post_id']}"
+    assert posted["url"] == expected
+    links = cluster.api("GET", f"/dags/chunkup_x_upload/dagRuns/{quote(run_id, safe='')}/taskInstances/post/links")
+    assert links["extra_links"] == {"Post on X": expected}
+
+    page.set_viewport_size({"width": 1300, "height": 800})
+    page.goto(f"{cluster.api_url}/dags/chunkup_x_upload/runs/{quote(run_id, safe='')}/tasks/post")
+    expect(page.get_by_role("heading", name="post"), "the task page of the post").to_be_visible()
+    page.get_by_role("link", name="Details", exact=True).click()
+    button = page.get_by_role("link", name="Post on X", exact=True)
+    expect(button, "the link to the post").to_have_attribute("href", expected)
+    with page.expect_popup() as popup_info:
+        button.click()
+    post_page = popup_info.value
+    post_page.wait_for_load_state()
+    record = json.loads(post_page.locator("body").inner_text())
+    post_page.close()
+    finalized = cluster.xcom("chunkup_x_upload", run_id, "finalize")
+    assert record["id"] == posted["post_id"] and record["media_ids"] == [finalized["media_id"]]

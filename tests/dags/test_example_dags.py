@@ -25,34 +25,43 @@ def test_every_example_dag_imports():
 
 
 @pytest.mark.dag
-def test_x_upload_dag_end_to_end(airflow_db, x_connection, received, media_file, emulator):
+@pytest.mark.parametrize("with_subtitles", [True, False], ids=["with-subtitles", "without"])
+def test_x_upload_dag_end_to_end(with_subtitles, airflow_db, x_connection, received, media_file, emulator):
     import httpx
     from airflow.utils.state import DagRunState
 
     x_connection()
     emulator.config.x.processing_seconds = 2.0
     path = media_file(12 * 1024 * 1024 + 5)
-    subtitles = path.with_name("clip.srt")
-    subtitles.write_text("1\n00:00:00,000 --> 00:00:02,000\nHello.\n")
+    conf = {"source": str(path), "alt_text": "Random frames."}
+    if with_subtitles:
+        conf["subtitles"] = str(path.with_name("clip.srt"))
+        path.with_name("clip.srt").write_text("1\n00:00:00,000 --> 00:00:02,000\nHello.\n")
     dag = load_dags().get_dag("chunkup_x_upload")
-    run = dag.test(run_conf={"source": str(path), "subtitles": str(subtitles), "alt_text": "Random frames."})
+    run = dag.test(run_conf=conf)
     assert run.state == DagRunState.SUCCESS
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    subtitles_state = "success" if with_subtitles else "skipped"
     assert states == {"init": "success", "append": "success", "finalize": "success",
-                      "wait_for_processing": "success", "upload_subtitles": "success", "post": "success"}
+                      "wait_for_processing": "success", "has_subtitles": "success",
+                      "upload_subtitles": subtitles_state, "post": "success"}
     result = run.get_task_instance("finalize").xcom_pull(task_ids="finalize")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     assert result["sha256"] == sha
     media = received(result["media_id"])
     assert media["sha256"] == sha and media["processing_state"] == "succeeded"
-    # ...then posted, with its alt text and subtitle track
-    track = run.get_task_instance("upload_subtitles").xcom_pull(task_ids="upload_subtitles")
+    # ...then posted, with its alt text and (when the run named one) its subtitle track
     posted = run.get_task_instance("post").xcom_pull(task_ids="post")
     (stored,) = httpx.get(f"{emulator.url}/_emulator/x/posts").json()
     assert stored["id"] == posted["post_id"] and stored["media_ids"] == [result["media_id"]]
     assert stored["text"] == posted["text"] == f"New video, uploaded by chunkup ({run.run_id})"
     assert media["alt_text"] == "Random frames."
-    assert media["subtitles"] == [{"media_id": track["media_id"], "language_code": "EN", "display_name": "English"}]
+    if with_subtitles:
+        track = run.get_task_instance("upload_subtitles").xcom_pull(task_ids="upload_subtitles")
+        assert media["subtitles"] == [{"media_id": track["media_id"], "language_code": "EN",
+                                       "display_name": "English"}]
+    else:
+        assert media["subtitles"] == []
 
 
 @pytest.mark.dag

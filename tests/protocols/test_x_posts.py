@@ -125,6 +125,7 @@ def test_subtitle_tracks():
     tracks = subtitle_tracks({"media": {"api": "x", "media_id": "55", "media_category": "subtitles"},
                               "language_code": "en", "display_name": "English"})
     assert [(t.media_id, t.language_code, t.display_name) for t in tracks] == [("55", "EN", "English")]
+    assert subtitle_tracks([{"media": None, "language_code": "EN", "display_name": "English"}]) == []  # skipped
     with pytest.raises(ConfigurationError, match="two-letter language code"):
         as_language_code("eng")
     with pytest.raises(ConfigurationError, match="is video, not a subtitle file"):
