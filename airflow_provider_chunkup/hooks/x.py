@@ -180,9 +180,8 @@ class XMediaUploadHook(ChunkUploadHook):
         Everything X would refuse is refused before any request. A lost answer never leads to a second post
         (see :class:`~airflow_provider_chunkup.protocols.x_publish.XPublisher`).
         """
-        publisher = await self.aget_publisher()
-        body = build_post(text, post_media(media_ids), fields=fields, max_length=self.post_limit(max_post_length))
-        async with publisher:
+        async with await self.aget_publisher() as publisher:
+            body = build_post(text, post_media(media_ids), fields=fields, max_length=self.post_limit(max_post_length))
             return await publisher.create_post(body, earlier_attempt_at=earlier_attempt_at)
 
     def create_post(self, text: str | None = None, media_ids: Any = None, *, max_post_length: int | None = None,
@@ -232,17 +231,16 @@ class XMediaUploadHook(ChunkUploadHook):
         is refused before any request; then one STATUS per media (processing must have succeeded). With a
         ``record_store`` (the task state store), a retry returns the post an earlier try made.
         """
-        items = post_media(media)
-        alts = alt_texts(alt_text, items)
-        tracks = subtitle_tracks(subtitles)
-        body = build_post(text, items, fields=fields, max_length=self.post_limit(max_post_length))
-        _check_tracks(tracks, items)
-        record = PostRecord(record_store, body) if record_store is not None else None
-        if record is not None and (earlier := record.post()) is not None:
-            self.log.info("Post %s was published by an earlier try; not posting again.", earlier.id)
-            return earlier
-        publisher = await self.aget_publisher()
-        async with publisher:
+        async with await self.aget_publisher() as publisher:
+            items = post_media(media)
+            alts = alt_texts(alt_text, items)
+            tracks = subtitle_tracks(subtitles)
+            body = build_post(text, items, fields=fields, max_length=self.post_limit(max_post_length))
+            _check_tracks(tracks, items)
+            record = PostRecord(record_store, body) if record_store is not None else None
+            if record is not None and (earlier := record.post()) is not None:
+                self.log.info("Post %s was published by an earlier try; not posting again.", earlier.id)
+                return earlier
             items = [await self._ready(publisher, m) for m in items]
             check_media(items)
             _check_tracks(tracks, items)
@@ -261,10 +259,13 @@ class XMediaUploadHook(ChunkUploadHook):
             if record is not None:
                 record.save_attempt(earlier_at or time.time())
             post = await publisher.create_post(body, earlier_attempt_at=earlier_at)
-        if record is not None:
-            record.save_post(post)
-        self.log.info("%s post %s with %d media.", "Found the earlier try's" if post.recovered else "Published",
-                      post.id, len(post.media_ids))
+            if record is not None:
+                record.save_post(post)
+        if post.recovered:
+            self.log.info("Found post %s, made by an earlier attempt whose answer was lost; not posting again.",
+                          post.id)
+        else:
+            self.log.info("Published post %s with %d media.", post.id, len(post.media_ids))
         return post
 
     def publish(self, text: str | None, media: Any = None, **kwargs: Any) -> PublishedPost:

@@ -94,6 +94,6 @@ def test_killed_while_xs_answer_was_on_its_way_the_retry_finds_the_post(post_run
     retry = airflow_cli("tasks", "test", "chunkup_crash_post", "post", run_id, env=env)
     log = retry.stdout + retry.stderr
     assert retry.returncode == 0, log[-6000:]
-    assert f"Found the earlier try's post {stored['id']}" in log
+    assert f"Found post {stored['id']}, made by an earlier attempt" in log
     assert post_requests(emulator) == 0 and len(posts(emulator)) == 1
     assert stored["media_ids"] == [video["media_id"]]
