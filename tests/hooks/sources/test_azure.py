@@ -12,7 +12,7 @@ from local_stores import AZURE_ACCOUNT, AZURE_KEY
 
 from airflow_provider_chunkup.errors import ConfigurationError, SourceError
 from airflow_provider_chunkup.hooks.sources import storage_options_for
-from airflow_provider_chunkup.hooks.sources_azure import azure_options
+from airflow_provider_chunkup.hooks.sources.azure import azure_options
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 
 MiB = 1024 * 1024

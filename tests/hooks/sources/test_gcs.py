@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_chunkup.errors import ConfigurationError, SourceError
 from airflow_provider_chunkup.hooks.sources import storage_options_for
-from airflow_provider_chunkup.hooks.sources_gcs import gcs_options
+from airflow_provider_chunkup.hooks.sources.gcs import gcs_options
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 
 MiB = 1024 * 1024

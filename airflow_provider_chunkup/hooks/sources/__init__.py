@@ -1,8 +1,9 @@
 """fsspec storage options for a source, from an Airflow connection (``source_conn_id``).
 
-The chunk reader (``sources.py``) knows nothing of Airflow; this module turns a connection into the
-options its filesystem takes, by the source's scheme. The amazon provider is not needed: an
-``aws``-style connection (key and secret in login/password or extra, ``region_name``,
+The chunk reader (``airflow_provider_chunkup/sources.py``) knows nothing of Airflow; this package turns a
+connection into the options its filesystem takes, by the source's scheme: S3 and HTTP(S) here, Azure Blob in
+``azure.py`` and GCS in ``gcs.py`` (imported only when a source of their scheme is read). The amazon provider
+is not needed: an ``aws``-style connection (key and secret in login/password or extra, ``region_name``,
 ``endpoint_url`` for S3-compatible stores such as MinIO or Ceph) is read directly.
 """
 
@@ -139,6 +140,6 @@ def _lazy(module: str, name: str) -> Callable[[Connection, Mapping[str, Any]], d
 BUILDERS: dict[str, Callable[[Connection, Mapping[str, Any]], dict[str, Any]]] = {
     **dict.fromkeys(S3_SCHEMES, _s3),
     **dict.fromkeys(HTTP_SCHEMES, _http),
-    **dict.fromkeys(("az", "abfs", "abfss"), _lazy("airflow_provider_chunkup.hooks.sources_azure", "azure_options")),
-    **dict.fromkeys(("gs", "gcs"), _lazy("airflow_provider_chunkup.hooks.sources_gcs", "gcs_options")),
+    **dict.fromkeys(("az", "abfs", "abfss"), _lazy("airflow_provider_chunkup.hooks.sources.azure", "azure_options")),
+    **dict.fromkeys(("gs", "gcs"), _lazy("airflow_provider_chunkup.hooks.sources.gcs", "gcs_options")),
 }
