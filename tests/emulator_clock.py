@@ -69,12 +69,13 @@ class _ClockedTime:
 
 
 def controlled_clock(monkeypatch: pytest.MonkeyPatch, *, paused: bool = True) -> EmulatorClock:
-    """Give every emulator module the returned clock until the test ends; paused unless asked otherwise."""
+    """Give every emulator module (the API packages' too) the returned clock until the test ends; paused unless
+    asked otherwise."""
     clock = EmulatorClock()
     if paused:
         clock.pause()
     stand_in = _ClockedTime(clock)
-    for info in pkgutil.iter_modules(emulators.__path__, emulators.__name__ + "."):
+    for info in pkgutil.walk_packages(emulators.__path__, emulators.__name__ + "."):
         if info.name.endswith(".__main__"):  # importing it runs the emulator
             continue
         module = importlib.import_module(info.name)

@@ -33,7 +33,7 @@ Control endpoints (no auth; not part of any real API):
 Nothing here imports Airflow.
 """
 
-from .config import ApiVideoEmulatorConfig, ContentRangeEmulatorConfig, EmulatorConfig, XEmulatorConfig
+from .core.config import ApiVideoEmulatorConfig, ContentRangeEmulatorConfig, EmulatorConfig, XEmulatorConfig
 from .server import EmulatorServer
 
 __all__ = [

@@ -9,16 +9,16 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from .apivideo import ApiVideoEmulator
-from .config import EmulatorConfig
-from .content_range import ContentRangeEmulator
-from .context import EmulatorContext
-from .control import PREFIX, control_routes
-from .faults import FaultInjector
-from .middleware import EmulatorMiddleware
-from .storage import Storage
-from .x import XEmulator
-from .x_publish import XPublish
+from .apivideo.emulator import ApiVideoEmulator
+from .content_range.emulator import ContentRangeEmulator
+from .core.config import EmulatorConfig
+from .core.context import EmulatorContext
+from .core.control import PREFIX, control_routes
+from .core.faults import FaultInjector
+from .core.middleware import EmulatorMiddleware
+from .core.storage import Storage
+from .x.publish import XPublish
+from .x.upload import XEmulator
 
 
 def build_app(

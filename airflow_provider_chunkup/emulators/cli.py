@@ -18,8 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from .config import ContentRangeEmulatorConfig, EmulatorConfig
-from .fault_specs import PRESET_FORMS, FaultPlan, parse_fault_spec
+from .core.config import ContentRangeEmulatorConfig, EmulatorConfig
+from .core.fault_specs import PRESET_FORMS, FaultPlan, parse_fault_spec
 from .server import EmulatorServer
 
 

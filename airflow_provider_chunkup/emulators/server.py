@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 
 from .._net import is_loopback
 from .app import build_app
-from .config import EmulatorConfig
-from .faults import FaultInjector
+from .core.config import EmulatorConfig
+from .core.faults import FaultInjector
 
 START_TIMEOUT_SECS = 10.0
 STOP_TIMEOUT_SECS = 10.0
@@ -32,7 +32,7 @@ class EmulatorServer:
     ``host``, ``port`` and ``data_dir`` default to the config's values (127.0.0.1, a free port,
     a temp directory that is removed on ``stop()``). ``config`` stays live: change it and the
     next request sees the change. Binding to anything but loopback needs ``allow_remote=True``:
-    the emulator has no real security. ``faults`` (rule dicts, see ``faults.py``) are active from
+    the emulator has no real security. ``faults`` (rule dicts, see ``core/faults.py``) are active from
     the start and again after ``reset()``; their random draws follow ``fault_seed``. With
     ``tls_cert`` and ``tls_key`` (PEM files) it serves HTTPS: clients that only speak https (tweepy)
     can then talk to it, and OAuth 1.0a signatures are checked against the https URL they signed.

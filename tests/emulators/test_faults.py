@@ -14,8 +14,8 @@ import pytest
 
 from airflow_provider_chunkup.emulators import EmulatorServer
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args, faults_from_args
-from airflow_provider_chunkup.emulators.fault_specs import CHUNK_FAULT_MIX, chunk_routes, parse_fault_spec, preset
-from airflow_provider_chunkup.emulators.faults import FaultInjector, FaultRule
+from airflow_provider_chunkup.emulators.core.fault_specs import CHUNK_FAULT_MIX, chunk_routes, parse_fault_spec, preset
+from airflow_provider_chunkup.emulators.core.faults import FaultInjector, FaultRule
 
 from .support import (
     BEARER,

@@ -15,11 +15,11 @@ import pytest
 from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.emulators import EmulatorConfig, EmulatorServer, XEmulatorConfig
-from airflow_provider_chunkup.emulators.assembly import BackgroundAssembly
-from airflow_provider_chunkup.emulators.config import ConfigPatchError, apply_config_patch
-from airflow_provider_chunkup.emulators.ratelimit import RateLimiter
-from airflow_provider_chunkup.emulators.sniff import image_size
-from airflow_provider_chunkup.emulators.storage import Storage
+from airflow_provider_chunkup.emulators.core.assembly import BackgroundAssembly
+from airflow_provider_chunkup.emulators.core.config import ConfigPatchError, apply_config_patch
+from airflow_provider_chunkup.emulators.core.ratelimit import RateLimiter
+from airflow_provider_chunkup.emulators.core.sniff import image_size
+from airflow_provider_chunkup.emulators.core.storage import Storage
 
 from .support import BEARER, sha256
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from airflow_provider_chunkup.emulators.x_publish import USER_FIELDS
+from airflow_provider_chunkup.emulators.x.publish import USER_FIELDS
 
 from .support import X_USER_ID, OAuth1, assert_x_invalid, create_post, finalize_v2
 

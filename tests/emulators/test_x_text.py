@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_chunkup.emulators.x_text import weighted_length
+from airflow_provider_chunkup.emulators.x.text import weighted_length
 
 
 @pytest.mark.parametrize(

@@ -19,11 +19,11 @@ from typing import Any
 
 import anyio.to_thread
 
-from .apivideo_auth import iso_time, new_id
-from .apivideo_errors import ApiVideoError
-from .apivideo_upload import PART, STORAGE_AREA, ContentRange, PrefixAssembly, SourceUpload
-from .config import ApiVideoEmulatorConfig
-from .storage import SpoolFile, Storage
+from ..core.config import ApiVideoEmulatorConfig
+from ..core.storage import SpoolFile, Storage
+from .auth import iso_time, new_id
+from .errors import ApiVideoError
+from .upload import PART, STORAGE_AREA, ContentRange, PrefixAssembly, SourceUpload
 
 #: ``video-creation-payload`` fields and the JSON type each must have.
 CREATION_FIELDS: dict[str, type | tuple[type, ...]] = {

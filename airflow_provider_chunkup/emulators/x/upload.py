@@ -5,8 +5,8 @@ continued) on the other. Paths, fields and response shapes follow X's OpenAPI sp
 developer docs (v1.1); see ``/work/shared/api/x-media-upload.md`` for sources.
 
 Every X response carries ``x-rate-limit-*`` headers from a bucket: ``upload`` (initialize, append,
-finalize; metadata and subtitles), ``status``, ``posts`` and ``read`` (``x_publish.py``'s routes).
-``XRoutes`` and ``x_endpoint`` (auth, buckets, error rendering) are shared with ``x_publish.py``.
+finalize; metadata and subtitles), ``status``, ``posts`` and ``read`` (``publish.py``'s routes).
+``XRoutes`` and ``x_endpoint`` (auth, buckets, error rendering) are shared with ``publish.py``.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .config import XEmulatorConfig
-from .context import EmulatorContext
-from .fault_target import X_V11_PATH
-from .forms import (
+from ..core.config import XEmulatorConfig
+from ..core.context import EmulatorContext
+from ..core.fault_target import X_V11_PATH
+from ..core.forms import (
     SMALL_FIELD_LIMIT,
     BodyError,
     ReceivedForm,
@@ -35,10 +35,10 @@ from .forms import (
     read_multipart,
     read_urlencoded,
 )
-from .middleware import STATS_KEY
-from .ratelimit import RateLimitState
-from .x_auth import MEDIA_WRITE, AuthOutcome, auth_kind, authenticate
-from .x_media import ID_PATTERN, V11_SYNC_VIDEO_LIMIT, XMedia, XMediaError, XMediaStore
+from ..core.middleware import STATS_KEY
+from ..core.ratelimit import RateLimitState
+from .auth import MEDIA_WRITE, AuthOutcome, auth_kind, authenticate
+from .media import ID_PATTERN, V11_SYNC_VIDEO_LIMIT, XMedia, XMediaError, XMediaStore
 
 V2 = "2"
 V11 = "1.1"

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .apivideo_errors import ApiVideoError
-from .config import ApiVideoEmulatorConfig
+from ..core.config import ApiVideoEmulatorConfig
+from .errors import ApiVideoError
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 #: api.video's upload token ``ttl`` maximum (spec ``token-creation-payload``).

@@ -103,7 +103,7 @@ CREATE_METADATA = _object(
         "metadata": _object(
             {
                 "allow_download_status": _object({"allow_download": {"type": "boolean"}}, closed=False),
-                # maxLength 1000 is checked after NFC (x_posts.py): X counts characters, not code points.
+                # maxLength 1000 is checked after NFC (posts.py): X counts characters, not code points.
                 "alt_text": _object({"text": {"type": "string"}}, ("text",)),
                 "audience_policy": _OBJECT,
                 "content_expiration": _object({"timestamp_sec": {"type": "number"}}, ("timestamp_sec",), False),

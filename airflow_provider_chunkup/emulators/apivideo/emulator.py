@@ -2,7 +2,7 @@
 
 Paths, fields and response shapes follow api.video's OpenAPI spec (``/work/shared/specs``) and
 its docs (see ``/work/shared/api/apivideo.md``). Routes parse requests and render responses;
-``apivideo_videos`` and ``apivideo_upload`` decide.
+``videos`` and ``upload`` decide.
 
 Every response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
 ``X-RateLimit-Retry-After`` from one of three buckets, as api.video counts them: ``upload``
@@ -22,16 +22,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .apivideo_auth import MAX_UPLOAD_TOKEN_TTL, ApiVideoAuth, UploadToken
-from .apivideo_errors import ApiVideoError, too_many_requests
-from .apivideo_upload import ContentRange, SourceUpload, parse_content_range
-from .apivideo_videos import Video, VideoStore, creation_fields
-from .config import ApiVideoEmulatorConfig
-from .context import EmulatorContext
-from .control import PREFIX, control_error, json_object
-from .forms import SMALL_FIELD_LIMIT, BodyError, ReceivedForm, media_type_of, read_multipart
-from .ratelimit import RateLimitState
-from .storage import SpoolFile
+from ..core.config import ApiVideoEmulatorConfig
+from ..core.context import EmulatorContext
+from ..core.control import PREFIX, control_error, json_object
+from ..core.forms import SMALL_FIELD_LIMIT, BodyError, ReceivedForm, media_type_of, read_multipart
+from ..core.ratelimit import RateLimitState
+from ..core.storage import SpoolFile
+from .auth import MAX_UPLOAD_TOKEN_TTL, ApiVideoAuth, UploadToken
+from .errors import ApiVideoError, too_many_requests
+from .upload import ContentRange, SourceUpload, parse_content_range
+from .videos import Video, VideoStore, creation_fields
 
 UPLOAD, WRITE, READ = "upload", "write", "read"
 #: Who may call a route: an API key or access token, a delegated upload token, or anyone.

@@ -7,7 +7,7 @@
 
 Both paths come from the live config (PATCHable). Sources: SelfCommunity's developer docs and
 django-chunked-upload's views (``/work/shared/api/chunk-protocols-and-test-servers.md``). Routes
-parse requests and render responses; ``content_range_uploads`` decides.
+parse requests and render responses; ``uploads`` decides.
 
 Errors look like what the stack behind the API sends: ``{"detail": ...}`` JSON from the views
 and Django REST framework's authentication, Django's own HTML pages for an unknown ``upload_id``
@@ -27,12 +27,12 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from .config import ContentRangeEmulatorConfig
-from .content_range_forms import read_chunk_form
-from .content_range_uploads import MEDIA_TYPES, ContentRangeError, UploadNotFound, UploadStore
-from .context import EmulatorContext
-from .control import PREFIX, control_error
-from .forms import SMALL_FIELD_LIMIT, BodyError, media_type_of, read_json, read_multipart, read_urlencoded
+from ..core.config import ContentRangeEmulatorConfig
+from ..core.context import EmulatorContext
+from ..core.control import PREFIX, control_error
+from ..core.forms import SMALL_FIELD_LIMIT, BodyError, media_type_of, read_json, read_multipart, read_urlencoded
+from .forms import read_chunk_form
+from .uploads import MEDIA_TYPES, ContentRangeError, UploadNotFound, UploadStore
 
 CONTROL = f"{PREFIX}/content-range"
 #: Django's page for errors raised outside the view's own handling (no templates configured).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs
 
-#: X v1.1's media upload path (``x.py`` serves it).
+#: X v1.1's media upload path (``x/upload.py`` serves it).
 X_V11_PATH = "/1.1/media/upload.json"
 #: How far into a v1.1 body to look for the command (a client may put it after ``media_data``).
 V11_SNIFF_BYTES = 64 * 1024

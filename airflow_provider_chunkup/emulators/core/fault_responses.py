@@ -1,11 +1,11 @@
 """What an injected fault answers: a server error, or a 429 dressed as the path's API sends it.
 
 - X (``/2/...``, ``/1.1/...``): ``x-rate-limit-limit``, ``x-rate-limit-remaining: 0``,
-  ``x-rate-limit-reset`` (epoch seconds) and ``{"errors":[{"code":88,...}]}``, as ``x.py`` answers
+  ``x-rate-limit-reset`` (epoch seconds) and ``{"errors":[{"code":88,...}]}``, as ``x/upload.py`` answers
   an exhausted window.
 - api.video (``/videos...``, ``/upload...``, ``/auth...``): ``X-RateLimit-Limit``,
   ``X-RateLimit-Remaining: 0``, ``X-RateLimit-Retry-After`` (seconds) and its
-  ``too-many-requests`` problem, as ``apivideo.py`` answers one.
+  ``too-many-requests`` problem, as ``apivideo/emulator.py`` answers one.
 - anything else (Content-Range, Django REST framework): ``Retry-After`` and DRF's throttled
   ``{"detail": ...}``.
 """
@@ -20,12 +20,12 @@ from typing import Any
 
 from starlette.types import Receive, Send
 
-from .apivideo_errors import too_many_requests
+from ..apivideo.errors import too_many_requests
 from .config import EmulatorConfig
 
 X_PREFIXES = ("/2/", "/1.1/")
 APIVIDEO_PREFIXES = ("/videos", "/upload", "/auth")
-#: api.video's upload bucket (``apivideo.py``): the chunk routes.
+#: api.video's upload bucket (``apivideo/emulator.py``): the chunk routes.
 APIVIDEO_UPLOAD_PATHS = ("/upload",)
 
 Headers = list[tuple[bytes, bytes]]

@@ -28,10 +28,10 @@ from typing import Any
 
 import anyio.to_thread
 
-from .config import ContentRangeEmulatorConfig
-from .content_range_forms import ChunkPart
-from .sniff import SNIFF_BYTES, image_size
-from .storage import COPY_BLOCK_BYTES, Storage
+from ..core.config import ContentRangeEmulatorConfig
+from ..core.sniff import SNIFF_BYTES, image_size
+from ..core.storage import COPY_BLOCK_BYTES, Storage
+from .forms import ChunkPart
 
 STORAGE_AREA = "content_range"
 #: django-chunked-upload's pattern (end inclusive), matched against the whole header.

@@ -4,7 +4,7 @@
 real X answers ``edit_history_tweet_ids``, spec v2.167 names it ``edit_history_post_ids``, both are
 sent), ``GET /2/tweets/{id}``, ``GET /2/users/me``, ``GET /2/users/{id}/tweets``,
 ``POST /2/media/metadata``, ``POST``/``DELETE /2/media/subtitles`` and v1.1's
-``POST /1.1/media/metadata/create.json`` (200, empty body). Rules and state: ``x_posts.py``.
+``POST /1.1/media/metadata/create.json`` (200, empty body). Rules and state: ``posts.py``.
 
 Lookups answer as X does (tweepy/tweepy#1623, the twittercommunity.com thread "Questions about error
 response structure"): a post or user that does not exist is HTTP 200 with only ``errors``
@@ -36,12 +36,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .context import EmulatorContext
-from .forms import SMALL_FIELD_LIMIT, BodyError, media_type_of, read_capped_body
-from .x import POSTS_BUCKET, READ_BUCKET, UPLOAD_BUCKET, V2, V11, XRoutes, json_response, x_endpoint
-from .x_auth import MEDIA_WRITE, READ, TWEET_WRITE
-from .x_media import ID_PATTERN, XMediaError, XMediaStore
-from .x_posts import (
+from ..core.context import EmulatorContext
+from ..core.forms import SMALL_FIELD_LIMIT, BodyError, media_type_of, read_capped_body
+from .auth import MEDIA_WRITE, READ, TWEET_WRITE
+from .media import ID_PATTERN, XMediaError, XMediaStore
+from .posts import (
     JSON_ONLY,
     MEDIA_TYPES,
     NOT_A_JSON_OBJECT,
@@ -50,7 +49,8 @@ from .x_posts import (
     invalid_parameter,
     not_found_problem,
 )
-from .x_schema import CREATE_METADATA, CREATE_SUBTITLES, DELETE_SUBTITLES, validate
+from .schema import CREATE_METADATA, CREATE_SUBTITLES, DELETE_SUBTITLES, validate
+from .upload import POSTS_BUCKET, READ_BUCKET, UPLOAD_BUCKET, V2, V11, XRoutes, json_response, x_endpoint
 
 V11_METADATA_PATH = "/1.1/media/metadata/create.json"
 TWEET_FIELDS = (

@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..x.media import XMediaError
+from ..x.upload import XEmulator
 from .config import ConfigPatchError, apply_config_patch, config_to_dict
 from .context import EmulatorContext
 from .fault_specs import plan_from_json
-from .x import XEmulator
-from .x_media import XMediaError
 
 PREFIX = "/_emulator"
 

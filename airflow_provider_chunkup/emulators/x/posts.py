@@ -1,7 +1,7 @@
 """What X does with media after an upload: posts (``POST /2/tweets``), alt text and subtitles.
 
-Routes (``x_publish.py``) parse and render; this module decides and remembers. It runs on the
-server's event loop like ``x_media.py``, so its dicts need no locks.
+Routes (``publish.py``) parse and render; this module decides and remembers. It runs on the
+server's event loop like ``media.py``, so its dicts need no locks.
 
 X's own answers, and where each was seen (v2 validation errors are HTTP 400 ``application/json``
 ``{"errors": [{"parameters": {...}, "message": ...}], "title": "Invalid Request", "detail": "One or
@@ -9,7 +9,7 @@ more parameters to your request was invalid.", "type": "https://api.twitter.com/
 403s are ``{"detail", "type": "about:blank", "title": "Forbidden", "status": 403}``):
 
 - a field outside the spec, a wrong type, a bad id: networknt's messages with the JSON path
-  (``x_schema.py``; https://github.com/geduldig/TwitterAPI/issues/227);
+  (``schema.py``; https://github.com/geduldig/TwitterAPI/issues/227);
 - ``Your media IDs are invalid.`` with ``parameters {"media.media_ids": [...]}``, for an unknown id
   and for media still processing (https://github.com/abraham/twitteroauth/issues/1222, whose video
   was ``pending``; the full body in Bayselonarrend/OpenIntegrations' Twitter docs, "Create video
@@ -43,8 +43,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import XEmulatorConfig
-from .x_media import (
+from ..core.config import XEmulatorConfig
+from .media import (
     GIF_CATEGORIES,
     IMAGE_CATEGORIES,
     VIDEO_CATEGORIES,
@@ -53,8 +53,8 @@ from .x_media import (
     XMediaError,
     XMediaStore,
 )
-from .x_schema import CREATE_POST, validate
-from .x_text import weighted_length
+from .schema import CREATE_POST, validate
+from .text import weighted_length
 
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
 RESOURCE_NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"

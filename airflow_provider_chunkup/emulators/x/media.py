@@ -19,10 +19,10 @@ from typing import Any
 
 import anyio.to_thread
 
-from .assembly import BackgroundAssembly
-from .config import XEmulatorConfig
-from .sniff import SNIFF_BYTES, image_size
-from .storage import AssembledFile, SpoolFile, Storage
+from ..core.assembly import BackgroundAssembly
+from ..core.config import XEmulatorConfig
+from ..core.sniff import SNIFF_BYTES, image_size
+from ..core.storage import AssembledFile, SpoolFile, Storage
 
 STORAGE_AREA = "x"
 

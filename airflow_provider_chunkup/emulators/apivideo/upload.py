@@ -8,7 +8,7 @@ A video's source arrives in one of three ways, fixed by its first accepted reque
 - ``bytes``: ``Content-Range: bytes from-to/total`` (inclusive), ranges that may not overlap;
   complete once ``[0, total)`` is covered.
 
-Rules follow api.video's "progressive upload errors" docs; ``apivideo_errors`` names them. Each
+Rules follow api.video's "progressive upload errors" docs; ``errors`` names them. Each
 accepted piece is stored as its own file (keyed by part number, or by first byte), and
 ``PrefixAssembly`` copies the contiguous prefix into the final file while later pieces still
 arrive, so completing an in-order upload costs a rename, not a pass over the whole file.
@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import anyio.to_thread
 
-from .apivideo_errors import ApiVideoError
-from .config import ApiVideoEmulatorConfig
-from .storage import AssembledFile, Storage
+from ..core.config import ApiVideoEmulatorConfig
+from ..core.storage import AssembledFile, Storage
+from .errors import ApiVideoError
 
 STORAGE_AREA = "apivideo"
 PART, BYTES, SINGLE = "part", "bytes", "single"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from .forms import PartCollector, PartSink, Route
-from .storage import SpoolFile, Storage
+from ..core.forms import PartCollector, PartSink, Route
+from ..core.storage import SpoolFile, Storage
 
 #: Largest chunk kept in memory; past it the chunk spills to a temp file.
 MEMORY_BYTES = 1024 * 1024

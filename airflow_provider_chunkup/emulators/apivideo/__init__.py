@@ -1,0 +1,1 @@
+"""The api.video emulator: videos, chunked source uploads, upload tokens, encoding."""
