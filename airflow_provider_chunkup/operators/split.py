@@ -16,6 +16,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.hooks.registry import hook_for_api
 from airflow_provider_chunkup.operators.resume import failing_for_good
+from airflow_provider_chunkup.protocols.base import Capabilities
 from airflow_provider_chunkup.protocols.session import UploadSession
 from airflow_provider_chunkup.protocols.split import segment_ranges
 
@@ -63,7 +64,7 @@ class ChunkUploadSplitOperator(BaseOperator):
         hook = hook_for_api(session.api, self.conn_id or session.conn_id)
         capabilities = hook.capabilities()
         if not capabilities.parallel_segments:
-            raise ConfigurationError(refusal(session.api, hook.conn_id))
+            raise ConfigurationError(refusal(session.api, hook.conn_id, capabilities))
         ranges = segment_ranges(session, _parts(self.parts), hold_last=capabilities.completes_with_last_segment)
         self.log.info("Upload %s: %d segments in %d ranges (%s)%s.", session.media_id, session.segment_count,
                       len(ranges), ", ".join(ranges),
@@ -73,19 +74,11 @@ class ChunkUploadSplitOperator(BaseOperator):
         return [{"session": record, "segments": r} for r in ranges]
 
 
-def refusal(api: str, conn_id: str) -> str:
+def refusal(api: str, conn_id: str, capabilities: Capabilities) -> str:
     """Why the upload of ``api`` on ``conn_id`` cannot be split, and what to do instead."""
-    if api == "apivideo":
-        return (f"api.video upload on connection {conn_id!r} uses upload_mode=bytes: byte ranges must arrive in "
-                "order, so the upload cannot be split over parallel append tasks. Set upload_mode=part on the "
-                "connection (parts may arrive in any order) before init, or send every segment from one append "
-                "task (drop the split).")
-    if api == "content_range":
-        return (f"The Content-Range upload API of connection {conn_id!r} takes chunks strictly in order, so the "
-                "upload cannot be split over parallel append tasks. Send every segment from one append task "
-                "(drop the split: init -> append -> finalize).")
-    return (f"The {api} upload API of connection {conn_id!r} takes segments only in order, so the upload cannot "
-            "be split over parallel append tasks. Send every segment from one append task (drop the split).")
+    because = capabilities.in_order_because or "it takes segments only in order"
+    return (f"The {api} upload on connection {conn_id!r} cannot be split over parallel append tasks: {because}. "
+            "Or send every segment from one append task (drop the split: init -> append -> finalize).")
 
 
 def _parts(value: int | str) -> int:

@@ -97,6 +97,9 @@ class ApiVideoUpload(UploadProtocol):
             processes_media=True,
             opens_with_first_segment=upload_token is not None,
             completes_with_last_segment=True,
+            in_order_because="" if mode == PART else (
+                "it uses upload_mode=bytes, and byte ranges must arrive in order. Set upload_mode=part on the "
+                "connection (parts may arrive in any order) before init"),
         )
         super().__init__(ApiClient(base_url, auth=auth, timeout=timeout, retry=retry,
                                    error_factory=apivideo_error, transport=transport))

@@ -37,6 +37,9 @@ class Capabilities:
     completes_with_last_segment: bool = False
     """Sending the last segment completes the upload, so it goes last, after every other is
     acknowledged (in the split tasks: by finalize)."""
+    in_order_because: str = ""
+    """Without ``parallel_segments``: why segments must go in order, and any setting that lifts it, in
+    the user's words (it ends the message when a split over parallel tasks is refused)."""
 
 
 class UploadProtocol(ABC):

@@ -75,7 +75,8 @@ class ContentRangeUpload(UploadProtocol):
 
     api: ClassVar[str] = "content_range"
     display_name: ClassVar[str] = "Content-Range upload API"
-    capabilities = Capabilities(parallel_segments=False, reports_committed=True, opens_with_first_segment=True)
+    capabilities = Capabilities(parallel_segments=False, reports_committed=True, opens_with_first_segment=True,
+                                in_order_because="the API takes chunks strictly in order")
     digests: ClassVar[tuple[str, ...]] = ("md5",)
 
     def __init__(self, *, auth: httpx.Auth | None, base_url: str, chunk_path: str = CHUNK_PATH,
