@@ -72,10 +72,12 @@ def _mask(secret: str) -> None:
 class ApiVideoHook(ChunkUploadHook):
     """Uploads videos to api.video in chunks, several parts at a time.
 
-    :param apivideo_conn_id: a ``chunkup_apivideo`` connection (default ``chunkup_apivideo_default``).
+    ```python
+    result = ApiVideoHook().upload("/data/clip.mp4", options={"title": "Launch", "tags": ["promo"]})
+    result.media_id, result.details["assets"]["player"]
+    ```
 
-    >>> result = ApiVideoHook().upload("/data/clip.mp4", options={"title": "Launch", "tags": ["promo"]})
-    >>> result.media_id, result.details["assets"]["player"]
+    :param apivideo_conn_id: a ``chunkup_apivideo`` connection (default ``chunkup_apivideo_default``).
     """
 
     api: ClassVar[str] = "apivideo"

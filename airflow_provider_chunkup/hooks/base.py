@@ -1,6 +1,6 @@
 """What every chunkup hook shares: connection -> protocol, and the upload steps, sync and async.
 
-An API's hook only says how its connection becomes a protocol (:meth:`build_protocol`); the steps
+An API's hook only says how its connection becomes a protocol (:meth:`ChunkUploadHook.build_protocol`); the steps
 (init, append, finalize, status, and the one-call upload) are written once, here, async first,
 with synchronous wrappers for operators and scripts.
 """

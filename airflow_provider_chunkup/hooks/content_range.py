@@ -55,11 +55,13 @@ COMPLETE_TYPES = ("image", "doc", "eimage")
 class ContentRangeUploadHook(ChunkUploadHook):
     """Uploads images and documents in ``Content-Range`` chunks, completed with the file's md5.
 
+    ```python
+    result = ContentRangeUploadHook().upload("/data/brochure.pdf")
+    result.media_id, result.details["url"]
+    ```
+
     :param content_range_conn_id: a ``chunkup_content_range`` connection
         (default ``chunkup_content_range_default``).
-
-    >>> result = ContentRangeUploadHook().upload("/data/brochure.pdf")
-    >>> result.media_id, result.details["url"]
     """
 
     api: ClassVar[str] = "content_range"

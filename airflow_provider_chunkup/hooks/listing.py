@@ -22,12 +22,12 @@ def list_sources(prefix: str, source_conn_id: str | None = None, *,
                  suffixes: Iterable[str] | None = None) -> list[str]:
     """The URLs of the non-empty files under ``prefix`` (recursively), sorted.
 
+    Zero-byte objects (folder markers, files still being created) are left out: there is nothing to upload.
+
     :param prefix: a "directory" URL such as ``s3://media/batch/`` (a single object's URL lists itself).
     :param source_conn_id: the connection to list and read with (an ``aws``-style connection for S3...).
     :param storage_options: fsspec options on top of the connection's.
     :param suffixes: keep only names ending in one of these (``[".mp4", ".mov"]``), case-insensitive.
-
-    Zero-byte objects (folder markers, files still being created) are left out: there is nothing to upload.
     """
     if not isinstance(prefix, str) or not prefix.strip():
         raise ConfigurationError(f"prefix={prefix!r} is empty. Pass the URL of a folder, e.g. s3://media/batch/.")

@@ -67,10 +67,12 @@ AUTH_TYPES = ("oauth2_user", "oauth1_user")
 class XMediaUploadHook(ChunkUploadHook):
     """Uploads media to X in chunks.
 
-    :param x_conn_id: a ``chunkup_x`` connection (default ``chunkup_x_default``).
+    ```python
+    result = XMediaUploadHook().upload("/data/clip.mp4", media_category="tweet_video")
+    result.media_id, result.sha256
+    ```
 
-    >>> result = XMediaUploadHook().upload("/data/clip.mp4", media_category="tweet_video")
-    >>> result.media_id, result.sha256
+    :param x_conn_id: a ``chunkup_x`` connection (default ``chunkup_x_default``).
     """
 
     api: ClassVar[str] = "x"

@@ -13,6 +13,8 @@ from airflow_provider_chunkup.hooks.listing import empty_prefix, list_sources
 class ListSourcesOperator(BaseOperator):
     """Return (XCom) the URLs of the non-empty files under ``prefix``, sorted, to map uploads over.
 
+    Each URL is one mapped task: Airflow refuses more than ``[core] max_map_length`` (1024 by default).
+
     :param prefix: a folder URL such as ``s3://media/batch/``, or a local directory. Templated.
     :param source_conn_id: the connection to list (and later read) with, e.g. an ``aws``-style one. Templated.
     :param suffixes: keep only names with these endings (``[".mp4", ".mov"]``), case-insensitive.
@@ -20,8 +22,6 @@ class ListSourcesOperator(BaseOperator):
     :param allow_empty: when nothing is there, return ``[]`` (the mapped uploads are skipped) instead of
         failing. Off by default: an empty fan-out usually means a wrong prefix or bucket, and a green
         run would hide it.
-
-    Each URL is one mapped task: Airflow refuses more than ``[core] max_map_length`` (1024 by default).
     """
 
     template_fields: Sequence[str] = ("prefix", "source_conn_id")

@@ -125,6 +125,9 @@ class _SessionOperator(BaseOperator):
 class ChunkUploadInitOperator(BaseOperator):
     """Open a remote upload for ``source``; returns the session (XCom) for the append task.
 
+    On Airflow 3.3+ the opened session is kept in the task state store: a retried init returns it
+    instead of opening a second remote upload.
+
     :param source: local path, fsspec URL (``s3://``, ``file://``, ``memory://``...) or
         ``ObjectStoragePath``. Templated.
     :param conn_id: connection of the upload API (its type picks the API). Templated.
@@ -138,9 +141,6 @@ class ChunkUploadInitOperator(BaseOperator):
     :param storage_options: fsspec options for the source's filesystem (on top of the connection's).
     :param retry: this task's retry policy for each request, over the connection's: ``max_attempts``,
         ``backoff_initial``, ``backoff_max``, ``max_elapsed`` (seconds).
-
-    On Airflow 3.3+ the opened session is kept in the task state store: a retried init returns it
-    instead of opening a second remote upload.
     """
 
     template_fields: Sequence[str] = ("source", "conn_id", "media_type", "media_category", "upload_options",
@@ -194,6 +194,8 @@ class ChunkUploadAppendOperator(_SessionOperator):
     :param max_in_flight: segments on the wire at once; the connection's setting when unset.
     :param progress_interval: seconds between progress lines in the task log.
     :param checksum: compute the file's sha256 as the chunks pass (reported by finalize).
+    :param storage_options: fsspec options for the source's filesystem (on top of the source connection's).
+    :param conn_id: the upload API's connection; the one that opened the session when unset. Templated.
     """
 
     template_fields: Sequence[str] = ("session", "conn_id", "segments")
@@ -228,12 +230,14 @@ class ChunkUploadAppendOperator(_SessionOperator):
 class ChunkUploadFinalizeOperator(_SessionOperator):
     """Close the upload; returns the result (media id, size, sha256, processing) as XCom.
 
+    The result of a split upload has no whole-file ``sha256`` (no task read the whole file) but
+    ``range_digests``: the sha256 of each range, with its offset and length.
+
     :param session: the append task's output: one session, or the list that mapped append tasks return
         (each sent a range of the same upload). A list is merged, and a segment that none of them
         stored fails the task before the finalize request, naming the segments. Templated.
-
-    The result of a split upload has no whole-file ``sha256`` (no task read the whole file) but
-    ``range_digests``: the sha256 of each range, with its offset and length.
+    :param conn_id: the upload API's connection; the one that opened the session when unset. Templated.
+    :param retry: this task's retry policy for each request, as for the init task.
     """
 
     template_fields: Sequence[str] = ("session", "conn_id")

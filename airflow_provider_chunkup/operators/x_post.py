@@ -28,6 +28,10 @@ def _post_id(value: Any, what: str) -> str | None:
 class XCreatePostOperator(BaseOperator):
     """Publishes an X post with uploaded media: alt text and subtitle tracks first, then the post.
 
+    Everything X would refuse is refused before any request. A retried task never posts twice: the post
+    goes to the task state store as soon as X answers, and a retry returns it (one whose answer was lost is
+    found among the account's recent posts). XCom: ``post_id``, ``url``, ``text``, ``media_ids``.
+
     :param text: the post's text (templated). X counts it weighted (links 23, emoji 2) against 280, or the
         connection's ``max_post_length``.
     :param media: what to attach: an upload task's result (``finalize.output``), a list of them, or media ids.
@@ -39,13 +43,13 @@ class XCreatePostOperator(BaseOperator):
     :param reply_to: the post to reply to: its id, or an earlier XCreatePostOperator's output.
     :param quote_tweet_id: a post to quote (id or an earlier XCreatePostOperator's output).
     :param reply_settings: who may reply: ``following``, ``mentionedUsers``, ``subscribers`` or ``verified``.
-    :param made_with_ai: disclose AI-generated media. :param paid_partnership: disclose a paid partnership.
+    :param made_with_ai: disclose AI-generated media.
+    :param paid_partnership: disclose a paid partnership.
     :param fields: any other field of X's ``CreatePostsRequest`` (``nullcast``, ``media.tagged_user_ids``...).
     :param conn_id: the ``chunkup_x`` connection; by default the one the media was uploaded with.
-
-    Everything X would refuse is refused before any request. A retried task never posts twice: the post
-    goes to the task state store as soon as X answers, and a retry returns it (one whose answer was lost is
-    found among the account's recent posts). XCom: ``post_id``, ``url``, ``text``, ``media_ids``.
+    :param max_post_length: the weighted length X allows this account, over the connection's (280 by default).
+    :param retry: this task's retry policy for each request, over the connection's: ``max_attempts``,
+        ``backoff_initial``, ``backoff_max``, ``max_elapsed`` (seconds).
     """
 
     template_fields: Sequence[str] = ("text", "media", "alt_text", "subtitles", "reply_to", "quote_tweet_id",

@@ -3,7 +3,7 @@
 httpx's own multipart support keeps the chunk inside the request object, which can outlive the
 request in reference cycles until the garbage collector runs; with megabyte chunks that grew peak
 memory by tens of chunks. This body hands the chunk to the transport as is and lets the caller drop
-it (:meth:`release`) the moment the request is answered.
+it (:meth:`MultipartBody.release`) the moment the request is answered.
 """
 
 from __future__ import annotations

@@ -20,17 +20,20 @@ from airflow_provider_chunkup.triggers.processing import MediaProcessingTrigger
 class MediaProcessingSensor(BaseSensorOperator):
     """Succeeds when the uploaded media is ready; fails with the platform's reason if it failed.
 
+    Media with nothing to process (no processing info after finalize) succeeds at once, without a
+    request. XCom: the final :class:`ProcessingStatus` dict.
+
     :param upload: the finalize task's output (an ``UploadResult`` dict). Templated. Or give
         ``media_id`` (and ``api``/``conn_id``) instead.
+    :param media_id: the media to wait for, without ``upload``. Templated.
+    :param api: the API of ``media_id``: ``x``, ``apivideo`` or ``content_range``.
+    :param conn_id: the API's connection; by default the one in ``upload``, else the API's default. Templated.
     :param poke_interval: seconds between polls when the platform gives no ``check_after_secs``
         (which is honoured when longer).
     :param until: what "done" means where the platform distinguishes: api.video ``playable``
         (the connection's choice by default) or ``encoded`` (every quality). Templated.
     :param timeout: the maximum wait, in seconds, before the task fails.
     :param deferrable: hand the wait to the triggerer instead of holding a worker slot.
-
-    Media with nothing to process (no processing info after finalize) succeeds at once, without a
-    request. XCom: the final :class:`ProcessingStatus` dict.
     """
 
     template_fields: Sequence[str] = ("upload", "media_id", "conn_id", "until")

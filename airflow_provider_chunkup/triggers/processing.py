@@ -15,10 +15,12 @@ from airflow_provider_chunkup.errors import ChunkupError
 class MediaProcessingTrigger(BaseTrigger):
     """Yields one event when processing ends: ``succeeded``, ``failed``, ``timeout`` or ``error``.
 
-    :param api: the session's API (``x``...). :param conn_id: its connection.
-    :param media_id: the uploaded media. :param until: what "done" means (api.video: ``playable``
-        or ``encoded``). :param poll_interval: seconds between polls when the
-        platform gives no ``check_after_secs``. :param deadline: epoch seconds to give up at.
+    :param api: the session's API (``x``...).
+    :param conn_id: its connection.
+    :param media_id: the uploaded media.
+    :param until: what "done" means (api.video: ``playable`` or ``encoded``).
+    :param poll_interval: seconds between polls when the platform gives no ``check_after_secs``.
+    :param deadline: epoch seconds to give up at.
     """
 
     def __init__(self, *, api: str, conn_id: str | None, media_id: str, until: str | None = None,
