@@ -21,7 +21,7 @@ import griffe
 ROLE = re.compile(r":(?:py:)?(?P<role>class|meth|func|attr|exc|data|mod|obj|const):`(?P<body>[^`]+)`")
 TITLED = re.compile(r"(?P<title>.+?)\s*<(?P<target>[^>]+)>$")
 CALLABLE_ROLES = {"meth", "func"}
-LITERAL_MARKER = re.compile(r"(?m)^(?P<text>[^\n]*?)(?P<space>\s?)::[ \t]*\n(?=[ \t]*\n[ \t]+\S)")
+LITERAL_MARKER = re.compile(r"(?m)^(?P<text>[^\n]*?)(?P<space> ?)::[ \t]*\n(?=[ \t]*\n[ \t]+\S)")
 
 
 def _literal_blocks(text: str) -> str:
