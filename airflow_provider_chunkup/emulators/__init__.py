@@ -33,8 +33,11 @@ Control endpoints (no auth; not part of any real API):
 Nothing here imports Airflow.
 """
 
-from .core.config import ApiVideoEmulatorConfig, ContentRangeEmulatorConfig, EmulatorConfig, XEmulatorConfig
+from .apivideo import ApiVideoEmulatorConfig
+from .config import EmulatorConfig
+from .content_range import ContentRangeEmulatorConfig
 from .server import EmulatorServer
+from .x import XEmulatorConfig
 
 __all__ = [
     "ApiVideoEmulatorConfig",

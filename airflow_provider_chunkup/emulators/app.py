@@ -1,4 +1,9 @@
-"""The ASGI app: every emulated API plus the ``/_emulator`` control endpoints."""
+"""The ASGI app: every emulated API plus the ``/_emulator`` control endpoints.
+
+``APIS`` is the one list of what the emulator serves: the app, the control endpoints, the stats,
+fault injection and the ``chunkup-emulator`` flags reach each API only through the ``EmulatedApi``
+interface (``core/api.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,20 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from .apivideo.emulator import ApiVideoEmulator
-from .content_range.emulator import ContentRangeEmulator
-from .core.config import EmulatorConfig
+from .apivideo import ApiVideoEmulator
+from .config import EmulatorConfig
+from .content_range import ContentRangeEmulator
+from .core.api import EmulatedApi, all_fault_kinds
 from .core.context import EmulatorContext
 from .core.control import PREFIX, control_routes
 from .core.faults import FaultInjector
 from .core.middleware import EmulatorMiddleware
 from .core.storage import Storage
-from .x.publish import XPublish
-from .x.upload import XEmulator
+from .x import XEmulator
+
+#: The emulated APIs, in the order of their routes, flags and config sections. A new one is a line
+#: here and its section (named as the API) in ``EmulatorConfig``.
+APIS: tuple[type[EmulatedApi], ...] = (XEmulator, ApiVideoEmulator, ContentRangeEmulator)
 
 
 def build_app(
@@ -31,29 +40,21 @@ def build_app(
     Without ``config.data_dir`` the bytes go to a fresh temp directory (not removed: use
     ``EmulatorServer`` for a managed lifetime). ``faults`` are fault rules active from the start
     (and again after a reset), drawing from ``fault_seed`` (None: a random seed, shown by
-    ``GET /_emulator/faults``). ``app.state.context`` exposes the internals.
+    ``GET /_emulator/faults``). ``app.state.context`` exposes the internals, and each API is
+    ``app.state.<its name>`` (``app.state.apivideo``).
     """
     config = config or EmulatorConfig()
     if config.data_dir is None:
         config.data_dir = Path(tempfile.mkdtemp(prefix="chunkup-emulator-"))
-    injector = FaultInjector(fault_seed)
+    injector = FaultInjector(fault_seed, kinds=all_fault_kinds(APIS))
     injector.add_all(faults)
     injector.mark_baseline()
     context = EmulatorContext(config=config, storage=Storage(Path(config.data_dir)), faults=injector)
-    x = XEmulator(context)
-    x_posts = XPublish(context, x.store)
-    apivideo = ApiVideoEmulator(context)
-    content_range = ContentRangeEmulator(context)
-    # Sibling APIs (tus) add their routes here the same way.
+    apis = [api(context) for api in APIS]
     routes = [
-        *x.routes(),
-        *x_posts.routes(),
-        *apivideo.routes(),
-        *content_range.routes(),
-        *control_routes(context, x),
-        *x_posts.control_routes(),
-        *apivideo.control_routes(),
-        *content_range.control_routes(),
+        *(route for api in apis for route in api.routes()),
+        *control_routes(context, apis),
+        *(route for api in apis for route in api.control_routes()),
     ]
     app = Starlette(routes=routes)
     app.add_middleware(
@@ -61,12 +62,10 @@ def build_app(
         stats=context.stats,
         faults=context.faults,
         control_prefix=PREFIX,
-        config=config,
+        apis=apis,
         routes=routes,
     )
     app.state.context = context
-    app.state.x = x
-    app.state.x_posts = x_posts
-    app.state.apivideo = apivideo
-    app.state.content_range = content_range
+    for api in apis:
+        setattr(app.state, api.name, api)
     return app

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from .._net import is_loopback
 from .app import build_app
-from .core.config import EmulatorConfig
+from .config import EmulatorConfig
 from .core.faults import FaultInjector
 
 START_TIMEOUT_SECS = 10.0

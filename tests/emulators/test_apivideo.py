@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from airflow_provider_chunkup.emulators.apivideo import ApiVideoEmulatorConfig
 from airflow_provider_chunkup.emulators.apivideo.upload import SourceUpload
 from airflow_provider_chunkup.emulators.apivideo.videos import Video, VideoStore
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args
-from airflow_provider_chunkup.emulators.core.config import ApiVideoEmulatorConfig
 
 from .support import (
     APIVIDEO_DOCS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args
-from airflow_provider_chunkup.emulators.core.config import ContentRangeEmulatorConfig
+from airflow_provider_chunkup.emulators.content_range import ContentRangeEmulatorConfig
 
 from .support import (
     CR_CHUNK,

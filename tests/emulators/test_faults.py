@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -12,9 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from airflow_provider_chunkup.emulators import EmulatorServer
+from airflow_provider_chunkup.emulators import EmulatorConfig, EmulatorServer
+from airflow_provider_chunkup.emulators.app import APIS
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args, faults_from_args
-from airflow_provider_chunkup.emulators.core.fault_specs import CHUNK_FAULT_MIX, chunk_routes, parse_fault_spec, preset
+from airflow_provider_chunkup.emulators.core.api import all_chunk_targets
+from airflow_provider_chunkup.emulators.core.fault_specs import CHUNK_FAULT_MIX, chunk_match, parse_fault_spec, preset
 from airflow_provider_chunkup.emulators.core.faults import FaultInjector, FaultRule
 
 from .support import (
@@ -38,6 +41,8 @@ INIT_BODY = {"media_type": "video/mp4", "total_bytes": 1}
 APPEND_ROUTE = "POST /2/media/upload/{id}/append"
 MIB = 1024 * 1024
 CHUNK_PATH = "/api/v2/media/upload/chunk/"
+#: Every API's chunk targets under the default config (the Content-Range chunk path is ``CHUNK_PATH``).
+PRESET_TARGETS = all_chunk_targets(APIS, EmulatorConfig())
 
 
 def statuses_of_inits(client: httpx.Client, n: int) -> list[int]:
@@ -216,6 +221,15 @@ def test_content_range_429_retry_after(cr, anon, wait, unit):
     assert response.json() == {"detail": f"Request was throttled. Expected available in {wait} {unit}."}
     assert not any(name.startswith(("x-rate", "x-ratelimit")) for name in response.headers)
     assert anon.get("/_emulator/content-range/uploads").json() == []
+
+
+def test_429_on_a_path_no_api_serves(anon):
+    anon.post("/_emulator/faults", json=rate_limit_rule("^GET /nowhere$", retry_after_secs=3))
+    response = anon.get("/nowhere")
+    assert response.status_code == 429 and response.headers["retry-after"] == "3"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {"title": "Injected fault", "type": "about:blank", "status": 429,
+                               "detail": "Fault injected by chunkup-emulator"}
 
 
 def test_error_status_429_answers_like_the_api(av, anon):
@@ -503,7 +517,7 @@ def test_post_forms(anon, emulator):
     assert with_preset.status_code == 201
     snapshot = with_preset.json()
     assert snapshot["seed"] == 7 and len(snapshot["rules"]) == 3 + len(CHUNK_FAULT_MIX)
-    expected = [FaultRule.from_spec(rule).to_dict() for rule in preset("chunks:0.1", CHUNK_PATH)]
+    expected = [FaultRule.from_spec(rule).to_dict() for rule in preset("chunks:0.1", PRESET_TARGETS)]
     assert snapshot["rules"][3:] == [{**rule, "id": 4 + i} for i, rule in enumerate(expected)]
     seeded = anon.post("/_emulator/faults", json={"seed": 99})
     assert seeded.status_code == 200 and seeded.json()["seed"] == 99 and len(seeded.json()["rules"]) == 8
@@ -512,7 +526,11 @@ def test_post_forms(anon, emulator):
 def test_preset_follows_the_live_chunk_path(anon):
     anon.patch("/_emulator/config", json={"content_range": {"chunk_path": "/api/chunked_upload/"}})
     rules = anon.post("/_emulator/faults", json={"preset": "chunks:0.2"}).json()["rules"]
-    assert all(rule["match"] == chunk_routes("/api/chunked_upload/") for rule in rules)
+    moved = EmulatorConfig()
+    moved.content_range.chunk_path = "/api/chunked_upload/"
+    assert all(rule["match"] == chunk_match(all_chunk_targets(APIS, moved)) for rule in rules)
+    assert all(re.search(rule["match"], "POST /api/chunked_upload/") for rule in rules)
+    assert not any(re.search(rule["match"], f"POST {CHUNK_PATH}") for rule in rules)
 
 
 @pytest.mark.parametrize(
@@ -585,7 +603,7 @@ OTHER_TARGETS = [
 
 
 def test_chunks_preset_contents():
-    rules = preset("chunks:0.1", CHUNK_PATH)
+    rules = preset("chunks:0.1", PRESET_TARGETS)
     assert [(r["action"], r.get("when", "before")) for r in rules] == [
         ("error", "before"), ("rate_limit", "before"), ("drop", "mid_body"), ("error", "after"), ("delay", "before"),
     ]  # fmt: skip
@@ -604,7 +622,7 @@ def test_chunks_preset_contents():
 @pytest.mark.parametrize("rate", [0.05, 0.1, 0.3, 1.0])
 def test_chunks_preset_faults_about_its_rate_in_the_mix(rate):
     injector = FaultInjector(seed=1)
-    injector.add_all(preset(f"chunks:{rate}", CHUNK_PATH))
+    injector.add_all(preset(f"chunks:{rate}", PRESET_TARGETS))
     n = 40_000
     for i in range(n):
         injector.take(CHUNK_TARGETS[i % len(CHUNK_TARGETS)])
@@ -647,14 +665,15 @@ def test_cli_spec_forms(tmp_path):
     rule = {"match": "/append", "status": [500, 503], "rate": 0.2, "times": 0}
     assert parse("--faults", json.dumps([rule])) == ([rule], None)
     assert parse("--faults", json.dumps(rule)) == ([rule], None)
-    assert parse("--faults", json.dumps({"preset": "chunks:0.1", "seed": 4})) == (preset("chunks:0.1", CHUNK_PATH), 4)
+    preset_and_seed = json.dumps({"preset": "chunks:0.1", "seed": 4})
+    assert parse("--faults", preset_and_seed) == (preset("chunks:0.1", PRESET_TARGETS), 4)
     spec_file = tmp_path / "faults.json"
     spec_file.write_text(json.dumps({"rules": [rule], "seed": 9}))
     assert parse("--faults", f"@{spec_file}") == ([rule], 9)
-    assert parse("--faults", "chunks:0.25") == (preset("chunks:0.25", CHUNK_PATH), None)
+    assert parse("--faults", "chunks:0.25") == (preset("chunks:0.25", PRESET_TARGETS), None)
     # Repeatable, in order; --fault-seed wins over a SPEC's seed.
     rules, seed = parse("--faults", "chunks:0.1", "--faults", f"@{spec_file}", "--fault-seed", "5")
-    assert rules == [*preset("chunks:0.1", CHUNK_PATH), rule] and seed == 5
+    assert rules == [*preset("chunks:0.1", PRESET_TARGETS), rule] and seed == 5
     assert parse() == ([], None)
     assert parse("--fault-seed", "0") == ([], 0)
 
@@ -686,9 +705,9 @@ def test_cli_spec_file_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("chunks:0.1")
     with pytest.raises(ValueError, match=f"{bad} is not valid JSON"):
-        parse_fault_spec(f"@{bad}", CHUNK_PATH)
+        parse_fault_spec(f"@{bad}", PRESET_TARGETS)
     with pytest.raises(ValueError, match="rule 1: unknown fault field"):
-        parse_fault_spec('[{"match": "x", "oops": 1}, {"match": "y"}]', CHUNK_PATH)
+        parse_fault_spec('[{"match": "x", "oops": 1}, {"match": "y"}]', PRESET_TARGETS)
 
 
 def test_cli_failure_rate_flags():

@@ -1,1 +1,6 @@
-"""The api.video emulator: videos, chunked source uploads, upload tokens, encoding."""
+"""The api.video emulator: videos, chunked source uploads, upload tokens, encoding (``ApiVideoEmulator``)."""
+
+from .config import ApiVideoEmulatorConfig
+from .emulator import ApiVideoEmulator
+
+__all__ = ["ApiVideoEmulator", "ApiVideoEmulatorConfig"]

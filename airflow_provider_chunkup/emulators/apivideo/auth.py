@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ..core.config import ApiVideoEmulatorConfig
+from .config import ApiVideoEmulatorConfig
 from .errors import ApiVideoError
 
 ALPHANUMERIC = string.ascii_letters + string.digits

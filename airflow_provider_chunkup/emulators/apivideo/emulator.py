@@ -22,13 +22,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..core.config import ApiVideoEmulatorConfig
+from ..core.api import EmulatedApi
+from ..core.config import ApiConfig
 from ..core.context import EmulatorContext
 from ..core.control import PREFIX, control_error, json_object
+from ..core.fault_target import QUERY
 from ..core.forms import SMALL_FIELD_LIMIT, BodyError, ReceivedForm, media_type_of, read_multipart
 from ..core.ratelimit import RateLimitState
 from ..core.storage import SpoolFile
 from .auth import MAX_UPLOAD_TOKEN_TTL, ApiVideoAuth, UploadToken
+from .config import ApiVideoEmulatorConfig
 from .errors import ApiVideoError, too_many_requests
 from .upload import ContentRange, SourceUpload, parse_content_range
 from .videos import Video, VideoStore, creation_fields
@@ -37,6 +40,8 @@ UPLOAD, WRITE, READ = "upload", "write", "read"
 #: Who may call a route: an API key or access token, a delegated upload token, or anyone.
 API_KEY, UPLOAD_TOKEN, NOBODY = "api key", "upload token", "nobody"
 CONTROL = f"{PREFIX}/apivideo"
+#: Paths api.video answers: an injected 429 there is api.video's.
+PATH_PREFIXES = ("/videos", "/upload", "/auth")
 
 Handler = Callable[["ApiVideoEmulator", Request], Awaitable[Response]]
 
@@ -87,21 +92,47 @@ def apivideo_endpoint(bucket: str | None = None, auth: str = API_KEY) -> Callabl
     return decorate
 
 
-class ApiVideoEmulator:
+class ApiVideoEmulator(EmulatedApi):
     """The api.video API (the parts chunkup uses) plus its inspection endpoints."""
 
     name = "apivideo"
+    title = "api.video"
+    config_type = ApiVideoEmulatorConfig
+    fault_kinds = ("encoding_failure",)
 
     def __init__(self, context: EmulatorContext) -> None:
-        self.context = context
+        super().__init__(context)
         self.auth = ApiVideoAuth(lambda: context.config.apivideo)
         self.store = VideoStore(context.storage, lambda: context.config.apivideo, context.faults.roll)
-        context.resetters.append(self.store.forget_all)
-        context.resetters.append(self.auth.forget_all)
 
     @property
     def config(self) -> ApiVideoEmulatorConfig:
         return self.context.config.apivideo
+
+    def reset(self) -> None:
+        self.store.forget_all()
+        self.auth.forget_all()
+
+    # -- fault injection ------------------------------------------------------------------------
+
+    @classmethod
+    def chunk_targets(cls, config: ApiConfig) -> list[str]:
+        return [rf"POST /videos/[^/?]+/source{QUERY}", rf"POST /upload{QUERY}"]
+
+    def rate_limited(self, method: str, path: str, retry_after_secs: int) -> Response | None:
+        """api.video's 429, with the limit of the bucket the request counts against."""
+        if not path.startswith(PATH_PREFIXES):
+            return None
+        config = self.config
+        if method == "POST" and (path.endswith("/source") or path == "/upload"):
+            limit = config.upload_rate_limit
+        else:
+            limit = config.read_rate_limit if method == "GET" else config.write_rate_limit
+        response = json_response(too_many_requests(), 429)
+        response.headers["X-RateLimit-Limit"] = str(limit)
+        response.headers["X-RateLimit-Remaining"] = "0"
+        response.headers["X-RateLimit-Retry-After"] = str(retry_after_secs)
+        return response
 
     def routes(self) -> list[BaseRoute]:
         return [

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import anyio.to_thread
 
-from ..core.config import ApiVideoEmulatorConfig
 from ..core.storage import AssembledFile, Storage
+from .config import ApiVideoEmulatorConfig
 from .errors import ApiVideoError
 
 STORAGE_AREA = "apivideo"

@@ -19,9 +19,9 @@ from typing import Any
 
 import anyio.to_thread
 
-from ..core.config import ApiVideoEmulatorConfig
 from ..core.storage import SpoolFile, Storage
 from .auth import iso_time, new_id
+from .config import ApiVideoEmulatorConfig
 from .errors import ApiVideoError
 from .upload import PART, STORAGE_AREA, ContentRange, PrefixAssembly, SourceUpload
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import mimetypes
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,10 +28,12 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from ..core.config import ContentRangeEmulatorConfig
+from ..core.api import EmulatedApi
 from ..core.context import EmulatorContext
 from ..core.control import PREFIX, control_error
+from ..core.fault_target import QUERY
 from ..core.forms import SMALL_FIELD_LIMIT, BodyError, media_type_of, read_json, read_multipart, read_urlencoded
+from .config import ContentRangeEmulatorConfig
 from .forms import read_chunk_form
 from .uploads import MEDIA_TYPES, ContentRangeError, UploadNotFound, UploadStore
 
@@ -141,19 +144,39 @@ class LivePathRoute(BaseRoute):
         await response(scope, receive, send)
 
 
-class ContentRangeEmulator:
+class ContentRangeEmulator(EmulatedApi):
     """The chunk and complete endpoints plus their inspection endpoints."""
 
     name = "content_range"
+    title = "SelfCommunity / django-chunked-upload"
+    config_type = ContentRangeEmulatorConfig
 
     def __init__(self, context: EmulatorContext) -> None:
-        self.context = context
+        super().__init__(context)
         self.store = UploadStore(context.storage, lambda: context.config.content_range)
-        context.resetters.append(self.store.forget_all)
 
     @property
     def config(self) -> ContentRangeEmulatorConfig:
         return self.context.config.content_range
+
+    def reset(self) -> None:
+        self.store.forget_all()
+
+    # -- fault injection ------------------------------------------------------------------------
+
+    @classmethod
+    def chunk_targets(cls, config: ContentRangeEmulatorConfig) -> list[str]:  # type: ignore[override]
+        return [rf"POST {re.escape(config.chunk_path)}{QUERY}"]
+
+    def rate_limited(self, method: str, path: str, retry_after_secs: int) -> Response | None:
+        """Django REST framework's throttled answer: ``Retry-After`` and ``{"detail": ...}``."""
+        if path not in (self.config.chunk_path, self.config.complete_path):
+            return None
+        unit = "second" if retry_after_secs == 1 else "seconds"
+        detail = f"Request was throttled. Expected available in {retry_after_secs} {unit}."
+        response = json_response({"detail": detail}, 429)
+        response.headers["Retry-After"] = str(retry_after_secs)
+        return response
 
     def routes(self) -> list[BaseRoute]:
         return [

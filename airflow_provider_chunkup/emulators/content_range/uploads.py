@@ -28,9 +28,9 @@ from typing import Any
 
 import anyio.to_thread
 
-from ..core.config import ContentRangeEmulatorConfig
 from ..core.sniff import SNIFF_BYTES, image_size
 from ..core.storage import COPY_BLOCK_BYTES, Storage
+from .config import ContentRangeEmulatorConfig
 from .forms import ChunkPart
 
 STORAGE_AREA = "content_range"

@@ -2,7 +2,9 @@
 
 Tests, benchmarks and the demo use them to look inside the emulator (what it stored, the sha256
 of an assembled upload, request counters) and to steer it (config, expiry, processing outcome,
-injected faults) even when it runs as a separate process.
+injected faults) even when it runs as a separate process. Here: health, config, stats, reset and
+faults; each API adds its own under ``PREFIX`` (``EmulatedApi.control_routes``), answering errors
+with ``control_error``.
 
 ``/_emulator/faults``: GET answers ``{"seed", "rules" (each with matched and hits), "injected"
 (per action, processing failures, total)}``; POST takes a rule, a list of rules, or
@@ -13,15 +15,14 @@ sequence); DELETE removes every rule, zeroes the counts and restarts the sequenc
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..x.media import XMediaError
-from ..x.upload import XEmulator
+from .api import EmulatedApi, all_chunk_targets
 from .config import ConfigPatchError, apply_config_patch, config_to_dict
 from .context import EmulatorContext
 from .fault_specs import plan_from_json
@@ -48,21 +49,19 @@ async def json_object(request: Request) -> dict[str, Any]:
 
 
 def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Map bad input to 400 and unknown media to 404 with a plain ``{"error": ...}`` body."""
+    """Map bad input to 400 with a plain ``{"error": ...}`` body."""
 
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
-        except XMediaError as exc:
-            return control_error(exc.status, exc.detail)
         except (ValueError, ConfigPatchError) as exc:
             return control_error(400, str(exc))
 
     return endpoint
 
 
-def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
-    """Routes for the whole emulator plus each API's inspection endpoints."""
+def control_routes(context: EmulatorContext, apis: Sequence[EmulatedApi]) -> list[BaseRoute]:
+    """Routes for the whole emulator: health, config, stats, reset, faults (each API adds its own)."""
 
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -75,7 +74,7 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
         return JSONResponse(config_to_dict(context.config))
 
     def stats_snapshot() -> dict[str, Any]:
-        counts = {name: count() for name, count in context.counters.items()}
+        counts = {name: count for api in apis for name, count in api.stats().items()}
         return {**context.stats.snapshot(), "faults_injected": context.faults.injected_total, **counts}
 
     async def stats(_: Request) -> Response:
@@ -88,6 +87,8 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
 
     async def reset_all(_: Request) -> Response:
         context.reset()
+        for api in apis:
+            api.reset()
         return JSONResponse({"ok": True})
 
     async def list_faults(_: Request) -> Response:
@@ -96,7 +97,7 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
     async def add_fault(request: Request) -> Response:
         """A rule (answers it), a list (answers them), or ``{preset, seed, rules}`` (answers the snapshot)."""
         value = await json_value(request)
-        plan = plan_from_json(value, context.config.content_range.chunk_path)
+        plan = plan_from_json(value, all_chunk_targets(apis, context.config))
         rules = context.faults.add_all(plan.rules)  # all valid, or nothing changes
         if plan.seed is not None:
             context.faults.reseed(plan.seed)
@@ -109,26 +110,6 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
     async def clear_faults(_: Request) -> Response:
         context.faults.clear()
         return JSONResponse(context.faults.snapshot())
-
-    async def x_media_list(_: Request) -> Response:
-        return JSONResponse(x.store.listing())
-
-    async def x_media_detail(request: Request) -> Response:
-        return JSONResponse(x.store.inspect(x.store.get(request.path_params["id"])))
-
-    async def x_expire(request: Request) -> Response:
-        return JSONResponse(x.store.inspect(x.store.expire(request.path_params["id"])))
-
-    async def x_processing(request: Request) -> Response:
-        body = await json_object(request)
-        unknown = set(body) - {"outcome", "error"}
-        if unknown:
-            raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
-        error = body.get("error")
-        if error is not None and not isinstance(error, dict):
-            raise ValueError("error must be an object like {code, name, message}")
-        media = x.store.set_processing_override(request.path_params["id"], body.get("outcome", ""), error)
-        return JSONResponse(x.store.inspect(media))
 
     def route(path: str, handler: Callable[[Request], Awaitable[Response]], method: str) -> Route:
         return Route(PREFIX + path, _guarded(handler), methods=[method])
@@ -143,8 +124,4 @@ def control_routes(context: EmulatorContext, x: XEmulator) -> list[BaseRoute]:
         route("/faults", list_faults, "GET"),
         route("/faults", add_fault, "POST"),
         route("/faults", clear_faults, "DELETE"),
-        route("/x/media", x_media_list, "GET"),
-        route("/x/media/{id}", x_media_detail, "GET"),
-        route("/x/media/{id}/expire", x_expire, "POST"),
-        route("/x/media/{id}/processing", x_processing, "POST"),
     ]

@@ -1,8 +1,8 @@
 """Fault rules as people write them: JSON (a rule, a list, ``{preset, seed, rules}``), files, presets.
 
-``chunks:RATE`` faults about ``RATE`` of the chunk-carrying requests of every emulated API
-(X v2 append, X v1.1 APPEND, api.video ``/videos/{id}/source`` and ``/upload``, Content-Range
-chunk POSTs) with the mix in ``CHUNK_FAULT_MIX``.
+``chunks:RATE`` faults about ``RATE`` of the chunk-carrying requests of every emulated API (the
+targets each names in ``EmulatedApi.chunk_targets``, under the config of the moment) with the mix in
+``CHUNK_FAULT_MIX``. Every function here takes those ``chunk_targets``: regexes, each over a whole target.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,19 +38,12 @@ class FaultPlan:
     seed: int | None = None
 
 
-def chunk_routes(content_range_chunk_path: str) -> str:
-    """A regex over fault targets matching every request that carries upload bytes."""
-    query = r"(?:\?\S*)?"
-    paths = [
-        r"/2/media/upload/[^/?]+/append",
-        r"/videos/[^/?]+/source",
-        r"/upload",
-        re.escape(content_range_chunk_path),
-    ]
-    return rf"^POST (?:(?:{'|'.join(paths)}){query}|/1\.1/media/upload\.json{query} APPEND)$"
+def chunk_match(chunk_targets: Sequence[str]) -> str:
+    """One regex over fault targets matching every request that carries upload bytes."""
+    return rf"^(?:{'|'.join(chunk_targets)})$"
 
 
-def chunks_preset(rate: float, content_range_chunk_path: str) -> list[dict[str, Any]]:
+def chunks_preset(rate: float, chunk_targets: Sequence[str]) -> list[dict[str, Any]]:
     """Rules that together fault about ``rate`` of the chunk requests, each action with its share.
 
     Rules are tried in order and a 429 burst covers ``burst`` requests, so each rule's own rate
@@ -62,7 +55,7 @@ def chunks_preset(rate: float, content_range_chunk_path: str) -> list[dict[str, 
     per_fire = [share / fields.get("burst", 1) for share, fields in CHUNK_FAULT_MIX]
     mean_burst = 1 / sum(per_fire)  # requests faulted per firing
     fire = rate / (mean_burst - rate * (mean_burst - 1))
-    match = chunk_routes(content_range_chunk_path)
+    match = chunk_match(chunk_targets)
     rules, taken = [], 0.0
     for weight, (_, fields) in zip(per_fire, CHUNK_FAULT_MIX, strict=True):
         absolute = fire * weight * mean_burst
@@ -72,7 +65,7 @@ def chunks_preset(rate: float, content_range_chunk_path: str) -> list[dict[str, 
     return rules
 
 
-def preset(name: str, content_range_chunk_path: str) -> list[dict[str, Any]]:
+def preset(name: str, chunk_targets: Sequence[str]) -> list[dict[str, Any]]:
     """The rules of a named preset; ``ValueError`` for an unknown one."""
     kind, _, arg = name.strip().partition(":")
     if kind != "chunks":
@@ -83,10 +76,10 @@ def preset(name: str, content_range_chunk_path: str) -> list[dict[str, Any]]:
         raise ValueError(f"fault preset {name!r} needs a rate: {PRESET_FORMS}") from None
     if not math.isfinite(rate) or not 0 < rate <= 1:
         raise ValueError(f"fault preset {name!r}: the rate must be 0 < RATE <= 1")
-    return chunks_preset(rate, content_range_chunk_path)
+    return chunks_preset(rate, chunk_targets)
 
 
-def plan_from_json(value: Any, content_range_chunk_path: str) -> FaultPlan:
+def plan_from_json(value: Any, chunk_targets: Sequence[str]) -> FaultPlan:
     """A rule (an object with ``match``), a list of rules, or ``{"preset", "seed", "rules"}``."""
     if isinstance(value, list):
         return FaultPlan(rules=list(value))
@@ -106,7 +99,7 @@ def plan_from_json(value: Any, content_range_chunk_path: str) -> FaultPlan:
     if "preset" in value:
         if not isinstance(value["preset"], str):
             raise ValueError(f"preset must be a string: {PRESET_FORMS}")
-        plan.rules += preset(value["preset"], content_range_chunk_path)
+        plan.rules += preset(value["preset"], chunk_targets)
     if "rules" in value:
         if not isinstance(value["rules"], list):
             raise ValueError("rules must be a list of rule objects")
@@ -114,7 +107,7 @@ def plan_from_json(value: Any, content_range_chunk_path: str) -> FaultPlan:
     return plan
 
 
-def parse_fault_spec(spec: str, content_range_chunk_path: str) -> FaultPlan:
+def parse_fault_spec(spec: str, chunk_targets: Sequence[str]) -> FaultPlan:
     """``--faults`` SPEC: JSON, ``@file.json``, or a preset name; every rule is validated."""
     text, where = spec, "--faults"
     if spec.startswith("@"):
@@ -128,8 +121,8 @@ def parse_fault_spec(spec: str, content_range_chunk_path: str) -> FaultPlan:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{where} is not valid JSON: {exc}") from None
-        plan = plan_from_json(value, content_range_chunk_path)
+        plan = plan_from_json(value, chunk_targets)
     else:
-        plan = FaultPlan(rules=preset(spec, content_range_chunk_path))
+        plan = FaultPlan(rules=preset(spec, chunk_targets))
     FaultInjector(seed=0).add_all(plan.rules)  # validate now, not once the server runs
     return plan

@@ -1,8 +1,8 @@
 """Fault injection: make chosen requests fail the way networks and servers do, reproducibly.
 
 A rule matches requests whose target contains its ``match`` regex. The target is
-``"METHOD /path?query"``; on X v1.1's one path the form's command is appended
-(``"POST /1.1/media/upload.json APPEND"``). Of the matching requests, a fraction ``rate``
+``"METHOD /path?query"``, plus the operation a request names where one path serves several
+(``"POST /path OPERATION"``, see ``fault_target``). Of the matching requests, a fraction ``rate``
 (default 1: every one) is faulted, until ``times`` faults were applied (``times: 0``: no end).
 Rules are tried in order and the first that fires wins. Actions:
 
@@ -20,8 +20,8 @@ With ``"when": "after"`` the real handler runs first (the segment is stored, the
 finalized ...) and only its response is replaced: the case where a client must retry a request
 that actually succeeded.
 
-Every draw (which request is faulted, which status, and the processing failures set by
-``x.processing_failure_rate`` and ``apivideo.encoding_failure_rate``) comes from one
+Every draw (which request is faulted, which status, and the failures an API decides outside the
+request path with ``roll``, such as processing that fails at a configured rate) comes from one
 ``random.Random`` seeded with ``seed``: the same seed and the same sequence of requests give the
 same faults. Clearing the rules restarts the sequence; ``reset()`` also restores the startup rules.
 """
@@ -37,8 +37,6 @@ from typing import Any
 
 ACTIONS = ("error", "rate_limit", "drop", "delay")
 WHEN = ("before", "mid_body", "after")
-#: Faults decided outside the request path, counted with the actions.
-PROCESSING_FAULTS = ("processing_failure", "encoding_failure")
 #: Fields a rule may be given (the others are counters and ids).
 RULE_FIELDS = frozenset(
     {"match", "action", "status", "times", "rate", "burst", "retry_after_secs", "delay_secs", "delay_secs_per_mib",
@@ -136,9 +134,13 @@ class FaultRule:
 
 
 class FaultInjector:
-    """The active fault rules, the seeded random sequence they draw from, and what they injected."""
+    """The active fault rules, the seeded random sequence they draw from, and what they injected.
 
-    def __init__(self, seed: int | None = None) -> None:
+    ``kinds``: faults decided outside the request path (``roll``), counted with the actions from zero.
+    """
+
+    def __init__(self, seed: int | None = None, kinds: Iterable[str] = ()) -> None:
+        self.kinds = tuple(kinds)
         self.rules: list[FaultRule] = []
         self._ids = itertools.count(1)
         self.seed = 0
@@ -197,7 +199,7 @@ class FaultInjector:
         self.add_all(specs)
 
     def reset_counts(self) -> None:
-        self.injected = dict.fromkeys((*ACTIONS, *PROCESSING_FAULTS), 0)
+        self.injected = dict.fromkeys((*ACTIONS, *self.kinds), 0)
 
     # -- decisions ------------------------------------------------------------------------------
 

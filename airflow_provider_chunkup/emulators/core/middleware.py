@@ -14,19 +14,16 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import EmulatorConfig
-from .fault_responses import drop_connection, send_error, send_rate_limited
-from .fault_target import V11_SNIFF_BYTES, X_V11_PATH, base_target, body_command, query_command, with_command
+from .api import EmulatedApi
+from .fault_responses import drop_connection, send_error
+from .fault_target import fault_target
 from .faults import FaultInjector, FaultRule
-from .stats import RequestStats
-
-#: Handlers may set this scope key to name the route in stats more precisely than its path.
-STATS_KEY = "chunkup.stats_key"
+from .stats import STATS_KEY, RequestStats
 
 
 class _BodyTracker:
     """Wraps ``receive``: counts body bytes, knows whether the body was all read, and can read
-    ahead (``peek``) for ``receive`` to replay."""
+    ahead (``peek``, the ``RequestHead`` an API's ``request_command`` sees) for ``receive`` to replay."""
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
@@ -76,15 +73,15 @@ class EmulatorMiddleware:
         stats: RequestStats,
         faults: FaultInjector,
         control_prefix: str = "/_emulator",
-        config: EmulatorConfig | None = None,
+        apis: Sequence[EmulatedApi] = (),
         routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.app = app
         self.stats = stats
         self.faults = faults
         self.control_prefix = control_prefix
-        #: Live config: injected 429s announce the configured rate limits.
-        self.config = config or EmulatorConfig()
+        #: The emulated APIs: they name operations inside requests and dress injected 429s.
+        self.apis = list(apis)
         #: The app's routes, to key stats of requests a fault kept from reaching their handler.
         self.routes = list(routes)
 
@@ -102,7 +99,7 @@ class EmulatorMiddleware:
             await send(message)
 
         try:
-            rule = self.faults.take(await _fault_target(scope, body)) if self.faults.rules else None
+            rule = self.faults.take(await fault_target(scope, body, self.apis)) if self.faults.rules else None
             if rule is None:
                 await self.app(scope, body.receive, send_after_drain)
             elif rule.when == "before":
@@ -163,24 +160,15 @@ class EmulatorMiddleware:
             await drop_connection(receive, send)
             return
         code = 429 if rule.action == "rate_limit" else self.faults.pick_status(rule)
-        if code == 429:
-            await send_rate_limited(scope["method"], scope["path"], rule.retry_after_secs, self.config, send)
-        else:
+        if code != 429:
             await send_error(code, send)
-
-
-async def _fault_target(scope: Scope, body: _BodyTracker) -> str:
-    query = scope.get("query_string", b"").decode("latin-1")
-    target = base_target(scope["method"], scope["path"], query)
-    if scope["path"] != X_V11_PATH:
-        return target
-    command = query_command(query)
-    if command is None and scope["method"] == "POST":
-        head = await body.peek(V11_SNIFF_BYTES, body_command)
-        command = body_command(head, body.complete)
-    if command:  # as the handler would name it, should a fault keep the request from it
-        scope[STATS_KEY] = f"{scope['method']} {X_V11_PATH} {command}"
-    return with_command(target, command)
+            return
+        for api in self.apis:
+            response = api.rate_limited(scope["method"], scope["path"], rule.retry_after_secs)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await send_error(429, send, [(b"retry-after", str(rule.retry_after_secs).encode())])
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -1,4 +1,4 @@
-"""Fixed-window request counters that produce X's ``x-rate-limit-*`` headers."""
+"""Fixed-window request counters: each API turns a bucket's state into its own rate-limit headers."""
 
 from __future__ import annotations
 
@@ -15,13 +15,6 @@ class RateLimitState:
     remaining: int
     reset: int
     allowed: bool
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "x-rate-limit-limit": str(self.limit),
-            "x-rate-limit-remaining": str(self.remaining),
-            "x-rate-limit-reset": str(self.reset),
-        }
 
 
 class RateLimiter:

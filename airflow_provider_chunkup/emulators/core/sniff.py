@@ -1,7 +1,7 @@
 """Image dimensions from the first bytes of a file (PNG, GIF, JPEG, WebP, BMP).
 
-X reports ``image{w,h}`` after FINALIZE; the emulator reads them from the header when the
-upload is a real image and leaves them out otherwise (tests often upload random bytes).
+APIs report an uploaded image's width and height; the emulator reads them from the header when
+the upload is a real image and leaves them out otherwise (tests often upload random bytes).
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Handlers may set this scope key to name the route in stats more precisely than its path.
+STATS_KEY = "chunkup.stats_key"
+
 
 @dataclass
 class RouteStats:
@@ -17,8 +20,8 @@ class RouteStats:
 class RequestStats:
     """Totals and per-route counts of requests, request body bytes and response statuses.
 
-    Routes are keyed ``"METHOD /path/{template}"``; the v1.1 endpoint adds its command
-    (``"POST /1.1/media/upload.json APPEND"``) because one path serves four operations.
+    Routes are keyed ``"METHOD /path/{template}"``; a path that serves several operations adds the
+    one a request names (``STATS_KEY``: ``"POST /path OPERATION"``).
     """
 
     def __init__(self) -> None:

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from oauthlib.oauth1.rfc5849 import signature, utils
 from starlette.requests import Request
 
-from ..core.config import XEmulatorConfig
+from .config import XEmulatorConfig
 
 SIGNERS = {
     "HMAC-SHA1": signature.sign_hmac_sha1_with_client,

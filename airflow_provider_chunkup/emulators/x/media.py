@@ -20,9 +20,9 @@ from typing import Any
 import anyio.to_thread
 
 from ..core.assembly import BackgroundAssembly
-from ..core.config import XEmulatorConfig
 from ..core.sniff import SNIFF_BYTES, image_size
 from ..core.storage import AssembledFile, SpoolFile, Storage
+from .config import XEmulatorConfig
 
 STORAGE_AREA = "x"
 

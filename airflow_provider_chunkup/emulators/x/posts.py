@@ -43,7 +43,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.config import XEmulatorConfig
+from .config import XEmulatorConfig
 from .media import (
     GIF_CATEGORIES,
     IMAGE_CATEGORIES,

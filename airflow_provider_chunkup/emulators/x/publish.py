@@ -33,13 +33,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..core.context import EmulatorContext
 from ..core.forms import SMALL_FIELD_LIMIT, BodyError, media_type_of, read_capped_body
 from .auth import MEDIA_WRITE, READ, TWEET_WRITE
-from .media import ID_PATTERN, XMediaError, XMediaStore
+from .endpoint import POSTS_BUCKET, READ_BUCKET, UPLOAD_BUCKET, V2, V11, XRoutes, json_response, x_endpoint
+from .media import ID_PATTERN, XMediaError
 from .posts import (
     JSON_ONLY,
     MEDIA_TYPES,
@@ -50,7 +51,6 @@ from .posts import (
     not_found_problem,
 )
 from .schema import CREATE_METADATA, CREATE_SUBTITLES, DELETE_SUBTITLES, validate
-from .upload import POSTS_BUCKET, READ_BUCKET, UPLOAD_BUCKET, V2, V11, XRoutes, json_response, x_endpoint
 
 V11_METADATA_PATH = "/1.1/media/metadata/create.json"
 TWEET_FIELDS = (
@@ -169,15 +169,11 @@ def decode_token(token: str) -> str:
 
 
 class XPublish(XRoutes):
-    """Posts, the user, alt text and subtitles on top of ``XEmulator``'s media store."""
+    """Posts, the user, alt text and subtitles, on the post store (and through it the media store)."""
 
-    name = "x_posts"
-
-    def __init__(self, context: EmulatorContext, media: XMediaStore) -> None:
+    def __init__(self, context: EmulatorContext, store: XPostStore) -> None:
         self.context = context
-        self.store = XPostStore(media)
-        context.resetters.append(self.store.forget_all)
-        context.counters["x_posts"] = lambda: len(self.store.posts)
+        self.store = store
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -426,23 +422,3 @@ class XPublish(XRoutes):
         media = self.store.describable(media_id)
         self.store.set_metadata(media_id, {**media.metadata, "alt_text": {"text": alt_text["text"]}})
         return Response(status_code=200)
-
-    # -- inspection -----------------------------------------------------------------------------
-
-    def control_routes(self) -> list[BaseRoute]:
-        """``GET /_emulator/x/posts`` (newest first) and ``/_emulator/x/posts/{id}``: posts as stored."""
-
-        async def listing(_: Request) -> Response:
-            return JSONResponse([post.inspect() for post in self.store.newest_first()])
-
-        async def detail(request: Request) -> Response:
-            post = self.store.posts.get(request.path_params["id"])
-            if post is None:
-                return JSONResponse({"error": f"no post {request.path_params['id']}"}, status_code=404)
-            return JSONResponse(post.inspect())
-
-        return [
-            Route("/_emulator/x/posts", listing, methods=["GET"]),
-            Route("/_emulator/x/posts/{id}", detail, methods=["GET"]),
-        ]
-

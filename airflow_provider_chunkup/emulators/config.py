@@ -1,0 +1,31 @@
+"""The emulator's whole configuration: the process settings plus one section per emulated API.
+
+Handlers read the config on every request, so mutating an attribute (from Python, or through
+``PATCH /_emulator/config``) takes effect on the next request. Each section's fields, checks and
+flags live with its API (``x/config.py``, ...); the machinery that patches, validates and restores
+them is in ``core/config.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .apivideo.config import ApiVideoEmulatorConfig
+from .content_range.config import ContentRangeEmulatorConfig
+from .core.config import ProcessConfig
+from .x.config import XEmulatorConfig
+
+
+@dataclass
+class EmulatorConfig(ProcessConfig):
+    """Emulator process settings plus one section per emulated API.
+
+    ``data_dir``, ``host`` and ``port`` are fixed once the server started (``EmulatorServer``
+    fills in the real port and data directory); everything under ``x``, ``apivideo`` and
+    ``content_range`` can change at any time. Each section's field is named as its API
+    (``EmulatedApi.name``), in the order of ``app.APIS``.
+    """
+
+    x: XEmulatorConfig = field(default_factory=XEmulatorConfig)
+    apivideo: ApiVideoEmulatorConfig = field(default_factory=ApiVideoEmulatorConfig)
+    content_range: ContentRangeEmulatorConfig = field(default_factory=ContentRangeEmulatorConfig)

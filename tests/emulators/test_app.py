@@ -1,0 +1,37 @@
+"""The emulated APIs as the app holds them: one config section each, and a core that knows none of them."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from airflow_provider_chunkup.emulators import EmulatorConfig
+from airflow_provider_chunkup.emulators.app import APIS, build_app
+from airflow_provider_chunkup.emulators.core import api as core_api
+from airflow_provider_chunkup.emulators.core.api import EmulatedApi
+
+CORE = Path(core_api.__file__).parent
+
+
+def test_every_api_has_its_config_section():
+    config = EmulatorConfig()
+    assert list(config.sections()) == [api.name for api in APIS]
+    for api in APIS:
+        assert issubclass(api, EmulatedApi)
+        assert type(getattr(config, api.name)) is api.config_type
+
+
+def test_each_api_is_on_the_app_state_by_name(tmp_path):
+    app = build_app(EmulatorConfig(data_dir=tmp_path))
+    for api in APIS:
+        assert type(getattr(app.state, api.name)) is api
+
+
+def test_core_imports_nothing_above_it():
+    """core/ reaches an API only through EmulatedApi: no import of an API package, the config or the app."""
+    for path in sorted(CORE.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        upward = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level > 1]
+        absolute = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0
+                    and (node.module or "").startswith("airflow_provider_chunkup")]
+        assert not upward and not absolute, f"{path.name} imports {upward + absolute}"
