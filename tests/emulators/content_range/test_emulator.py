@@ -13,7 +13,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from .support import (
+from ..support import (
     CR_BEARER,
     CR_CHUNK,
     CR_CHUNK_SIZE,

@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_chunkup.emulators.x.publish import USER_FIELDS
 
-from .support import X_USER_ID, OAuth1, assert_x_invalid, create_post, finalize_v2
+from ..support import X_USER_ID, OAuth1, assert_x_invalid, create_post, finalize_v2
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 

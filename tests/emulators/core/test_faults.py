@@ -20,7 +20,7 @@ from airflow_provider_chunkup.emulators.core.api import all_chunk_targets
 from airflow_provider_chunkup.emulators.core.fault_specs import CHUNK_FAULT_MIX, chunk_match, parse_fault_spec, preset
 from airflow_provider_chunkup.emulators.core.faults import FaultInjector, FaultRule
 
-from .support import (
+from ..support import (
     BEARER,
     CR_CHUNK,
     V11,

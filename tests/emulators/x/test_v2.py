@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .support import (
+from ..support import (
     BEARER,
     OAuth1,
     append_v2,

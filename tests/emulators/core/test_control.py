@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .support import append_v2, init_v2, inspect, random_bytes, upload_v2
+from ..support import append_v2, init_v2, inspect, random_bytes, upload_v2
 
 APPEND_ROUTE = "POST /2/media/upload/{id}/append"
 

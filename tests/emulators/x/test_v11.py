@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from .support import (
+from ..support import (
     V11,
     OAuth1,
     append_v2,

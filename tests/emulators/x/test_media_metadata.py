@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from .support import OAuth1, assert_invalid_request, assert_v11_error, finalize_v2, init_v2, inspect
+from ..support import OAuth1, assert_invalid_request, assert_v11_error, finalize_v2, init_v2, inspect
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 SRT = b"1\n00:00:00,000 --> 00:00:01,000\nhello\n"

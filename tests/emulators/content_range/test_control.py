@@ -7,7 +7,7 @@ import pytest
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args
 from airflow_provider_chunkup.emulators.content_range import ContentRangeEmulatorConfig
 
-from .support import (
+from ..support import (
     CR_CHUNK,
     CR_COMPLETE,
     cr_chunk,

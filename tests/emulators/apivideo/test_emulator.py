@@ -16,7 +16,7 @@ from airflow_provider_chunkup.emulators.apivideo.upload import SourceUpload
 from airflow_provider_chunkup.emulators.apivideo.videos import Video, VideoStore
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args
 
-from .support import (
+from ..support import (
     APIVIDEO_DOCS,
     APIVIDEO_KEY,
     APIVIDEO_MIN_CHUNK,

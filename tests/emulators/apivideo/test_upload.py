@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .support import (
+from ..support import (
     APIVIDEO_MIN_CHUNK,
     apivideo_basic,
     assert_apivideo_error,

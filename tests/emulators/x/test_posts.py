@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from .support import (
+from ..support import (
     NO_TWEET_WRITE,
     X_USER_ID,
     OAuth1,

@@ -22,7 +22,7 @@ from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.emulators import EmulatorServer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PEERS = ROOT / "bench" / ".venv-peers"
 PEERS_PYTHON = PEERS / "bin" / "python"
 SCRIPT = ROOT / "bench" / "peers" / "tweepy_post.py"
