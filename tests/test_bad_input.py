@@ -5,6 +5,8 @@ emulator cannot answer that way: a 2xx body that is not JSON), with real files. 
 checks the error's type (``UploadFailedForGood`` wrapping the chunkup error for the operators' no-retry
 failures), the message (a regex holding both the cause and the fix), and exactly how many requests the emulator
 saw: none for input that is checked before any request, a handful (1 to 3) where the platform must answer first.
+What every API refuses alike (an empty file, a chunk size outside its bounds, a missing source, a connection
+that is not defined or of another type) is checked on every API, through its hook, by tests/contract.
 """
 
 from __future__ import annotations
@@ -264,7 +266,6 @@ def uploaded_with_failing_processing(env: Env, api: str) -> dict[str, Any]:
 
 
 UFG = UploadFailedForGood
-OP = {"x": "X", "apivideo": "api\\.video", "content_range": "Content-Range upload API"}
 
 CASES = [
     # -- the source ------------------------------------------------------------------------------------
@@ -272,10 +273,6 @@ CASES = [
     Case("source_missing", lambda env, _: upload(env, "x", env.tmp_path / "nope.mp4"),
          UFG, r"nope\.mp4 does not exist on .+, the worker running this task .* write sources to an object store",
          cause=SourceMissing),
-    *[Case(f"source_empty_{api}", lambda env, _, api=api: upload(env, api, env.file(0)),
-           UFG, rf"empty \(0 bytes\); {OP[api]} cannot store an empty upload\. Check that the task writing the file "
-                r"finished, and upload a file with content", cause=PlanError)
-      for api in ("x", "apivideo", "content_range")],
     Case("source_is_a_directory", lambda env, _: upload(env, "x", env.tmp_path),
          SourceError, r"is a directory, not a file"),
     Case("source_unreadable_content_range", lambda env, _: upload_unreadable(env, "content_range"),
@@ -298,24 +295,10 @@ CASES = [
     Case("source_none", lambda env, _: upload(env, "x", None),
          UFG, r"Source must be a path, an fsspec URL or an ObjectStoragePath, got None", cause=ConfigurationError),
 
-    # -- chunk sizes ------------------------------------------------------------------------------------
-    Case("x_chunk_size_over_5mib", lambda env, _: upload(env, "x", env.file(10_000), chunk_size=6 * MiB),
-         UFG, r"chunk_size=6291456 is outside X's bounds \(1\.\.5242880 bytes\)\. Set chunk_size within them",
-         cause=PlanError),
+    # -- chunk sizes (outside each API's bounds: tests/contract) -----------------------------------------
     Case("x_chunk_size_over_1000_segments",
          lambda env, _: upload(env, "x", env.sparse(1024 * 1000 + 1, "clip.mp4"), chunk_size=1024),
          UFG, r"into 1001 segments; X takes at most 1000\. Use chunk_size >= 1025", cause=PlanError),
-    Case("apivideo_chunk_size_under_5mib",
-         lambda env, _: upload(env, "apivideo", env.file(10_000), chunk_size=MiB),
-         UFG, r"chunk_size=1048576 is outside api\.video's bounds \(5242880\.\.209715200 bytes\)\. Set chunk_size "
-              r"within them", cause=PlanError),
-    Case("apivideo_chunk_size_over_200mib",
-         lambda env, _: upload(env, "apivideo", env.file(10_000), chunk_size=201 * MiB),
-         UFG, r"chunk_size=210763776 is outside api\.video's bounds.*Set chunk_size within them", cause=PlanError),
-    Case("content_range_chunk_size_over_server_max",
-         lambda env, _: upload(env, "content_range", env.file(10_000, "a.pdf"), chunk_size=300_000),
-         UFG, r"chunk_size=300000 is outside Content-Range upload API's bounds \(1\.\.204800 bytes\)\. Set chunk_size "
-              r"within them", cause=PlanError),
     Case("chunk_size_not_a_number",
          lambda env, _: upload(env, "x", env.file(10), conn={"extra": {"chunk_size": "big"}}),
          UFG, r"chunk_size must be a whole number, got 'big'", cause=ConfigurationError),
@@ -419,10 +402,6 @@ CASES = [
              "plain_http", conn_type="http", host=env.url)).execute({}),
          UFG, r"has type 'http', which no chunkup hook serves\. Use one of: chunkup_apivideo",
          cause=ConfigurationError),
-    Case("hook_on_a_connection_of_another_api",
-         lambda env, _: XMediaUploadHook(env.conn("apivideo")).upload(str(env.file(10))),
-         ConfigurationError, r"has type 'chunkup_apivideo', but XMediaUploadHook needs a 'chunkup_x' connection\. "
-                             r"Point conn_id at a chunkup_x connection"),
     Case("host_with_mistyped_scheme", lambda env, _: upload(env, "x", env.file(10), conn={"host": "http//x"}),
          UFG, r"host 'http//x' is not a valid http\(s\) URL or host name \(a mistyped ://\?\)\. Use for example",
          cause=ConfigurationError),

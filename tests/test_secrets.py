@@ -41,7 +41,7 @@ from airflow_provider_chunkup.operators.upload import (
 )
 from airflow_provider_chunkup.operators.x_post import XCreatePostOperator
 from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth
-from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
+from airflow_provider_chunkup.protocols.checkpoint import MemoryStore
 from airflow_provider_chunkup.protocols.chunking import MiB
 
 HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook}
@@ -249,22 +249,6 @@ def test_runtime_access_token_is_masked_and_never_reaches_repr(emulator, set_con
     assert_masked(setup.runtime())
     for thing in (auth, protocol, protocol.client, hook):
         assert_absent(setup.all_secrets(), f"repr of {type(thing).__name__}", repr(thing))
-
-
-def test_checkpoints_passed_to_the_hook_hold_no_secret(emulator, set_connection, media_file):
-    setup = x_oauth1(emulator, set_connection)
-    hook = XMediaUploadHook(setup.conn_id)
-    store = MemoryStore()
-    checkpoint = Checkpoint(store, identity={"task": "upload"})
-    path = media_file(3 * MiB)
-    session = hook.init(str(path), checkpoint=checkpoint)
-    saved_session = json.dumps(store)
-    hook.append(session, checkpoint=checkpoint)
-    saved_segments = json.dumps(store)
-    hook.finalize(hook.append(session), checkpoint=checkpoint)
-    assert '"session"' in saved_session and '"stored"' in saved_segments and '"result"' in json.dumps(store)
-    for saved in (saved_session, saved_segments, json.dumps(store)):
-        assert_absent(setup.secrets, "a checkpoint", saved)
 
 
 # -- failures -----------------------------------------------------------------------------------------

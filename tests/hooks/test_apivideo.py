@@ -56,7 +56,6 @@ def test_token_without_key_is_allowed(set_connection):
     ({"conn_type": "chunkup_apivideo", "password": "k", "extra": {"auth": "oauth"}}, "basic or bearer"),
     ({"conn_type": "chunkup_apivideo", "password": "k", "extra": {"upload_mode": "chunks"}}, "upload_mode must be"),
     ({"conn_type": "chunkup_apivideo", "password": "k", "extra": {"until": "done"}}, "until must be"),
-    ({"conn_type": "chunkup_x", "password": "k"}, "needs a 'chunkup_apivideo' connection"),
 ])
 def test_connection_errors(set_connection, fields, message):
     set_connection("av_bad", **fields)
@@ -76,21 +75,6 @@ def test_split_steps_send_the_last_part_at_finalize(apivideo_connection, media_f
     got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{session.media_id}").json()
     assert got["complete"] and got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result.sha256
     assert result.details["assets"]["player"]
-
-
-def test_token_mode_split_steps_get_the_video_id_at_init(apivideo_connection, media_file, emulator):
-    token = httpx.post(f"{emulator.url}/upload-tokens", json={"ttl": 0}, auth=("chunkup-apivideo-key", "")).json()
-    conn_id = apivideo_connection("av_token", password=None, upload_token=token["token"], chunk_size=5 * MiB)
-    path = media_file(17 * MiB)  # 4 parts: init sends the first, append two, finalize the last
-    hook = ApiVideoHook(conn_id)
-    session = hook.init(str(path))
-    assert session.media_id.startswith("vi") and session.acknowledged == 1  # in XCom before append runs
-    appended = ApiVideoHook(conn_id).append(session.to_dict(), max_in_flight=2)
-    result = ApiVideoHook(conn_id).finalize(appended.to_dict())
-    got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result.media_id}").json()
-    assert got["complete"] and got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result.sha256
-    routes = httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
-    assert routes["POST /upload"]["requests"] == 4
 
 
 # -- test_connection (the Airflow UI's Test button) -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""ContentRangeUploadHook: connection forms, the split steps, restart after expiry."""
+"""ContentRangeUploadHook: connection forms, restart after expiry, the Test button (the steps: tests/contract)."""
 
 import hashlib
 import socket
@@ -48,19 +48,6 @@ def test_connection_errors(set_connection, fields, message):
     set_connection("cr_bad", **fields)
     with pytest.raises(ConfigurationError, match=message):
         ContentRangeUploadHook("cr_bad").get_conn()
-
-
-def test_split_steps(content_range_connection, media_file, emulator):
-    conn_id = content_range_connection()
-    path = media_file(1_000_000, "brochure.pdf")
-    session = ContentRangeUploadHook(conn_id).init(str(path))
-    assert session.media_id and session.acknowledged == 1  # init sent the first chunk: upload_id in XCom
-    got = httpx.get(f"{emulator.url}/_emulator/content-range/uploads/{session.media_id}").json()
-    assert got["offset"] == 204800
-    appended = ContentRangeUploadHook(conn_id).append(session.to_dict())
-    result = ContentRangeUploadHook(conn_id).finalize(appended.to_dict())
-    assert result.md5 == hashlib.md5(path.read_bytes()).hexdigest()
-    assert result.details["upload_id"] == session.media_id and result.media_id
 
 
 def test_expired_upload_fails_or_restarts_when_allowed(content_range_connection, media_file, emulator):

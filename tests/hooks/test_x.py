@@ -53,7 +53,6 @@ def test_ui_prefixed_extra_fields_are_read(set_connection):
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"conn_type": "http", "password": "t"}, "needs a 'chunkup_x' connection"),
     ({"conn_type": "chunkup_x"}, "no password"),
     ({"conn_type": "chunkup_x", "login": "ck", "password": "cs", "extra": {"auth_type": "oauth1_user"}},
      "lacks extra access_token, extra access_token_secret"),
@@ -74,18 +73,6 @@ def test_insecure_http_allowed_when_asked(set_connection):
     set_connection("x_http", conn_type="chunkup_x", password="t", host="http://uploads.example.com",
                    extra={"allow_insecure_http": "true"})
     assert XMediaUploadHook("x_http").get_conn().client.base_url == "http://uploads.example.com"
-
-
-def test_missing_connection():
-    with pytest.raises(ConfigurationError, match=r"'does_not_exist' \(chunkup_x, for XMediaUploadHook\) is not "
-                                                 r"defined\. Create it .*AIRFLOW_CONN_DOES_NOT_EXIST"):
-        XMediaUploadHook("does_not_exist").get_conn()
-
-
-def test_secrets_stay_out_of_repr(set_connection):
-    set_connection("x_secret", conn_type="chunkup_x", password="super-secret-token")
-    protocol = XMediaUploadHook("x_secret").get_conn()
-    assert "super-secret-token" not in repr(protocol.client._client.auth)
 
 
 def test_test_connection_against_the_emulator(x_connection, set_connection, emulator):

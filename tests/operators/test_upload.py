@@ -99,43 +99,6 @@ def test_segments_argument_forms():
     assert _segments([1, "2"]) == [1, 2]
 
 
-def test_apivideo_append_retried_after_failing_half_way_sends_only_missing_parts(apivideo_connection, media_file,
-                                                                                  emulator):
-    import httpx
-
-    from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
-
-    apivideo_connection(chunk_size=5 * MiB)
-    path = media_file(50 * MiB)  # 10 parts of 5 MiB
-    session = ChunkUploadInitOperator(task_id="create", conn_id="chunkup_apivideo_default", source=str(path),
-                                      upload_options={"title": "half way"}).execute({})
-
-    class WorkerDied(Exception):
-        pass
-
-    def die_after_five_parts(done, total):
-        if done >= 5 * 5 * MiB:
-            raise WorkerDied
-
-    with pytest.raises(WorkerDied):  # the first try of the task dies half-way
-        ApiVideoHook().append(session, max_in_flight=1, progress=die_after_five_parts)
-
-    def source_requests():
-        routes = httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
-        return routes["POST /videos/{videoId}/source"]
-
-    assert source_requests()["requests"] == 5
-    httpx.post(f"{emulator.url}/_emulator/stats/reset").raise_for_status()
-    retried = ChunkUploadAppendOperator(task_id="upload_parts", session=session, max_in_flight=3).execute({})
-    resent = source_requests()
-    assert resent["requests"] == 4  # parts 6 to 9; part 10 waits for finalize
-    assert resent["body_bytes"] < 4 * 5 * MiB + 4 * 1024
-    result = ChunkUploadFinalizeOperator(task_id="upload_last_part", session=retried).execute({})
-    assert source_requests()["requests"] == 5
-    got = httpx.get(f"{emulator.url}/_emulator/apivideo/videos/{result['media_id']}").json()
-    assert got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
-
-
 class _Try:
     """The ``ti`` of a context: only its try number matters here."""
 

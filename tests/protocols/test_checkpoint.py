@@ -62,17 +62,6 @@ def test_x_upload_resumes_from_its_checkpoint(x_connection, media_file, emulator
     assert checkpoint.result() is not None and checkpoint.result().media_id == result.media_id
 
 
-def test_a_finalized_checkpoint_returns_the_result_without_a_request(x_connection, media_file, emulator):
-    x_connection(chunk_size=MiB)
-    path = media_file(3 * MiB)
-    checkpoint = Checkpoint(MemoryStore(), identity={"source": str(path)})
-    first = XMediaUploadHook().upload(path, media_type="video/mp4", checkpoint=checkpoint)
-    before = httpx.get(f"{emulator.url}/_emulator/stats").json()["total_requests"]
-    again = XMediaUploadHook().upload(path, media_type="video/mp4", checkpoint=checkpoint)
-    assert again == first
-    assert httpx.get(f"{emulator.url}/_emulator/stats").json()["total_requests"] == before
-
-
 def test_checkpoint_of_another_file_is_ignored(media_file):
     store = MemoryStore()
     session = UploadSession(api="x", media_id="1", total_bytes=10, chunk_size=5)

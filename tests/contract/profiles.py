@@ -1,0 +1,276 @@
+"""One :class:`ApiProfile` per upload API: what the contract suite needs to know to run its checks on it.
+
+The checks in ``test_contract.py`` never name an API. They take a profile and ask it: how to define a
+connection to the API's emulator, which file to upload and in which chunks, how to read back from the
+emulator what it stored, which remote uploads it holds, which routes carry chunks, and what the API can
+do (parallel segments, processing, resume from the server's own state, abort...). Every check runs on
+every profile: ``pytest tests/contract -k x_v2`` runs them all on one API, ``-k resume`` one check on all.
+
+How to add a profile (a new API, or another way to use one: a mode, an auth kind):
+
+1. The API needs a hook (``hooks/<api>.py``, a :class:`~airflow_provider_chunkup.hooks.base.ChunkUploadHook`)
+   and an emulator that serves it, with control endpoints under ``/_emulator/<api>/`` that list the remote
+   uploads it holds and report what an upload stored (its size and the sha256 of its bytes).
+2. Give ``tests/conftest.py`` a fixture that defines a connection to the emulator (as ``x_connection``
+   does), then write the profile's ``connect``: it defines the connection through that fixture and returns
+   a :class:`Connected` naming the connection's secrets and how to make the emulator refuse them.
+3. Write ``stored`` (size and sha256 of a media id, through ``/_emulator/...``) and ``remote_uploads``
+   (the ids, as sessions carry them, of the uploads the emulator holds: aborted ones left out).
+4. Name the emulator's ``chunk_routes`` as ``GET /_emulator/stats`` keys them (``"METHOD /path"``).
+5. Declare the API's abilities honestly in :class:`Abilities`: ``test_capabilities_are_declared`` checks
+   them against what the hook reports, and the other checks follow them. An API that cannot abort, or can
+   resume only from chunkup's own checkpoint, still runs those checks: they then assert what it does
+   instead (the upload left for the platform to expire; every unrecorded segment sent again).
+6. Set ``emulator_config`` to what the emulator must change for the checks (processing made instant, so the
+   status check sees a terminal state without waiting).
+7. Append the profile to :data:`PROFILES`. Its name becomes the test id (``test_byte_exact[<name>-...]``).
+
+If a check fails on the new profile, the API (or its emulator) breaks the contract: fix that, or, where
+the API really differs, say so in :class:`Abilities` and let the check assert the difference explicitly.
+Never exempt a profile from a check silently: a failure that is a bug in chunkup is reported, and only until
+its fix lands is the check listed in ``conftest.AWAITING_PRODUCT_FIX`` (deselected, with the reason).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+import pytest
+from conftest import APIVIDEO_KEY, CONTENT_RANGE_TOKEN, EMULATOR_TOKEN, OAUTH1
+
+from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.x import XMediaUploadHook
+from airflow_provider_chunkup.protocols.chunking import KiB, MiB
+
+
+class EmulatorControl:
+    """The emulator seen through its HTTP control endpoints (``/_emulator/...``), as a separate process would be."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def request(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.url}{path}", json=body, timeout=60, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", f"/_emulator{path}")
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.request("POST", f"/_emulator{path}", body)
+
+    def configure(self, patch: dict[str, Any]) -> None:
+        """``PATCH /_emulator/config`` (a JSON merge patch: the sections and fields to change)."""
+        self.request("PATCH", "/_emulator/config", patch)
+
+    def stats(self) -> dict[str, Any]:
+        return self.get("/stats")
+
+    def reset_stats(self) -> None:
+        self.post("/stats/reset")
+
+
+@dataclass(frozen=True)
+class Connected:
+    """A connection a profile defined: its id, the secrets it carries, and how to make the emulator refuse them."""
+
+    conn_id: str
+    secrets: tuple[str, ...]
+    """Every credential the connection holds (or the emulator handed out for it): none may appear in a
+    result, a session, a checkpoint, a repr or an error message."""
+    refuse: Callable[[], None]
+    """Make the emulator refuse these credentials from now on (an auth failure's message is checked too)."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the emulator holds for one media: the size and the sha256 of the bytes it assembled."""
+
+    size: int
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """What the API can do; ``test_capabilities_are_declared`` checks these against the hook's own claims."""
+
+    parallel_segments: bool
+    """Segments may go several at a time and out of order."""
+    processes_media: bool
+    """The platform processes media after the upload (a status to poll until it is terminal)."""
+    resume_from: Literal["server", "checkpoint"]
+    """``server``: the platform says which segments it holds, so a retry without chunkup's records sends only
+    the rest. ``checkpoint``: only chunkup's checkpoint knows; without it, every unrecorded segment goes again."""
+    abortable: bool
+    """An unfinished remote upload can be deleted (``False``: the platform expires it by itself)."""
+    status_readable: bool = True
+    """The connection can read a media's processing status (api.video's upload tokens cannot, without a key)."""
+    accepts_empty: bool = False
+    """The API stores an empty (0-byte) file; every API so far refuses it."""
+
+
+@dataclass(frozen=True)
+class ApiProfile:
+    """One upload API (or one mode of it) as the contract suite drives it; see the module docstring."""
+
+    name: str
+    """The test id: ``pytest -k <name>`` selects this profile's checks."""
+    hook: type[ChunkUploadHook]
+    connect: Callable[[pytest.FixtureRequest], Connected]
+    """Define a connection to the emulator through the conftest fixtures (``request.getfixturevalue``); the
+    keyword arguments are extra connection fields (``retry_*``...)."""
+    file_name: str
+    """Name of the file to upload (its extension gives the media type the hook guesses)."""
+    media_type: str
+    chunk_size: int
+    stored: Callable[[EmulatorControl, str], Stored]
+    """What the emulator stored for a finished upload, by the result's ``media_id``."""
+    remote_uploads: Callable[[EmulatorControl], set[str]]
+    """The remote uploads the emulator holds, by the id a session carries (``session.media_id``); aborted or
+    deleted ones are left out."""
+    chunk_routes: tuple[str, ...]
+    """The emulator's stats keys (``"POST /path/{template}"``) of the requests that carry chunks."""
+    abilities: Abilities
+    emulator_config: dict[str, Any] = field(default_factory=dict)
+    """A ``PATCH /_emulator/config`` applied before every check (processing made instant, for one)."""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# -- connections --------------------------------------------------------------------------------------------
+
+def _connect_x(auth: str, api_version: str) -> Callable[..., Connected]:
+    def connect(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+        conn_id = request.getfixturevalue("x_connection")(f"contract_x_{auth}", auth=auth, api_version=api_version,
+                                                          **extra)
+        control = EmulatorControl(request.getfixturevalue("emulator").url)
+        if auth == "oauth1":  # the consumer key names the app, as a user name does; the other three are secrets
+            secrets = (OAUTH1["consumer_secret"], OAUTH1["access_token"], OAUTH1["access_token_secret"])
+            return Connected(conn_id, secrets, lambda: control.configure({"x": {"oauth1_tokens": {
+                OAUTH1["access_token"]: None}}}))
+        return Connected(conn_id, (EMULATOR_TOKEN,), lambda: control.configure({"x": {"bearer_tokens": ["other"]}}))
+
+    return connect
+
+
+def _connect_apivideo(mode: str) -> Callable[..., Connected]:
+    def connect(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+        conn_id = request.getfixturevalue("apivideo_connection")(f"contract_apivideo_{mode}", upload_mode=mode,
+                                                                 **extra)
+        control = EmulatorControl(request.getfixturevalue("emulator").url)
+        return Connected(conn_id, (APIVIDEO_KEY,), lambda: control.configure({"apivideo": {"api_keys": ["other"]}}))
+
+    return connect
+
+
+def _connect_apivideo_token(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    """A delegated upload token alone: the API key stays with whoever made the token (here, the test)."""
+    control = EmulatorControl(request.getfixturevalue("emulator").url)
+    key = httpx.BasicAuth(APIVIDEO_KEY, "")
+    token = control.request("POST", "/upload-tokens", {}, auth=key)["token"]
+    conn_id = request.getfixturevalue("apivideo_connection")("contract_apivideo_token", password=None,
+                                                             upload_token=token, **extra)
+    return Connected(conn_id, (token,), lambda: control.request("DELETE", f"/upload-tokens/{token}", auth=key))
+
+
+def _connect_content_range(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    conn_id = request.getfixturevalue("content_range_connection")("contract_content_range", **extra)
+    control = EmulatorControl(request.getfixturevalue("emulator").url)
+    return Connected(conn_id, (CONTENT_RANGE_TOKEN,),
+                     lambda: control.configure({"content_range": {"bearer_tokens": ["other"]}}))
+
+
+# -- what the emulators stored ------------------------------------------------------------------------------
+
+def _x_stored(control: EmulatorControl, media_id: str) -> Stored:
+    media = control.get(f"/x/media/{media_id}")
+    return Stored(media["size"], media["sha256"])
+
+
+def _x_uploads(control: EmulatorControl) -> set[str]:
+    return {media["id"] for media in control.get("/x/media")}
+
+
+def _apivideo_stored(control: EmulatorControl, video_id: str) -> Stored:
+    video = control.get(f"/apivideo/videos/{video_id}")
+    return Stored(video["size"], video["sha256"])
+
+
+def _apivideo_uploads(control: EmulatorControl) -> set[str]:
+    return {video["videoId"] for video in control.get("/apivideo/videos") if not video["deleted"]}
+
+
+def _content_range_stored(control: EmulatorControl, media_id: str) -> Stored:
+    """The media names the upload it was completed from; the upload has the sha256 of what arrived."""
+    media = control.get(f"/content-range/media/{media_id}")
+    upload = control.get(f"/content-range/uploads/{media['upload_id']}")
+    return Stored(media["size"], upload["sha256"])
+
+
+def _content_range_uploads(control: EmulatorControl) -> set[str]:
+    return {upload["upload_id"] for upload in control.get("/content-range/uploads")}
+
+
+# -- the profiles -------------------------------------------------------------------------------------------
+
+X_CHUNK = 256 * KiB  # X takes segments of 1 byte to 5 MiB; small ones keep the files small
+APIVIDEO_INSTANT = {"apivideo": {"encoding_seconds": 0, "playable_after_secs": 0}}
+X_INSTANT = {"x": {"processing_seconds": 0}}
+
+X_V2 = ApiProfile(
+    name="x_v2", hook=XMediaUploadHook, connect=_connect_x("oauth2", "v2"),
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=X_CHUNK,
+    stored=_x_stored, remote_uploads=_x_uploads, chunk_routes=("POST /2/media/upload/{id}/append",),
+    abilities=Abilities(parallel_segments=True, processes_media=True, resume_from="checkpoint", abortable=False),
+    emulator_config=X_INSTANT,
+)
+X_V1_1 = ApiProfile(
+    name="x_v1_1", hook=XMediaUploadHook, connect=_connect_x("oauth1", "v1.1"),
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=X_CHUNK,
+    stored=_x_stored, remote_uploads=_x_uploads, chunk_routes=("POST /1.1/media/upload.json APPEND",),
+    abilities=Abilities(parallel_segments=True, processes_media=True, resume_from="checkpoint", abortable=False),
+    emulator_config=X_INSTANT,
+)
+APIVIDEO_PART = ApiProfile(
+    name="apivideo_part", hook=ApiVideoHook, connect=_connect_apivideo("part"),
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=5 * MiB,  # api.video's smallest part but the last
+    stored=_apivideo_stored, remote_uploads=_apivideo_uploads, chunk_routes=("POST /videos/{videoId}/source",),
+    abilities=Abilities(parallel_segments=True, processes_media=True, resume_from="server", abortable=True),
+    emulator_config=APIVIDEO_INSTANT,
+)
+APIVIDEO_BYTES = ApiProfile(
+    name="apivideo_bytes", hook=ApiVideoHook, connect=_connect_apivideo("bytes"),
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=5 * MiB,
+    stored=_apivideo_stored, remote_uploads=_apivideo_uploads, chunk_routes=("POST /videos/{videoId}/source",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=True),
+    emulator_config=APIVIDEO_INSTANT,
+)
+APIVIDEO_TOKEN = ApiProfile(
+    name="apivideo_token", hook=ApiVideoHook, connect=_connect_apivideo_token,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=5 * MiB,
+    stored=_apivideo_stored, remote_uploads=_apivideo_uploads, chunk_routes=("POST /upload",),
+    abilities=Abilities(parallel_segments=True, processes_media=True, resume_from="checkpoint", abortable=False,
+                        status_readable=False),
+    emulator_config=APIVIDEO_INSTANT,
+)
+CONTENT_RANGE = ApiProfile(
+    name="content_range", hook=ContentRangeUploadHook, connect=_connect_content_range,
+    file_name="brochure.pdf", media_type="application/pdf", chunk_size=100_000,  # SelfCommunity: <= 204800
+    stored=_content_range_stored, remote_uploads=_content_range_uploads,
+    chunk_routes=("POST /api/v2/media/upload/chunk/",),
+    abilities=Abilities(parallel_segments=False, processes_media=False, resume_from="server", abortable=False),
+)
+
+PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

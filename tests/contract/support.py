@@ -1,0 +1,107 @@
+"""What the checks use to drive one profile: :class:`Api`, the profile connected to its emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emulator_idle import wait_until_idle
+
+from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.session import UploadResult
+
+from .profiles import ApiProfile, Connected, EmulatorControl, Stored, sha256
+
+
+@dataclass(frozen=True)
+class ChunkRequests:
+    """The requests to a profile's chunk routes since the stats were last reset."""
+
+    requests: int
+    accepted: int
+    """Answered 2xx: segments the server took (an offset probe or a refused chunk is not one)."""
+    body_bytes: int
+
+
+@dataclass
+class Api:
+    """One profile under test: its connection, the emulator's controls, files to upload."""
+
+    profile: ApiProfile
+    conn: Connected
+    control: EmulatorControl
+    emulator: Any
+    tmp_path: Path
+
+    @property
+    def chunk_size(self) -> int:
+        return self.profile.chunk_size
+
+    def hook(self) -> ChunkUploadHook:
+        """A new hook on the profile's connection (a new task would make one)."""
+        return self.profile.hook(self.conn.conn_id)
+
+    def protocol(self) -> UploadProtocol:
+        """The hook's protocol client, for what it declares (limits, digests, display name); already closed."""
+
+        async def closed() -> UploadProtocol:
+            async with self.hook().get_conn() as protocol:
+                return protocol
+
+        return asyncio.run(closed())
+
+    def file(self, size: int, name: str | None = None) -> Path:
+        """A file of ``size`` random bytes, named as the profile uploads (or ``name``)."""
+        path = self.tmp_path / (name or self.profile.file_name)
+        path.write_bytes(os.urandom(size))
+        return path
+
+    def segments(self, size: int) -> int:
+        return -(-size // self.chunk_size)
+
+    # -- the emulator ----------------------------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Wait until the emulator answered and counted every request it received (a cancelled one included)."""
+        wait_until_idle(self.emulator)
+
+    def reset_stats(self) -> None:
+        self.settle()
+        self.control.reset_stats()
+
+    def chunk_requests(self) -> ChunkRequests:
+        self.settle()
+        routes = self.control.stats()["routes"]
+        mine = [routes[key] for key in self.profile.chunk_routes if key in routes]
+        return ChunkRequests(
+            requests=sum(r["requests"] for r in mine),
+            accepted=sum(n for r in mine for status, n in r["statuses"].items() if status.startswith("2")),
+            body_bytes=sum(r["body_bytes"] for r in mine),
+        )
+
+    def api_requests(self) -> int:
+        """Requests to the emulated APIs since the stats were reset (the control endpoints left out)."""
+        self.settle()
+        routes = self.control.stats()["routes"]
+        return sum(r["requests"] for key, r in routes.items() if not key.split(" ", 1)[-1].startswith("/_emulator"))
+
+    def remote_uploads(self) -> set[str]:
+        return self.profile.remote_uploads(self.control)
+
+    def stored(self, media_id: str) -> Stored:
+        return self.profile.stored(self.control, media_id)
+
+    def assert_byte_exact(self, result: UploadResult, path: Path) -> None:
+        """The result and the emulator both hold exactly the file's bytes (the md5 too, where the API needs it)."""
+        data = path.read_bytes()
+        assert result.api == self.profile.hook.api
+        assert result.size == len(data) and result.sha256 == sha256(data)
+        assert result.md5 == (hashlib.md5(data).hexdigest() if "md5" in self.protocol().digests else None)
+        assert self.stored(result.media_id) == Stored(len(data), sha256(data))
+        json.dumps(result.to_dict())  # the XCom: JSON-safe
