@@ -165,7 +165,7 @@ class ContentRangeEmulator(EmulatedApi):
     # -- fault injection ------------------------------------------------------------------------
 
     @classmethod
-    def chunk_targets(cls, config: ContentRangeEmulatorConfig) -> list[str]:  # type: ignore[override]
+    def chunk_targets(cls, config: ContentRangeEmulatorConfig) -> list[str]:
         return [rf"POST {re.escape(config.chunk_path)}{QUERY}"]
 
     def rate_limited(self, method: str, path: str, retry_after_secs: int) -> Response | None:
