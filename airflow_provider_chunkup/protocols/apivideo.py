@@ -86,6 +86,8 @@ class ApiVideoUpload(UploadProtocol):
         if until not in UNTIL:
             raise ConfigurationError(f"api.video 'until' must be one of {', '.join(UNTIL)}, got {until!r}.")
         self.mode = mode
+        self.has_api_key = auth is not None
+        """Whether requests carry the API key (an upload token alone can only upload)."""
         self.upload_token = upload_token
         self.until = until
         self.max_video_bytes = max_video_bytes
@@ -188,6 +190,12 @@ class ApiVideoUpload(UploadProtocol):
         )
 
     async def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
+        if not self.has_api_key:
+            raise ConfigurationError(
+                f"api.video status of video {media_id} needs the API key: an upload token can only upload. Put the "
+                "API key in the password of the connection the sensor uses (a connection with the key and no "
+                "upload_token extra), or give the sensor conn_id of such a connection."
+            )
         until = until or self.until
         if until not in UNTIL:
             raise ConfigurationError(f"api.video 'until' must be one of {', '.join(UNTIL)}, got {until!r}.")
@@ -219,11 +227,20 @@ class ApiVideoUpload(UploadProtocol):
         return json_object(response, step)
 
     async def _already_received(self, session: UploadSession, segment: Segment, error: RemoteRejected) -> bool:
-        """A re-sent part the server already holds (its first answer was lost) is not an error."""
-        if error.status != 400 or not session.media_id or not self.capabilities.reports_committed:
+        """A re-sent part the server already holds (its first answer was lost) is not an error.
+
+        With the API key, ``/status`` says which parts the video holds. With an upload token alone it cannot be
+        asked, so api.video's own refusal decides: "part already sent" (or, in bytes mode, "range overlap"; or
+        "source already uploaded" once the last part completed the video) for this video means an earlier
+        attempt of ours delivered it.
+        """
+        if error.status != 400 or not session.media_id:
             return False
-        have = await self.committed(session)
-        return bool(have) and segment.index in have  # type: ignore[operator]
+        if self.capabilities.reports_committed:
+            have = await self.committed(session)
+            return bool(have) and segment.index in have  # type: ignore[operator]
+        kind = str(error.body.get("type", "")) if isinstance(error.body, Mapping) else ""
+        return kind.rsplit("/", 1)[-1] in ALREADY_HELD
 
     def _video_payload(self, spec: UploadSpec) -> dict[str, Any]:
         body = {k: v for k, v in spec.options.items() if v is not None}
@@ -245,6 +262,11 @@ class ApiVideoUpload(UploadProtocol):
                 f"Upload {session.media_id} was opened in {session.remote.get('mode')} mode but the connection now "
                 f"uses {self.mode}; api.video refuses mixed modes. Finish it with the same upload_mode."
             )
+
+
+ALREADY_HELD = frozenset({"video-content-range-by-part-part-already-sent", "video-content-range-by-bytes-range-overlap",
+                          "video-source-already-uploaded"})
+"""api.video's error types (the ``type`` URL's last part) that say the part sent again is already there."""
 
 
 def encoding_status(status: Mapping[str, Any], until: str = PLAYABLE) -> ProcessingStatus:

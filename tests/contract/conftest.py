@@ -1,7 +1,6 @@
 """The contract suite's fixtures: ``profile`` runs a check once per profile, ``api`` connects it to the emulator.
 
-The emulator is one server for the suite, reset before every check. Checks a profile fails because of a
-reported product bug are listed in :data:`AWAITING_PRODUCT_FIX` and deselected until the fix lands.
+The emulator is one server for the suite, reset before every check.
 """
 
 from __future__ import annotations
@@ -62,28 +61,3 @@ def api(connect: Callable[..., Api]) -> Api:
     connected = connect()
     connected.reset_stats()
     return connected
-
-
-#: Checks a profile fails today because of a product bug that was reported and is not fixed yet. They are kept
-#: out of the run (deselected, so the summary line counts them), never skipped or expected to fail; the commit
-#: that fixes the bug deletes the entry. A difference the API's abilities explain never goes here: the profile
-#: declares it and the check asserts it.
-AWAITING_PRODUCT_FIX: dict[str, str] = {
-    "test_faults[apivideo_token]": (
-        "a part whose answer was lost (5xx or a drop after api.video stored it) is sent again and refused as "
-        "'part already sent'; without an API key chunkup cannot ask /status, so the upload fails"),
-    "test_resume_from_server_state[apivideo_token]": (
-        "the retried append sends again the parts the killed try sent; api.video refuses them as 'part already "
-        "sent' and the upload fails, though the refusal says the server holds them"),
-    "test_status[apivideo_token]": (
-        "status on a connection with an upload token and no API key sends a request bound to fail (401) and "
-        "names the token as a suspect, instead of saying before any request that status needs the API key"),
-}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    awaiting = [item for item in items if item.name in AWAITING_PRODUCT_FIX and here in item.path.parents]
-    if awaiting:
-        config.hook.pytest_deselected(items=awaiting)
-        items[:] = [item for item in items if item not in awaiting]
