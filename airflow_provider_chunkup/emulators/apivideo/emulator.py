@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from ..core.api import EmulatedApi
 from ..core.config import ApiConfig
 from ..core.context import EmulatorContext
-from ..core.control import PREFIX, control_error, json_object
+from ..core.control import PREFIX, ControlHandler, guarded, json_object
 from ..core.fault_target import QUERY
 from ..core.forms import SMALL_FIELD_LIMIT, BodyError, ReceivedForm, media_type_of, read_multipart
 from ..core.ratelimit import RateLimitState
@@ -345,18 +345,10 @@ class ApiVideoEmulator(EmulatedApi):
         ]
 
     @staticmethod
-    def _control(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def _control(handler: ControlHandler) -> ControlHandler:
         """Plain ``{"error": ...}`` bodies, as the other control endpoints answer."""
-
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiVideoError as exc:
-                return control_error(exc.status, exc.detail or exc.title)
-            except ValueError as exc:
-                return control_error(400, str(exc))
-
-        return endpoint
+        return guarded(handler, lambda exc: (exc.status, exc.detail or exc.title)
+                       if isinstance(exc, ApiVideoError) else None)
 
     def _any_video(self, video_id: str) -> Video:
         """A video by id, deleted ones included (inspection shows them)."""

@@ -30,7 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..core.api import EmulatedApi
 from ..core.context import EmulatorContext
-from ..core.control import PREFIX, control_error
+from ..core.control import PREFIX, ControlHandler, guarded
 from ..core.fault_target import QUERY
 from ..core.forms import SMALL_FIELD_LIMIT, BodyError, media_type_of, read_json, read_multipart, read_urlencoded
 from .config import ContentRangeEmulatorConfig
@@ -242,16 +242,10 @@ class ContentRangeEmulator(EmulatedApi):
         ]
 
     @staticmethod
-    def _control(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def _control(handler: ControlHandler) -> ControlHandler:
         """Plain ``{"error": ...}`` bodies, as the other control endpoints answer."""
-
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except UploadNotFound as exc:
-                return control_error(404, f"no such upload or media: {exc}")
-
-        return endpoint
+        return guarded(handler, lambda exc: (404, f"no such upload or media: {exc}")
+                       if isinstance(exc, UploadNotFound) else None)
 
     async def _list_uploads(self, _: Request) -> Response:
         return json_response(self.store.listing())

@@ -47,7 +47,8 @@ class EmulatedApi(ABC):
       rate limiter, fault injector); call ``super().__init__(context)``.
     - ``routes()``: the API's own paths, as the platform serves them.
     - ``control_routes()``: its inspection and steering endpoints under ``/_emulator/<its own segment>/``
-      (``control.PREFIX``; no auth; errors as ``{"error": ...}`` with ``control.control_error``).
+      (``control.PREFIX``; no auth; each handler wrapped in ``control.guarded`` with what its own
+      errors mean, so errors answer as ``{"error": ...}``).
     - ``reset()``: forget every upload, token and object it holds (``POST /_emulator/reset``; the
       core restores the config, rules, stats and rate-limit windows itself).
     - ``stats()`` (optional): counts it adds to ``GET /_emulator/stats`` (``{"x_posts": 3}``).

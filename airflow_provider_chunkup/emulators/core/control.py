@@ -48,14 +48,24 @@ async def json_object(request: Request) -> dict[str, Any]:
     return value
 
 
-def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Map bad input to 400 with a plain ``{"error": ...}`` body."""
+ControlHandler = Callable[[Request], Awaitable[Response]]
+
+
+def guarded(handler: ControlHandler,
+            known: Callable[[Exception], tuple[int, str] | None] = lambda exc: None) -> ControlHandler:
+    """A control endpoint answering errors as plain ``{"error": ...}`` bodies: what ``known`` recognises (an API's
+    own errors: unknown upload -> 404...) with the status it gives, bad input (``ValueError``) as 400."""
 
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
-        except (ValueError, ConfigPatchError) as exc:
-            return control_error(400, str(exc))
+        except Exception as exc:
+            answer = known(exc)
+            if answer is not None:
+                return control_error(*answer)
+            if isinstance(exc, (ValueError, ConfigPatchError)):
+                return control_error(400, str(exc))
+            raise
 
     return endpoint
 
@@ -112,7 +122,7 @@ def control_routes(context: EmulatorContext, apis: Sequence[EmulatedApi]) -> lis
         return JSONResponse(context.faults.snapshot())
 
     def route(path: str, handler: Callable[[Request], Awaitable[Response]], method: str) -> Route:
-        return Route(PREFIX + path, _guarded(handler), methods=[method])
+        return Route(PREFIX + path, guarded(handler), methods=[method])
 
     return [
         route("/health", health, "GET"),

@@ -14,25 +14,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..core.control import PREFIX, control_error, json_object
+from ..core.control import PREFIX, control_error, guarded, json_object
 from .media import XMediaError, XMediaStore
 from .posts import XPostStore
 
 CONTROL = f"{PREFIX}/x"
 
 
-def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Unknown media as its status (404), bad input as 400, with a plain ``{"error": ...}`` body."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except XMediaError as exc:
-            return control_error(exc.status, exc.detail)
-        except ValueError as exc:
-            return control_error(400, str(exc))
-
-    return endpoint
+def _known(exc: Exception) -> tuple[int, str] | None:
+    """Unknown media as its status (404)."""
+    return (exc.status, exc.detail) if isinstance(exc, XMediaError) else None
 
 
 def control_routes(media: XMediaStore, posts: XPostStore) -> list[BaseRoute]:
@@ -66,7 +57,7 @@ def control_routes(media: XMediaStore, posts: XPostStore) -> list[BaseRoute]:
         return JSONResponse(post.inspect())
 
     def route(path: str, handler: Callable[[Request], Awaitable[Response]], method: str) -> Route:
-        return Route(CONTROL + path, _guarded(handler), methods=[method])
+        return Route(CONTROL + path, guarded(handler, _known), methods=[method])
 
     return [
         route("/media", media_list, "GET"),
