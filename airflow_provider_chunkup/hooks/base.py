@@ -20,7 +20,7 @@ from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, undefined_connection
 from airflow_provider_chunkup.hooks.sources import storage_options_for
-from airflow_provider_chunkup.hooks.worker_source import open_source, this_worker
+from airflow_provider_chunkup.hooks.sources.worker import open_source, this_worker
 from airflow_provider_chunkup.protocols.base import Capabilities, UploadProtocol
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 from airflow_provider_chunkup.protocols.progress import ProgressCallback

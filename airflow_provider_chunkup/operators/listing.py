@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 
-from airflow_provider_chunkup.hooks.listing import empty_prefix, list_sources
+from airflow_provider_chunkup.hooks.sources.listing import empty_prefix, list_sources
 
 
 class ListSourcesOperator(BaseOperator):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_chunkup.errors import SourceMissing
-from airflow_provider_chunkup.hooks import worker_source
-from airflow_provider_chunkup.hooks.worker_source import open_source
+from airflow_provider_chunkup.hooks.sources import worker
+from airflow_provider_chunkup.hooks.sources.worker import open_source
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood, failing_for_good
 
 
 @pytest.fixture(autouse=True)
 def on_worker_b(monkeypatch):
-    monkeypatch.setattr(worker_source, "this_worker", lambda: "worker-b")
+    monkeypatch.setattr(worker, "this_worker", lambda: "worker-b")
 
 
 def test_missing_local_file_names_this_worker_and_the_fix(tmp_path):
