@@ -23,11 +23,12 @@ from .core.control import PREFIX, control_routes
 from .core.faults import FaultInjector
 from .core.middleware import EmulatorMiddleware
 from .core.storage import Storage
+from .tus import TusEmulator
 from .x import XEmulator
 
 #: The emulated APIs, in the order of their routes, flags and config sections. A new one is a line
 #: here and its section (named as the API) in ``EmulatorConfig``.
-APIS: tuple[type[EmulatedApi], ...] = (XEmulator, ApiVideoEmulator, ContentRangeEmulator)
+APIS: tuple[type[EmulatedApi], ...] = (XEmulator, ApiVideoEmulator, ContentRangeEmulator, TusEmulator)
 
 
 def build_app(

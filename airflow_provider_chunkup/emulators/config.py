@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .apivideo.config import ApiVideoEmulatorConfig
 from .content_range.config import ContentRangeEmulatorConfig
 from .core.config import ProcessConfig
+from .tus.config import TusEmulatorConfig
 from .x.config import XEmulatorConfig
 
 
@@ -21,11 +22,12 @@ class EmulatorConfig(ProcessConfig):
     """Emulator process settings plus one section per emulated API.
 
     ``data_dir``, ``host`` and ``port`` are fixed once the server started (``EmulatorServer``
-    fills in the real port and data directory); everything under ``x``, ``apivideo`` and
-    ``content_range`` can change at any time. Each section's field is named as its API
+    fills in the real port and data directory); everything under ``x``, ``apivideo``,
+    ``content_range`` and ``tus`` can change at any time. Each section's field is named as its API
     (``EmulatedApi.name``), in the order of ``app.APIS``.
     """
 
     x: XEmulatorConfig = field(default_factory=XEmulatorConfig)
     apivideo: ApiVideoEmulatorConfig = field(default_factory=ApiVideoEmulatorConfig)
     content_range: ContentRangeEmulatorConfig = field(default_factory=ContentRangeEmulatorConfig)
+    tus: TusEmulatorConfig = field(default_factory=TusEmulatorConfig)
