@@ -222,8 +222,10 @@ class TusUploadStore:
         or on a checksum mismatch the chunk is cut off again and refused (413, 460).
         """
         start = upload.offset
-        limit = None if upload.length is None else upload.length - start
-        max_chunk = self.config.max_chunk_bytes
+        max_size, max_chunk = self.config.max_size, self.config.max_chunk_bytes
+        # A deferred upload may still not grow past Tus-Max-Size.
+        end = upload.length if upload.length is not None else max_size
+        limit = None if end is None else end - start
         hasher = upload.sha256.copy()
         check = checksum.hasher() if checksum else None
         out: BinaryIO = open(upload.path, "r+b")  # noqa: SIM115 - closed below
@@ -237,7 +239,8 @@ class TusUploadStore:
                     if max_chunk is not None and written > max_chunk:
                         raise TusError(413, f"The PATCH body exceeds the server's chunk limit ({max_chunk} bytes)")
                     if limit is not None and written > limit:
-                        raise TusError(413, f"The body goes past Upload-Length ({upload.length} bytes)")
+                        what = "Upload-Length" if upload.length is not None else "Tus-Max-Size"
+                        raise TusError(413, f"The body goes past {what} ({end} bytes)")
                     pending += piece
                     if len(pending) >= COPY_BLOCK_BYTES:
                         await self._flush(out, pending, hasher, check)

@@ -175,3 +175,16 @@ def test_chunks_preset_covers_tus_patches(tus, anon):
     statuses = anon.get("/_emulator/stats").json()["routes"]
     assert statuses["POST /files/"]["statuses"] == {"201": 1}
     assert set(statuses["HEAD /files/{upload_id}"]["statuses"]) == {"200"}
+
+
+def test_fault_drop_mid_body_stores_nothing_and_error_after_stores_the_chunk(tus, anon):
+    url = new_upload(tus, 6)
+    anon.post("/_emulator/faults", json={"match": "^PATCH /files/", "action": "drop", "when": "mid_body"})
+    with pytest.raises(httpx.TransportError):
+        patch(tus, url, 0, b"abc")
+    assert tus.head(url).headers["upload-offset"] == "0"  # the handler never ran
+    anon.post("/_emulator/faults", json={"match": "^PATCH /files/", "status": 503, "when": "after"})
+    assert patch(tus, url, 0, b"abc").status_code == 503
+    assert tus.head(url).headers["upload-offset"] == "3"  # stored, the answer lost: HEAD tells
+    assert patch(tus, url, 3, b"def").status_code == 204
+    assert inspect(anon, url)["sha256"] == sha256(b"abcdef")

@@ -128,6 +128,9 @@ def test_max_size_413_on_creation_and_deferred_length(tus, emulator):
     assert create(tus, 101).status_code == 413
     url = tus.post("/files/", headers={"Upload-Defer-Length": "1"}).headers["location"]
     assert patch(tus, url, 0, b"", Upload_Length="101").status_code == 413
+    # Still deferred, its bytes may not pass Tus-Max-Size either.
+    assert patch(tus, url, 0, b"x" * 101).status_code == 413
+    assert patch(tus, url, 0, b"x" * 100).status_code == 204
 
 
 def test_zero_length_upload_is_complete_at_once(tus, anon):
