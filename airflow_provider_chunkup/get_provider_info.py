@@ -92,18 +92,37 @@ CONTENT_RANGE_CONN_FIELDS = {
 }
 
 
+TUS_CONN_FIELDS = {
+    "metadata": _field("Metadata", ["string", "null"],
+                       'JSON object added to every upload\'s Upload-Metadata, besides filename and filetype '
+                       '(e.g. {"bucketName": "media"}).'),
+    "headers": _field("Headers", ["string", "null"],
+                      "JSON object of headers sent with every request (an auth scheme other than Bearer).",
+                      format="password"),
+    "checksum": _field("Chunk checksum", ["string", "null"],
+                       "Upload-Checksum algorithm, used where the server announces the checksum extension. Empty: "
+                       "sha1 when announced.", enum=["sha1", "sha256", "md5", "none"]),
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per PATCH; default 8 MiB.",
+                         default=8388608),
+    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of the server or a proxy in "
+                             "front of it.", default=1073741824),
+    **_common(timeout=120),
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-chunkup",
         "name": "chunkup",
         "description": "Chunked uploads of large media files to media platforms' upload APIs: X media "
-                       "upload (v2 and v1.1), api.video, and Content-Range/upload_id APIs (SelfCommunity, "
-                       "django-chunked-upload), with local emulators for development and tests.",
+                       "upload (v2 and v1.1), api.video, Content-Range/upload_id APIs (SelfCommunity, "
+                       "django-chunked-upload) and tus 1.0.0 servers, with local emulators for development and tests.",
         "versions": [__version__],
         "integrations": [{"integration-name": INTEGRATION, "tags": ["service"]}],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": [
             "airflow_provider_chunkup.hooks.base", "airflow_provider_chunkup.hooks.x",
-            "airflow_provider_chunkup.hooks.apivideo", "airflow_provider_chunkup.hooks.content_range"]}],
+            "airflow_provider_chunkup.hooks.apivideo", "airflow_provider_chunkup.hooks.content_range",
+            "airflow_provider_chunkup.hooks.tus"]}],
         "operators": [{"integration-name": INTEGRATION,
                        "python-modules": ["airflow_provider_chunkup.operators.upload",
                                           "airflow_provider_chunkup.operators.split",
@@ -145,6 +164,16 @@ def get_provider_info() -> dict[str, Any]:
                 "hidden-fields": ["schema", "login"],
                 "relabeling": {"host": "Site base URL", "password": "Bearer token"},
                 "placeholders": {"host": "https://community.example.com"},
+            },
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.tus.TusUploadHook",
+            "connection-type": "chunkup_tus",
+            "hook-name": "chunkup: tus resumable upload",
+            "conn-fields": TUS_CONN_FIELDS,
+            "ui-field-behaviour": {
+                "hidden-fields": ["schema", "login", "port"],
+                "relabeling": {"host": "tus creation endpoint URL", "password": "Bearer token (optional)"},
+                "placeholders": {"host": "https://tus.example.com/files/"},
             },
         }],
     }

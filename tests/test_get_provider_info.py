@@ -13,7 +13,10 @@ def test_provider_info_shape():
     info = get_provider_info()
     assert info["package-name"] == "airflow-provider-chunkup"
     assert info["versions"] == [__version__]
-    conn, apivideo, content_range = info["connection-types"]
+    conn, apivideo, content_range, tus = info["connection-types"]
+    assert tus["connection-type"] == "chunkup_tus"
+    assert tus["hook-class-name"] == "airflow_provider_chunkup.hooks.tus.TusUploadHook"
+    assert {n for n, f in tus["conn-fields"].items() if f["schema"].get("format") == "password"} == {"headers"}
     assert content_range["connection-type"] == "chunkup_content_range"
     assert conn["connection-type"] == "chunkup_x"
     assert apivideo["connection-type"] == "chunkup_apivideo"

@@ -10,9 +10,10 @@ from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import undefined_connection
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 
-HOOKS: tuple[type[ChunkUploadHook], ...] = (XMediaUploadHook, ApiVideoHook, ContentRangeUploadHook)
+HOOKS: tuple[type[ChunkUploadHook], ...] = (XMediaUploadHook, ApiVideoHook, ContentRangeUploadHook, TusUploadHook)
 BY_API = {hook.api: hook for hook in HOOKS}
 BY_CONN_TYPE = {hook.conn_type: hook for hook in HOOKS}
 

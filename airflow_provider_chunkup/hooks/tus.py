@@ -1,0 +1,123 @@
+"""Airflow hook for tus 1.0.0 servers on a ``chunkup_tus`` connection.
+
+Connection fields:
+
+- host: the tus creation endpoint, e.g. ``https://tus.example.com/files/`` (required; the path is
+  kept as written).
+- password: an optional Bearer token. For other auth schemes, the ``headers`` extra (a JSON
+  object) is sent with every request.
+- extra: ``metadata`` (JSON object added to every upload's ``Upload-Metadata``, besides
+  ``filename`` and ``filetype`` from the source), ``checksum`` (``sha1``, ``sha256``, ``md5`` or
+  ``none``; default: ``sha1`` where the server announces the checksum extension), ``chunk_size``
+  (default 8 MiB), ``max_chunk_size`` (default 1 GiB), ``restart_expired``, ``timeout``,
+  ``retry_*``, ``allow_insecure_http``.
+
+The Airflow UI's Test button calls :meth:`TusUploadHook.test_connection`: an OPTIONS request, which
+creates nothing.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import httpx
+from airflow.sdk import Connection
+
+from airflow_provider_chunkup._aio import run_sync
+from airflow_provider_chunkup.errors import ChunkupError, ConfigurationError, RemoteRejected, RetryExhausted
+from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.connection import (
+    ConnectionOptions,
+    base_url,
+    cannot_reach,
+    require_safe_transport,
+    scrub,
+)
+from airflow_provider_chunkup.protocols.auth import BearerAuth
+from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.tus import CHECKSUMS, DEFAULT_CHUNK, MAX_CHUNK, TusUpload, server_facts
+
+
+class TusUploadHook(ChunkUploadHook):
+    """Uploads files to any tus 1.0.0 server, resuming from the server's offset.
+
+    ```python
+    result = TusUploadHook("my_tus").upload("/data/clip.mp4")
+    result.media_id, result.details["upload_url"]
+    ```
+
+    :param tus_conn_id: a ``chunkup_tus`` connection (default ``chunkup_tus_default``).
+    """
+
+    api: ClassVar[str] = "tus"
+    conn_name_attr = "tus_conn_id"
+    default_conn_name = "chunkup_tus_default"
+    conn_type = "chunkup_tus"
+    hook_name = "chunkup: tus resumable upload"
+
+    def __init__(self, tus_conn_id: str = default_conn_name, **kwargs: str | None) -> None:
+        super().__init__(conn_id=tus_conn_id, **kwargs)
+
+    def build_protocol(self, conn: Connection, options: ConnectionOptions,
+                       transport: httpx.AsyncBaseTransport | None = None) -> TusUpload:
+        if not conn.host:
+            raise ConfigurationError(
+                f"Connection {self.conn_id!r} has no host: set the tus creation endpoint, e.g. "
+                "https://tus.example.com/files/.")
+        url = base_url(self.conn_id, conn.host, conn.port, conn.schema if conn.schema in ("http", "https") else None,
+                       "")
+        if conn.host.rstrip().endswith("/"):
+            url += "/"  # a creation URL may need its slash (resumable-upload redirects /files to /files/)
+        headers = {str(k): str(v) for k, v in options.get_mapping("headers").items()}
+        require_safe_transport(self.conn_id, url, options.get_bool("allow_insecure_http"))
+        checksum = options.get_str("checksum")
+        if checksum is not None and checksum.lower() not in (*CHECKSUMS, "none"):
+            raise ConfigurationError(
+                f"Connection {self.conn_id!r}: checksum must be one of {', '.join(CHECKSUMS)} or none, got "
+                f"{checksum!r}.")
+        max_chunk = options.get_int("max_chunk_size", MAX_CHUNK) or MAX_CHUNK
+        return TusUpload(
+            endpoint=url, auth=BearerAuth(conn.password) if conn.password else None, headers=headers,
+            metadata=options.get_mapping("metadata"), checksum=checksum.lower() if checksum else None,
+            default_chunk_bytes=min(DEFAULT_CHUNK, max_chunk), max_chunk_bytes=max_chunk,
+            retry=RetryPolicy.from_options(options.retry_options()),
+            timeout=options.get_float("timeout", 120.0) or 120.0, transport=transport,
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Ask the server what it supports (OPTIONS): proves it speaks tus, creates nothing.
+
+        OPTIONS carries no credentials check on most servers, so a working Test button says the
+        endpoint is a tus server, not that the token is accepted. Returns ``(ok, message)``.
+        """
+        try:
+            protocol = self.get_conn()
+        except ChunkupError as e:
+            return False, self._scrub(str(e))
+        protocol.client.retry = RetryPolicy(max_attempts=1)  # the Test button waits: answer, don't retry
+        where = protocol.endpoint
+        step = f"tus connection test (OPTIONS {where})"
+        try:
+            response = run_sync(self._using(protocol, lambda p: p.client.request("OPTIONS", where, step=step)))
+        except RetryExhausted as e:
+            if e.status is not None:
+                return False, self._scrub(str(e))
+            return False, self._scrub(cannot_reach(where, e))
+        except (RemoteRejected, ChunkupError) as e:
+            return False, self._scrub(str(e))
+        facts = server_facts(response.headers)
+        if "1.0.0" not in facts["versions"]:
+            return False, self._scrub(
+                f"{where} answered OPTIONS without Tus-Version 1.0.0 (got {facts['versions'] or 'none'}): it is not "
+                "a tus 1.0.0 endpoint. Check the connection's host (the creation URL, e.g. .../files/).")
+        extensions = ", ".join(facts["extensions"]) or "none"
+        algorithms = ", ".join(facts["checksum_algorithms"]) or "none"
+        return True, self._scrub(f"{where} speaks tus 1.0.0 (extensions: {extensions}; checksums: {algorithms}). "
+                                 "Nothing was uploaded.")
+
+    def _scrub(self, message: str) -> str:
+        conn = self._conn
+        secrets = [conn.password] if conn is not None else []
+        if self._options is not None:
+            secrets += [str(v) for v in self._options.get_mapping("headers").values()]
+        return scrub(message, *secrets)

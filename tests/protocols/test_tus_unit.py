@@ -1,0 +1,96 @@
+"""tus error paths on a mock transport: each status, malformed answers, what is asked of the server."""
+
+import httpx
+import pytest
+
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    MalformedResponse,
+    RemoteRejected,
+    RetryExhausted,
+    UploadExpired,
+)
+from airflow_provider_chunkup.protocols.chunking import Segment
+from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.session import UploadSpec
+from airflow_provider_chunkup.protocols.tus import TusUpload
+
+ENDPOINT = "https://tus.example.com/files/"
+OPTIONS = {"Tus-Version": "1.0.0", "Tus-Extension": "creation,termination,checksum",
+           "Tus-Checksum-Algorithm": "sha1,md5"}
+FAST = RetryPolicy(max_attempts=3, backoff_initial=0.001, backoff_max=0.002)
+
+
+def tus(handler, **kwargs):
+    def route(request):
+        if request.method == "OPTIONS":
+            return httpx.Response(204, headers=OPTIONS)
+        return handler(request)
+
+    return TusUpload(endpoint=ENDPOINT, transport=httpx.MockTransport(route), retry=FAST, **kwargs)
+
+
+SPEC = UploadSpec(total_bytes=10, source="/data/a.mp4", media_type="video/mp4")
+
+
+async def test_401_names_the_fix():
+    async with tus(lambda r: httpx.Response(401, text="bad token")) as t:
+        with pytest.raises(AuthenticationFailed, match=r"bad token.*password"):
+            await t.init(SPEC)
+
+
+async def test_creation_without_location_is_malformed():
+    async with tus(lambda r: httpx.Response(201)) as t:
+        with pytest.raises(MalformedResponse, match="without a Location"):
+            await t.init(SPEC)
+
+
+async def test_relative_location_resolved_and_expiry_kept():
+    answer = httpx.Response(201, headers={"Location": "/files/abc", "Upload-Expires": "Wed, 25 Jun 2031 16:00:00 GMT"})
+    async with tus(lambda r: answer) as t:
+        session = await t.init(SPEC)
+    assert session.remote["url"] == "https://tus.example.com/files/abc" and session.media_id == "abc"
+    assert session.expires_at == 1940169600.0
+    assert session.remote["checksum"] == "sha1"  # announced: the default algorithm
+
+
+@pytest.mark.parametrize("status", [404, 410])
+async def test_gone_upload_is_expired(status):
+    def handler(request):
+        return httpx.Response(201, headers={"Location": "/files/abc"}) if request.method == "POST" \
+            else httpx.Response(status)
+
+    async with tus(handler) as t:
+        session = await t.init(SPEC)
+        with pytest.raises(UploadExpired, match="restart_expired"):
+            await t.append(session, Segment(0, 0, 10), b"0123456789")
+        with pytest.raises(UploadExpired):
+            await t.committed(session)
+
+
+async def test_other_4xx_not_retried_5xx_retried():
+    seen = []
+
+    def handler(request):
+        seen.append(request.method)
+        if request.method == "POST":
+            return httpx.Response(201, headers={"Location": "/files/abc"})
+        return httpx.Response(400 if len(seen) < 3 else 503)
+
+    async with tus(handler) as t:
+        session = await t.init(SPEC)
+        with pytest.raises(RemoteRejected):
+            await t.append(session, Segment(0, 0, 10), b"0123456789")
+        assert seen == ["POST", "PATCH"]
+        with pytest.raises(RetryExhausted):
+            await t.append(session, Segment(0, 0, 10), b"0123456789")
+    assert seen == ["POST", "PATCH", "PATCH", "PATCH", "PATCH"]
+
+
+async def test_unannounced_algorithm_refused_and_bad_options():
+    async with tus(lambda r: httpx.Response(201, headers={"Location": "/files/abc"}), checksum="sha256") as t:
+        with pytest.raises(ConfigurationError, match=r"sha256 is not among .*sha1, md5"):
+            await t.init(SPEC)
+        with pytest.raises(ConfigurationError, match="only a metadata option"):
+            await t.init(UploadSpec(total_bytes=10, options={"title": "x"}))
