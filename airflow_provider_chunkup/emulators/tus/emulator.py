@@ -105,6 +105,8 @@ class TusEmulator(EmulatedApi):
         self.store.forget_all()
 
     def stats(self) -> dict[str, int]:
+        """Uploads held, and events counted since the last reset (``POST /_emulator/stats/reset`` cannot reach
+        an API's counts: the interface has no hook for it)."""
         return {"tus_uploads": len(self.store.uploads), **{n: self.store.counts.get(n, 0) for n in STAT_NAMES}}
 
     # -- fault injection ------------------------------------------------------------------------
