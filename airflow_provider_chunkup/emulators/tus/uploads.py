@@ -173,8 +173,8 @@ class TusUploadStore:
                 raise TusError(400, f"Upload-Concat: upload {part.id} is not a partial upload")
             if not part.complete or part.patching:
                 raise TusError(400, f"Upload-Concat: partial upload {part.id} is not finished")
-        self.check_size(sum(part.offset for part in parts))
-        final = self.create(None, metadata, metadata_header, concat=FINAL)
+        # Its length is known at once, so a HEAD during the copy shows length and offset 0.
+        final = self.create(sum(part.offset for part in parts), metadata, metadata_header, concat=FINAL)
         final.parts, final.concat_header = [part.id for part in parts], concat_header
         final.patching = True  # nothing else touches it while it is assembled
         try:

@@ -419,3 +419,13 @@ def test_other_methods_405(tus):
     url = new_upload(tus, 1)
     assert tus.get(url).status_code == 405
     assert tus.put("/files/").status_code == 405
+
+
+def test_concatenation_over_max_size_is_413(tus, emulator):
+    emulator.config.tus.max_size = 5
+    urls = []
+    for _ in range(2):
+        url = tus.post("/files/", headers={"Upload-Length": "3", "Upload-Concat": "partial"}).headers["location"]
+        assert patch(tus, url, 0, b"abc").status_code == 204
+        urls.append(url)
+    assert tus.post("/files/", headers={"Upload-Concat": "final;" + " ".join(urls)}).status_code == 413
