@@ -118,6 +118,8 @@ class Recorder(httpx.AsyncBaseTransport):
 
     corrupt: set[int] = field(default_factory=set)
     cut: dict[int, int] = field(default_factory=dict)
+    cut_error: type[Exception] | None = None
+    """What a cut body raises: :class:`Interrupted` by default; a network error (``httpx.WriteError``) is retried."""
     sent: list[Sent] = field(default_factory=list)
     patches: int = 0
 
@@ -130,7 +132,8 @@ class Recorder(httpx.AsyncBaseTransport):
         if request.method == "PATCH":
             number = self.patches
             self.patches += 1
-            request.stream = _Stream(request.stream, record, number in self.corrupt, self.cut.get(number))
+            request.stream = _Stream(request.stream, record, number in self.corrupt, self.cut.get(number),
+                                     self.cut_error or Interrupted)
         response = await self._inner.handle_async_request(request)
         record.status = response.status_code
         return response
@@ -150,8 +153,9 @@ class Interrupted(Exception):
 
 
 class _Stream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, record: Sent, corrupt: bool, cut: int | None) -> None:
-        self._inner, self._record, self._corrupt, self._cut = inner, record, corrupt, cut
+    def __init__(self, inner: httpx.AsyncByteStream, record: Sent, corrupt: bool, cut: int | None,
+                 error: type[Exception]) -> None:
+        self._inner, self._record, self._corrupt, self._cut, self._error = inner, record, corrupt, cut, error
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         first = True
@@ -164,7 +168,7 @@ class _Stream(httpx.AsyncByteStream):
                 piece = piece[: self._cut - self._record.body_bytes]
                 self._record.body_bytes += len(piece)
                 yield piece
-                raise Interrupted(f"PATCH body cut after {self._cut} bytes")
+                raise self._error(f"PATCH body cut after {self._cut} bytes")
             self._record.body_bytes += len(piece)
             yield piece
 

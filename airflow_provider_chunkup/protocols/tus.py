@@ -31,8 +31,10 @@ import httpx
 from airflow_provider_chunkup.errors import (
     ConfigurationError,
     MalformedResponse,
+    RateLimited,
     RemoteError,
     RemoteRejected,
+    RetryExhausted,
     UploadExpired,
 )
 from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
@@ -200,7 +202,8 @@ class TusUpload(UploadProtocol):
         offset = _int(session.remote.get("offset"))
         if offset is None:
             offset = segment.offset
-        conflicts = resends = 0
+        conflicts = resends = failures = 0
+        once = dataclasses.replace(self.client.retry, max_attempts=1)  # retried below, after a HEAD
         view = memoryview(data)
         while True:
             if offset > segment.end:
@@ -223,7 +226,25 @@ class TusUpload(UploadProtocol):
             step = f"PATCH of bytes {offset}-{segment.end} of upload {session.media_id}"
             stream = _Body(body)
             try:
-                response = await self.client.request("PATCH", url, content=stream, headers=headers, step=step)
+                response = await self.client.request("PATCH", url, content=stream, headers=headers, step=step,
+                                                     retry=once)
+            except (RetryExhausted, RateLimited) as e:
+                # A network error, 5xx, 408, 423 or 429: the server may have kept part of the body, so ask
+                # where it is before sending again, rather than resending it all and drawing a 409.
+                failures += 1
+                policy = self.client.retry
+                cause = e.__cause__ if isinstance(e, RetryExhausted) and e.__cause__ is not None else e
+                if failures >= policy.max_attempts:
+                    raise RetryExhausted(f"{cause} (gave up after {failures} tries)", status=e.status,
+                                         body=e.body) from e
+                wait = e.retry_after if isinstance(e, RateLimited) and e.retry_after is not None \
+                    else policy.backoff(failures)
+                self.client.retries += 1
+                log.warning("%s; asking the server's offset, then retry %d of %d in %.1f s", cause, failures,
+                            policy.max_attempts - 1, wait)
+                await asyncio.sleep(wait)
+                offset = await self._head_offset(session)
+                continue
             except RemoteRejected as e:
                 if e.status == 409 and conflicts < CONFLICT_RETRIES:
                     conflicts += 1

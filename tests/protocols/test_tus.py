@@ -149,25 +149,59 @@ async def test_resume_from_a_non_aligned_offset_sends_only_the_missing_bytes(tus
     assert tus_server.stored(result.details["upload_url"]) == path.read_bytes()
 
 
-async def test_resume_after_a_patch_cut_mid_body(tus_node, media_file):
-    """A worker killed in the middle of a PATCH: @tus/server keeps what arrived; the retry sends the rest."""
+async def test_resume_after_a_patch_cut_mid_body(tus_server, media_file):
+    """A worker killed in the middle of a PATCH: the server keeps what arrived; the retry sends the rest.
+
+    Without checksums: with one, resumable-upload discards a cut body (its checksum cannot match).
+    """
     path = media_file(600 * KB)
     chunk = 256 * KB
     source = ChunkSource(path)
     store = MemoryStore()
     cut = Recorder(cut={1: 100_001})
-    async with protocol(tus_node, cut) as tus:
+    async with protocol(tus_server, cut, checksum="none") as tus:
         with pytest.raises(Interrupted):
             await upload(tus, source, spec(path, chunk_size=chunk), checkpoint=Checkpoint(store),
                          abort_on_failure=False)
     url = Checkpoint(store).session().remote["url"]
     held = chunk + 100_001
-    wait_for(lambda: tus_node.head(url).headers.get("Upload-Offset") == str(held), "the server to store the cut body")
+    wait_for(lambda: tus_server.head(url).headers.get("Upload-Offset") == str(held), "the server to store the cut body")
     recorder = Recorder()
-    async with protocol(tus_node, recorder) as tus:
+    async with protocol(tus_server, recorder, checksum="none") as tus:
         result = await upload(tus, source, spec(path, chunk_size=chunk), checkpoint=Checkpoint(store))
     assert recorder.patch_bytes() == path.stat().st_size - held
+    assert tus_server.stored(result.details["upload_url"]) == path.read_bytes()
+
+
+async def test_a_cut_body_with_a_checksum_is_discarded_and_sent_again_whole(tus_resumable, media_file):
+    path = media_file(600 * KB)
+    chunk = 256 * KB
+    source = ChunkSource(path)
+    store = MemoryStore()
+    async with protocol(tus_resumable, Recorder(cut={1: 100_001})) as tus:
+        with pytest.raises(Interrupted):
+            await upload(tus, source, spec(path, chunk_size=chunk), checkpoint=Checkpoint(store),
+                         abort_on_failure=False)
+    recorder = Recorder()
+    async with protocol(tus_resumable, recorder) as tus:
+        result = await upload(tus, source, spec(path, chunk_size=chunk), checkpoint=Checkpoint(store))
+    assert recorder.patch_bytes() == path.stat().st_size - chunk  # the cut chunk again, whole
+    assert tus_resumable.stored(result.details["upload_url"]) == path.read_bytes()
+
+
+async def test_connection_dropped_mid_patch_is_retried_from_the_server_offset(tus_node, media_file):
+    """The network fails in the middle of a PATCH: a HEAD tells what the server kept, the retry sends the rest."""
+    path = media_file(600 * KB)
+    recorder = Recorder(cut={1: 50_000}, cut_error=httpx.WriteError)
+    async with protocol(tus_node, recorder) as tus:
+        result = await upload(tus, ChunkSource(path), spec(path, chunk_size=256 * KB))
     assert tus_node.stored(result.details["upload_url"]) == path.read_bytes()
+    patches = [s for s in recorder.sent if s.method == "PATCH"]
+    assert patches[1].status is None and patches[1].body_bytes == 50_000  # cut: no answer
+    kept = int(patches[2].headers["Upload-Offset"]) - 256 * KB  # what the server kept of the cut body
+    assert 0 < kept <= 50_000 and 409 not in [s.status for s in patches]
+    assert recorder.methods()[recorder.methods().index("PATCH") + 2] == "HEAD"
+    assert recorder.patch_bytes() == path.stat().st_size + 50_000 - kept
 
 
 async def test_409_heads_and_continues_from_the_server_offset(tus_server, media_file):

@@ -76,6 +76,8 @@ async def test_other_4xx_not_retried_5xx_retried():
         seen.append(request.method)
         if request.method == "POST":
             return httpx.Response(201, headers={"Location": "/files/abc"})
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"Upload-Offset": "0", "Upload-Length": "10"})
         return httpx.Response(400 if len(seen) < 3 else 503)
 
     async with tus(handler) as t:
@@ -83,9 +85,9 @@ async def test_other_4xx_not_retried_5xx_retried():
         with pytest.raises(RemoteRejected):
             await t.append(session, Segment(0, 0, 10), b"0123456789")
         assert seen == ["POST", "PATCH"]
-        with pytest.raises(RetryExhausted):
+        with pytest.raises(RetryExhausted, match=r"HTTP 503 \(gave up after 3 tries\)"):
             await t.append(session, Segment(0, 0, 10), b"0123456789")
-    assert seen == ["POST", "PATCH", "PATCH", "PATCH", "PATCH"]
+    assert seen == ["POST", "PATCH", "PATCH", "HEAD", "PATCH", "HEAD", "PATCH"]  # the offset asked before each retry
 
 
 async def test_unannounced_algorithm_refused_and_bad_options():
