@@ -41,6 +41,7 @@ from airflow_provider_chunkup.errors import (
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
 from airflow_provider_chunkup.hooks.registry import BY_API
+from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood
 from airflow_provider_chunkup.operators.upload import (
@@ -56,8 +57,10 @@ DEFAULTS = {
     "x": {"conn_type": "chunkup_x", "password": EMULATOR_TOKEN},
     "apivideo": {"conn_type": "chunkup_apivideo", "password": APIVIDEO_KEY},
     "content_range": {"conn_type": "chunkup_content_range", "password": CONTENT_RANGE_TOKEN},
+    "tus": {"conn_type": "chunkup_tus"},
 }
-HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook}
+HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook,
+         "tus": TusUploadHook}
 REMOTE = "http://media.example.invalid"  # never resolved: the connection check refuses it first
 
 
@@ -254,6 +257,24 @@ def content_range_session_expired(env: Env) -> dict[str, Any]:
     opened = ContentRangeUploadHook(env.conn("content_range")).init(str(env.file(500_000, "a.pdf"))).to_dict()
     env.control("POST", f"/content-range/uploads/{opened['media_id']}/expire")
     return opened
+
+
+def tus_upload(env: Env, source: Any, conn: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """The one-task operator on a tus connection to the emulator's creation endpoint."""
+    return upload(env, "tus", source, conn={"host": f"{env.url}/files/", **(conn or {})}, **kwargs)
+
+
+def tus_answers(*, options: dict[str, str] | None = None,
+                post: httpx.Response | None = None) -> Callable[[httpx.Request], httpx.Response]:
+    """A tus server on a mock transport: its OPTIONS headers, and its answer to the creation POST."""
+    announced = {"Tus-Version": "1.0.0", "Tus-Extension": "creation,termination", **(options or {})}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "OPTIONS":
+            return httpx.Response(204, headers=announced)
+        return post if post is not None else httpx.Response(201, headers={"Location": "/files/1"})
+
+    return answer
 
 
 def uploaded_with_failing_processing(env: Env, api: str) -> dict[str, Any]:
@@ -529,7 +550,7 @@ CASES = [
               r"unchanged", cause=ConfigurationError),
     Case("session_of_an_unknown_api",
          lambda env, _: append({"api": "vimeo", "media_id": "1", "total_bytes": 1, "chunk_size": 1}),
-         UFG, r"Unknown upload API 'vimeo' \(known: apivideo, content_range, x\).*Pass the XCom of the previous "
+         UFG, r"Unknown upload API 'vimeo' \(known: apivideo, content_range, tus, x\).*Pass the XCom of the previous "
               r"chunkup task unchanged", cause=ConfigurationError),
     Case("segments_out_of_range", lambda env, opened: append(opened, segments="5:9"),
          UFG, r"Segment 5 does not exist: this upload has 2 segments \(0\.\.1\)\. Pass segments within 0\.\.1",
@@ -558,6 +579,55 @@ CASES = [
     Case("retry_setting_not_a_number",
          lambda env, _: init(env, "x", env.file(10), conn={"extra": {"retry_max_attempts": "many"}}),
          UFG, r"retry_max_attempts must be a number, got 'many'", cause=ConfigurationError),
+    # -- tus ------------------------------------------------------------------------------------------
+    Case("tus_without_host", lambda env, _: upload(env, "tus", env.file(10), conn={"host": None}),
+         UFG, r"has no host: set the tus creation endpoint, e\.g\. https://tus\.example\.com/files/",
+         cause=ConfigurationError),
+    Case("tus_plain_http_to_a_remote_host",
+         lambda env, _: tus_upload(env, env.file(10), conn={"host": f"{REMOTE}/files/"}),
+         UFG, r"over plain http, which would send credentials unencrypted.*allow_insecure_http",
+         cause=ConfigurationError),
+    Case("tus_unknown_checksum",
+         lambda env, _: tus_upload(env, env.file(10), conn={"extra": {"checksum": "crc32"}}),
+         UFG, r"checksum must be one of sha1, sha256, md5 or none, got 'crc32'", cause=ConfigurationError),
+    Case("tus_metadata_key_with_a_space",
+         lambda env, _: tus_upload(env, env.file(10), conn={"extra": {"metadata": {"bad key": "v"}}}),
+         UFG, r"Metadata key 'bad key' in the connection's metadata is not a valid tus key: keys must be non-empty, "
+              r"without spaces or commas", cause=ConfigurationError),
+    Case("tus_metadata_not_an_object",
+         lambda env, _: tus_upload(env, env.file(10), conn={"extra": {"metadata": "[1]"}}),
+         UFG, r"metadata must be a JSON object", cause=ConfigurationError),
+    Case("tus_unknown_option",
+         lambda env, _: tus_upload(env, env.file(10), upload_options={"title": "t"}),
+         UFG, r"tus uploads take only a metadata option, not title: pass options=\{'metadata'",
+         cause=ConfigurationError),
+    Case("tus_option_metadata_key_with_a_comma",
+         lambda env, _: tus_upload(env, env.file(10), upload_options={"metadata": {"a,b": "x"}}),
+         UFG, r"Metadata key 'a,b' in the metadata option is not a valid tus key", cause=ConfigurationError),
+    Case("tus_chunk_over_max_chunk_size",
+         lambda env, _: tus_upload(env, env.file(10), conn={"extra": {"max_chunk_size": MiB, "chunk_size": 2 * MiB}}),
+         UFG, r"chunk_size=2097152 is outside tus server's bounds \(1\.\.1048576 bytes\)\. Set chunk_size within",
+         cause=ConfigurationError),
+    Case("tus_over_the_servers_max_size",
+         lambda env, _: env.mocked_hook("tus", tus_answers(options={"Tus-Max-Size": "5"}),
+                                        host=f"{env.url}/files/").upload(str(env.file(10))),
+         ConfigurationError, r"the tus server takes uploads up to 5 bytes \(Tus-Max-Size\)\. Use a smaller file",
+         requests=1),
+    Case("tus_checksum_not_announced",
+         lambda env, _: env.mocked_hook("tus", tus_answers(options={"Tus-Extension": "creation,checksum",
+                                                                    "Tus-Checksum-Algorithm": "sha1"}),
+                                        host=f"{env.url}/files/", extra={"checksum": "sha256"}).upload(
+             str(env.file(10))),
+         ConfigurationError, r"checksum=sha256 is not among the algorithms the tus server announces \(sha1\); set "
+                             r"the connection's checksum to one of them", requests=1),
+    Case("tus_creation_without_location",
+         lambda env, _: env.mocked_hook("tus", tus_answers(post=httpx.Response(201)),
+                                        host=f"{env.url}/files/").upload(str(env.file(10))),
+         MalformedResponse, r"answered HTTP 201 without a Location\. Check that the connection's host", requests=2),
+    Case("tus_wrong_token",
+         lambda env, _: env.mocked_hook("tus", tus_answers(post=httpx.Response(401, text="invalid token")),
+                                        host=f"{env.url}/files/", password="wrong-token").upload(str(env.file(10))),
+         AuthenticationFailed, r"HTTP 401: invalid token\. Check the token in the connection's password", requests=2),
 ]
 
 
@@ -574,7 +644,7 @@ def _nothing_leaves_the_machine(loopback_only: list[str]) -> list[str]:
 def test_the_table_is_large_and_distinct():
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids)) >= 30
-    assert set(BY_API) == {"x", "apivideo", "content_range"}
+    assert set(BY_API) == {"x", "apivideo", "content_range", "tus"}
     for api in BY_API:  # every API has cases of its own
         assert sum(case.id.startswith(f"{api}_") or case.id.endswith(f"_{api}") for case in CASES) >= 10, api
 

@@ -164,6 +164,7 @@ class TusUpload(UploadProtocol):
                 f"The tus server at {self.endpoint} does not announce the creation extension "
                 f"(Tus-Extension: {', '.join(server['extensions'])}): it cannot open uploads for chunkup. Check "
                 "that the connection's host is the creation endpoint.")
+        checksum = self._checksum_for(server)  # an algorithm the server does not take fails before creation
         max_size = server.get("max_size")
         if max_size is not None and spec.total_bytes > max_size:
             raise ConfigurationError(
@@ -191,7 +192,7 @@ class TusUpload(UploadProtocol):
                                 chunk_size=plan.chunk_size, source=spec.source, media_type=spec.media_type,
                                 media_category=spec.media_category,
                                 remote={"url": url, "offset": _int(response.headers.get("Upload-Offset")) or 0,
-                                        "server": server, "checksum": self._checksum_for(server)})
+                                        "server": server, "checksum": checksum})
         session.expires_at = _expires(response.headers) or session.expires_at
         return session
 
