@@ -31,6 +31,7 @@ from self_signed import self_signed_cert
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, ServerError
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood
 from airflow_provider_chunkup.operators.upload import (
@@ -44,8 +45,10 @@ from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth
 from airflow_provider_chunkup.protocols.checkpoint import MemoryStore
 from airflow_provider_chunkup.protocols.chunking import MiB
 
-HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook}
-CONN_TYPES = {"x": "chunkup_x", "apivideo": "chunkup_apivideo", "content_range": "chunkup_content_range"}
+HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook,
+         "tus": TusUploadHook}
+CONN_TYPES = {"x": "chunkup_x", "apivideo": "chunkup_apivideo", "content_range": "chunkup_content_range",
+              "tus": "chunkup_tus"}
 REMOTE_HOST = "media.example.invalid"
 
 
@@ -135,7 +138,16 @@ def content_range(emulator: Any, set_connection: Callable[..., str]) -> Setup:
     return Setup("content_range", conn_id, [token], file_name="brochure.pdf")
 
 
-SETUPS = [x_oauth2, x_oauth1, x_oauth1_v11, apivideo_basic, apivideo_bearer, apivideo_upload_token, content_range]
+def tus_bearer(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    token = secret("tus-token")
+    emulator.config.tus.bearer_tokens = [token]
+    conn_id = set_connection("secret_tus", conn_type="chunkup_tus", host=f"{emulator.url}/files/", password=token,
+                             extra={"chunk_size": MiB})
+    return Setup("tus", conn_id, [token], chunk_size=MiB)
+
+
+SETUPS = [x_oauth2, x_oauth1, x_oauth1_v11, apivideo_basic, apivideo_bearer, apivideo_upload_token, content_range,
+          tus_bearer]
 
 
 def assert_absent(secrets: list[str], where: str, value: Any) -> None:
@@ -259,6 +271,7 @@ def _wrong(emulator: Any) -> None:
     emulator.config.x.oauth1_tokens = {secret("other"): secret("other")}
     emulator.config.apivideo.api_keys = {secret("other")}
     emulator.config.content_range.bearer_tokens = {secret("other")}
+    emulator.config.tus.bearer_tokens = [secret("other")]
 
 
 @pytest.mark.parametrize("make", [m for m in SETUPS if m is not apivideo_upload_token],

@@ -45,6 +45,7 @@ from conftest import APIVIDEO_KEY, CONTENT_RANGE_TOKEN, EMULATOR_TOKEN, OAUTH1
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.protocols.chunking import KiB, MiB
 
@@ -188,6 +189,18 @@ def _connect_content_range(request: pytest.FixtureRequest, **extra: Any) -> Conn
                      lambda: control.configure({"content_range": {"bearer_tokens": ["other"]}}))
 
 
+TUS_TOKEN = "chunkup-emulator-tus-token"
+
+
+def _connect_tus(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    """The emulator's generic tus server, asking a Bearer token as hosted tus endpoints do (``TUS_AUTH``)."""
+    emulator = request.getfixturevalue("emulator")
+    conn_id = request.getfixturevalue("set_connection")("contract_tus", conn_type="chunkup_tus",
+                                                        host=f"{emulator.url}/files/", password=TUS_TOKEN, extra=extra)
+    control = EmulatorControl(emulator.url)
+    return Connected(conn_id, (TUS_TOKEN,), lambda: control.configure({"tus": {"bearer_tokens": ["other"]}}))
+
+
 # -- what the emulators stored ------------------------------------------------------------------------------
 
 def _x_stored(control: EmulatorControl, media_id: str) -> Stored:
@@ -217,6 +230,15 @@ def _content_range_stored(control: EmulatorControl, media_id: str) -> Stored:
 
 def _content_range_uploads(control: EmulatorControl) -> set[str]:
     return {upload["upload_id"] for upload in control.get("/content-range/uploads")}
+
+
+def _tus_stored(control: EmulatorControl, media_id: str) -> Stored:
+    upload = control.get(f"/tus/uploads/{media_id}")
+    return Stored(upload["size"], upload["sha256"])
+
+
+def _tus_uploads(control: EmulatorControl) -> set[str]:
+    return {upload["id"] for upload in control.get("/tus/uploads") if upload["state"] != "terminated"}
 
 
 # -- the profiles -------------------------------------------------------------------------------------------
@@ -269,7 +291,15 @@ CONTENT_RANGE = ApiProfile(
     abilities=Abilities(parallel_segments=False, processes_media=False, resume_from="server", abortable=False),
 )
 
-PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE)
+TUS = ApiProfile(
+    name="tus", hook=TusUploadHook, connect=_connect_tus,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,  # tus sets no chunk limits
+    stored=_tus_stored, remote_uploads=_tus_uploads, chunk_routes=("PATCH /files/{upload_id}",),
+    abilities=Abilities(parallel_segments=False, processes_media=False, resume_from="server", abortable=True),
+    emulator_config={"tus": {"bearer_tokens": [TUS_TOKEN]}},
+)
+
+PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS)
 
 
 def sha256(data: bytes) -> str:

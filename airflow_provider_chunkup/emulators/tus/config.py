@@ -35,6 +35,9 @@ class TusEmulatorConfig(ApiConfig):
     expiry_secs: int = 86400
     #: ``Location`` as an absolute URL instead of a path (clients must resolve both).
     absolute_location: bool = False
+    #: Bearer tokens accepted (``Authorization: Bearer <token>`` on every request but OPTIONS, 401 otherwise), as
+    #: hosted tus endpoints ask; None: no auth, as a bare tus server.
+    bearer_tokens: list[str] | None = None
 
     def validate(self) -> None:
         """Reject values the tus emulator cannot act on."""
@@ -58,6 +61,9 @@ class TusEmulatorConfig(ApiConfig):
                 raise ConfigPatchError(f"tus.{name} must be null or a positive integer")
         if not _positive(self.expiry_secs):
             raise ConfigPatchError("tus.expiry_secs must be a positive integer")
+        tokens = self.bearer_tokens
+        if tokens is not None and not (isinstance(tokens, list) and all(isinstance(t, str) and t for t in tokens)):
+            raise ConfigPatchError("tus.bearer_tokens must be null or a list of non-empty strings")
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:

@@ -95,6 +95,7 @@ class TusServer:
             if method == "OPTIONS":
                 return self.options()
             check_version(request)
+            self.check_auth(request)
             if method == "POST" and self.allow_creation and "creation" in self.config.extensions:
                 return await self.create(request)
             allow = COLLECTION_METHODS if self.allow_creation and "creation" in self.config.extensions else "OPTIONS"
@@ -109,6 +110,7 @@ class TusServer:
             if method == "OPTIONS":
                 return self.options()
             check_version(request)
+            self.check_auth(request)
             if method == "HEAD":
                 return self.head(upload_id)
             if method == "PATCH":
@@ -119,6 +121,15 @@ class TusServer:
             return tus_response(405, {"Allow": allow}, f"Method {method} not allowed here")
         except (TusError, UploadGone) as exc:
             return error_response(exc)
+
+    def check_auth(self, request: Request) -> None:
+        """With ``bearer_tokens`` set, a request without one of them is refused (401), as hosted endpoints do."""
+        tokens = self.config.bearer_tokens
+        if tokens is None:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token.strip() not in tokens:
+            raise TusError(401, "Unauthorized: a valid Bearer token is required", {"WWW-Authenticate": "Bearer"})
 
     # -- operations -----------------------------------------------------------------------------
 
