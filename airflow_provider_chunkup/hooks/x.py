@@ -96,11 +96,8 @@ class XMediaUploadHook(ChunkUploadHook):
         url = base_url(self.conn_id, conn.host, conn.port, conn.schema, DEFAULT_BASE_URLS[dialect])
         require_safe_transport(self.conn_id, url, options.get_bool("allow_insecure_http"))
         size_limits = {k: int(v) for k, v in options.get_mapping("size_limits").items()}
-        return XMediaUpload(
-            auth=self._auth(conn, options), dialect=dialect, base_url=url, size_limits=size_limits,
-            retry=RetryPolicy.from_options(options.retry_options()),
-            timeout=options.get_float("timeout", 120.0) or 120.0, transport=transport,
-        )
+        return XMediaUpload(auth=self._auth(conn, options), dialect=dialect, base_url=url, size_limits=size_limits,
+                            transport=transport, **_client_settings(options))
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials with a STATUS call for a media id that cannot exist.
@@ -159,9 +156,7 @@ class XMediaUploadHook(ChunkUploadHook):
         conn, options = self._conn, self.options
         url = base_url(self.conn_id, conn.host, conn.port, conn.schema, DEFAULT_BASE_URLS[V2])
         require_safe_transport(self.conn_id, url, options.get_bool("allow_insecure_http"))
-        client = ApiClient(url, auth=self._auth(conn, options), error_factory=post_error,
-                           retry=RetryPolicy.from_options(options.retry_options()),
-                           timeout=options.get_float("timeout", 120.0) or 120.0)
+        client = ApiClient(url, auth=self._auth(conn, options), error_factory=post_error, **_client_settings(options))
         return XPublisher(client, upload)
 
     async def aget_publisher(self) -> XPublisher:
@@ -291,6 +286,12 @@ class XMediaUploadHook(ChunkUploadHook):
             )
         kind = media.kind or media_kind(info.media_key)
         return PostMedia(media.media_id, kind, media.media_key or info.media_key)
+
+
+def _client_settings(options: ConnectionOptions) -> dict[str, Any]:
+    """The connection's retry policy and timeout, for the upload client and the posts client alike."""
+    return {"retry": RetryPolicy.from_options(options.retry_options()),
+            "timeout": options.get_float("timeout", 120.0) or 120.0}
 
 
 def _check_tracks(tracks: Sequence[SubtitleTrack], media: Sequence[PostMedia]) -> None:

@@ -57,6 +57,12 @@ class RetryPolicy:
         base = min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
         return base * (1 + random.uniform(-self.jitter, self.jitter))
 
+    def wait_after(self, error: BaseException, attempt: int) -> float:
+        """Seconds to wait after ``error`` ended attempt ``attempt``: the wait a 429 announced (its
+        ``retry_after``), else the backoff. For callers that retry by themselves (one attempt per request)."""
+        announced = getattr(error, "retry_after", None)
+        return announced if announced is not None else self.backoff(attempt)
+
 
 def announced_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the platform asks us to wait, from ``Retry-After`` or rate-limit reset headers."""

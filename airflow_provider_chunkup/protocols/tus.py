@@ -238,8 +238,7 @@ class TusUpload(UploadProtocol):
                 if failures >= policy.max_attempts:
                     raise RetryExhausted(f"{cause} (gave up after {failures} tries)", status=e.status,
                                          body=e.body) from e
-                wait = e.retry_after if isinstance(e, RateLimited) and e.retry_after is not None \
-                    else policy.backoff(failures)
+                wait = policy.wait_after(e, failures)
                 self.client.retries += 1
                 log.warning("%s; asking the server's offset, then retry %d of %d in %.1f s", cause, failures,
                             policy.max_attempts - 1, wait)

@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 
 from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.protocols.x import CATEGORY_FAMILY, media_family
 from airflow_provider_chunkup.protocols.x_text import DEFAULT_MAX_POST_LENGTH, LONG_POST_MAX_LENGTH, weighted_length
 
 MAX_IMAGES = 4
@@ -34,11 +35,8 @@ ID = re.compile(r"^[0-9]{1,19}$")
 LANGUAGE_CODE = re.compile(r"^[A-Z]{2}$")
 #: Media key prefixes (``<type>_<id>``): 3 photo, 7 video, 13 amplify video, 16 animated GIF.
 KEY_KINDS = {"3": "image", "7": "video", "13": "video", "16": "gif"}
-#: ``media_category`` of an upload -> what X's post rules count it as.
-CATEGORY_KINDS = {
-    "tweet_image": "image", "dm_image": "image", "tweet_gif": "gif", "dm_gif": "gif",
-    "tweet_video": "video", "dm_video": "video", "amplify_video": "video", "subtitles": "subtitles",
-}
+#: What X's post rules tell apart (``protocols.x``'s families, 3D models aside).
+POST_KINDS = ("image", "gif", "video", "subtitles")
 #: The ``media_category`` ``POST /2/media/subtitles`` names the video by.
 SUBTITLE_TARGETS = {"amplify_video": "AmplifyVideo"}
 
@@ -55,18 +53,12 @@ class PostMedia:
 def media_kind(media_key: str | None = None, media_category: str | None = None,
                media_type: str | None = None) -> str | None:
     """``image``, ``gif``, ``video`` or ``subtitles`` from what an upload's result says; ``None`` if it says nothing."""
-    if media_category in CATEGORY_KINDS:
-        return CATEGORY_KINDS[media_category]
+    if media_category in CATEGORY_FAMILY:
+        return CATEGORY_FAMILY[media_category]
     if media_key and "_" in media_key and media_key.split("_", 1)[0] in KEY_KINDS:
         return KEY_KINDS[media_key.split("_", 1)[0]]
-    if media_type:
-        if media_type == "image/gif":
-            return "gif"
-        if media_type.startswith("text/"):
-            return "subtitles"
-        family = media_type.split("/", 1)[0]
-        return family if family in ("image", "video") else None
-    return None
+    family = media_family(media_type) if media_type else None
+    return family if family in POST_KINDS else None
 
 
 def as_media_id(value: Any, what: str = "media id") -> str:

@@ -170,13 +170,12 @@ class XPublisher:
                 raise
             except RateLimited as e:  # refused before anything was posted
                 error: RemoteError = e
-                wait = e.retry_after if e.retry_after is not None else policy.backoff(attempt)
             except (ServerError, RetryExhausted) as e:  # the post may or may not exist
                 error = e
                 found = await self.find_post(body, since=started)
                 if found is not None:
                     return found
-                wait = policy.backoff(attempt)
+            wait = policy.wait_after(error, attempt)
             if attempt >= policy.max_attempts or time.time() - started + wait > policy.max_elapsed:
                 raise error
             await asyncio.sleep(wait)
