@@ -15,6 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from .apivideo import ApiVideoEmulator
+from .cloudflare_stream import CloudflareStreamEmulator
 from .config import EmulatorConfig
 from .content_range import ContentRangeEmulator
 from .core.api import EmulatedApi, all_fault_kinds
@@ -24,11 +25,14 @@ from .core.faults import FaultInjector
 from .core.middleware import EmulatorMiddleware
 from .core.storage import Storage
 from .tus import TusEmulator
+from .vimeo import VimeoEmulator
 from .x import XEmulator
 
 #: The emulated APIs, in the order of their routes, flags and config sections. A new one is a line
 #: here and its section (named as the API) in ``EmulatorConfig``.
-APIS: tuple[type[EmulatedApi], ...] = (XEmulator, ApiVideoEmulator, ContentRangeEmulator, TusEmulator)
+APIS: tuple[type[EmulatedApi], ...] = (
+    XEmulator, ApiVideoEmulator, ContentRangeEmulator, TusEmulator, VimeoEmulator, CloudflareStreamEmulator,
+)
 
 
 def build_app(

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .apivideo.config import ApiVideoEmulatorConfig
+from .cloudflare_stream.config import CloudflareStreamEmulatorConfig
 from .content_range.config import ContentRangeEmulatorConfig
 from .core.config import ProcessConfig
 from .tus.config import TusEmulatorConfig
+from .vimeo.config import VimeoEmulatorConfig
 from .x.config import XEmulatorConfig
 
 
@@ -31,3 +33,5 @@ class EmulatorConfig(ProcessConfig):
     apivideo: ApiVideoEmulatorConfig = field(default_factory=ApiVideoEmulatorConfig)
     content_range: ContentRangeEmulatorConfig = field(default_factory=ContentRangeEmulatorConfig)
     tus: TusEmulatorConfig = field(default_factory=TusEmulatorConfig)
+    vimeo: VimeoEmulatorConfig = field(default_factory=VimeoEmulatorConfig)
+    cloudflare_stream: CloudflareStreamEmulatorConfig = field(default_factory=CloudflareStreamEmulatorConfig)

@@ -228,7 +228,7 @@ class TusUpload(UploadProtocol):
             stream = _Body(body)
             try:
                 response = await self.client.request("PATCH", url, content=stream, headers=headers, step=step,
-                                                     retry=once)
+                                                     retry=once, **_link_auth(session))
             except (RetryExhausted, RateLimited) as e:
                 # A network error, 5xx, 408, 423 or 429: the server may have kept part of the body, so ask
                 # where it is before sending again, rather than resending it all and drawing a 409.
@@ -311,7 +311,7 @@ class TusUpload(UploadProtocol):
             return False
         try:
             await self.client.request("DELETE", self._url(session), headers={"Tus-Resumable": TUS_VERSION},
-                                      step=f"termination of upload {session.media_id}")
+                                      step=f"termination of upload {session.media_id}", **_link_auth(session))
         except RemoteRejected as e:
             if e.status not in (404, 410):
                 raise
@@ -329,7 +329,7 @@ class TusUpload(UploadProtocol):
     async def _head(self, session: UploadSession) -> httpx.Response:
         try:
             response = await self.client.request("HEAD", self._url(session), headers={"Tus-Resumable": TUS_VERSION},
-                                                 step=f"HEAD of upload {session.media_id}")
+                                                 step=f"HEAD of upload {session.media_id}", **_link_auth(session))
         except RemoteRejected as e:
             raise self._gone(e, session) from e
         session.expires_at = _expires(response.headers) or session.expires_at
@@ -411,6 +411,12 @@ def tus_error(response: httpx.Response, step: str) -> RemoteError:
     if status in HINTS:
         message = f"{message.rstrip('.')}. {HINTS[status]}"
     return error_class(status)(message, status=status, body=body)
+
+
+def _link_auth(session: UploadSession) -> dict[str, Any]:
+    """Requests to an upload URL that carries its own authority (Vimeo's ``upload_link``, a one-time direct
+    upload URL) go without the connection's credentials: ``session.remote["link_only"]``."""
+    return {"auth": None} if session.remote.get("link_only") else {}
 
 
 def _capabilities(*, abortable: bool) -> Capabilities:
