@@ -110,19 +110,40 @@ TUS_CONN_FIELDS = {
 }
 
 
+VIMEO_CONN_FIELDS = {
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per PATCH; default 64 MiB.",
+                         default=67108864),
+    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
+                             default=1073741824),
+    **_common(timeout=120),
+}
+
+
+CLOUDFLARE_STREAM_CONN_FIELDS = {
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"],
+                         "Bytes per PATCH: a multiple of 262144 (256 KiB) from 5 MiB to 200 MiB; default 50 MiB.",
+                         default=52428800),
+    "until": _field("Processing done when", ["string", "null"], "ready (every quality encoded) or playable "
+                    "(readyToStream: the first quality plays).", enum=["ready", "playable"], default="ready"),
+    **_common(timeout=120),
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-chunkup",
         "name": "chunkup",
         "description": "Chunked uploads of large media files to media platforms' upload APIs: X media "
                        "upload (v2 and v1.1), api.video, Content-Range/upload_id APIs (SelfCommunity, "
-                       "django-chunked-upload) and tus 1.0.0 servers, with local emulators for development and tests.",
+                       "django-chunked-upload), tus 1.0.0 servers, Vimeo and Cloudflare Stream, with local "
+                       "emulators for development and tests.",
         "versions": [__version__],
         "integrations": [{"integration-name": INTEGRATION, "tags": ["service"]}],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": [
             "airflow_provider_chunkup.hooks.base", "airflow_provider_chunkup.hooks.x",
             "airflow_provider_chunkup.hooks.apivideo", "airflow_provider_chunkup.hooks.content_range",
-            "airflow_provider_chunkup.hooks.tus"]}],
+            "airflow_provider_chunkup.hooks.tus", "airflow_provider_chunkup.hooks.vimeo",
+            "airflow_provider_chunkup.hooks.cloudflare_stream"]}],
         "operators": [{"integration-name": INTEGRATION,
                        "python-modules": ["airflow_provider_chunkup.operators.upload",
                                           "airflow_provider_chunkup.operators.split",
@@ -174,6 +195,27 @@ def get_provider_info() -> dict[str, Any]:
                 "hidden-fields": ["schema", "login", "port"],
                 "relabeling": {"host": "tus creation endpoint URL", "password": "Bearer token (optional)"},
                 "placeholders": {"host": "https://tus.example.com/files/"},
+            },
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.vimeo.VimeoUploadHook",
+            "connection-type": "chunkup_vimeo",
+            "hook-name": "chunkup: Vimeo",
+            "conn-fields": VIMEO_CONN_FIELDS,
+            "ui-field-behaviour": {
+                "hidden-fields": ["schema", "login", "port"],
+                "relabeling": {"host": "API base URL (empty for Vimeo)", "password": "Access token (upload scope)"},
+                "placeholders": {"host": "https://api.vimeo.com"},
+            },
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.cloudflare_stream.CloudflareStreamHook",
+            "connection-type": "chunkup_cloudflare_stream",
+            "hook-name": "chunkup: Cloudflare Stream",
+            "conn-fields": CLOUDFLARE_STREAM_CONN_FIELDS,
+            "ui-field-behaviour": {
+                "hidden-fields": ["schema", "port"],
+                "relabeling": {"host": "API base URL (empty for Cloudflare)", "login": "Account id",
+                               "password": "API token (Stream Edit)"},
+                "placeholders": {"host": "https://api.cloudflare.com/client/v4"},
             },
         }],
     }

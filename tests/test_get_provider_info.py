@@ -13,7 +13,14 @@ def test_provider_info_shape():
     info = get_provider_info()
     assert info["package-name"] == "airflow-provider-chunkup"
     assert info["versions"] == [__version__]
-    conn, apivideo, content_range, tus = info["connection-types"]
+    conn, apivideo, content_range, tus, vimeo, cloudflare = info["connection-types"]
+    assert vimeo["connection-type"] == "chunkup_vimeo"
+    assert vimeo["hook-class-name"] == "airflow_provider_chunkup.hooks.vimeo.VimeoUploadHook"
+    assert cloudflare["connection-type"] == "chunkup_cloudflare_stream"
+    assert cloudflare["hook-class-name"] == "airflow_provider_chunkup.hooks.cloudflare_stream.CloudflareStreamHook"
+    assert cloudflare["ui-field-behaviour"]["relabeling"]["login"] == "Account id"
+    for kind in (vimeo, cloudflare):  # the token is the connection's password: no secret in the extra
+        assert not [n for n, f in kind["conn-fields"].items() if f["schema"].get("format") == "password"]
     assert tus["connection-type"] == "chunkup_tus"
     assert tus["hook-class-name"] == "airflow_provider_chunkup.hooks.tus.TusUploadHook"
     assert {n for n, f in tus["conn-fields"].items() if f["schema"].get("format") == "password"} == {"headers"}
