@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import random
 import time
@@ -76,10 +77,17 @@ def announced_wait(headers: Mapping[str, str], now: float | None = None) -> floa
                 parsed = email.utils.parsedate_to_datetime(value)
                 if parsed is not None:
                     return max(0.0, parsed.timestamp() - now)
-    reset = headers.get("x-rate-limit-reset")
-    if reset:
-        try:
-            return max(0.0, float(reset) - now)
-        except ValueError:
-            return None
+    for name in ("x-rate-limit-reset", "x-ratelimit-reset"):  # X's, and Vimeo's (Unix seconds or ISO 8601)
+        reset = headers.get(name)
+        if reset:
+            try:
+                return max(0.0, float(reset) - now)
+            except ValueError:
+                try:
+                    moment = datetime.datetime.fromisoformat(reset.strip().replace("Z", "+00:00"))
+                except ValueError:
+                    return None
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=datetime.UTC)
+                return max(0.0, moment.timestamp() - now)
     return None
