@@ -248,3 +248,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
+
+
+VIMEO_TOKEN = "vimeo-token"
+CLOUDFLARE_TOKEN = "cf-token"
+CLOUDFLARE_ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
+
+
+@pytest.fixture
+def vimeo_connection(emulator, set_connection) -> Callable[..., str]:
+    """A chunkup_vimeo connection to the emulator's Vimeo front door (``/vimeo``)."""
+
+    def define(conn_id: str = "chunkup_vimeo_default", *, password: str = VIMEO_TOKEN, **extra: Any) -> str:
+        return set_connection(conn_id, conn_type="chunkup_vimeo", host=f"{emulator.url}/vimeo", password=password,
+                              extra=extra)
+
+    return define
+
+
+@pytest.fixture
+def cloudflare_connection(emulator, set_connection) -> Callable[..., str]:
+    """A chunkup_cloudflare_stream connection to the emulator's Stream API (``/client/v4``); no token on request."""
+
+    def define(conn_id: str = "chunkup_cloudflare_stream_default", *, password: str | None = CLOUDFLARE_TOKEN,
+               **extra: Any) -> str:
+        fields: dict[str, Any] = {"conn_type": "chunkup_cloudflare_stream", "host": f"{emulator.url}/client/v4",
+                                  "login": CLOUDFLARE_ACCOUNT, "extra": extra}
+        if password:
+            fields["password"] = password
+        return set_connection(conn_id, **fields)
+
+    return define
