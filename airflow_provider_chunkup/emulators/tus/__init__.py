@@ -6,12 +6,11 @@
 - ``server``: ``TusServer``, the protocol on one base path over that store.
 - ``emulator``: the generic server on ``tus.path`` (default ``/files/``) and ``/_emulator/tus/...``.
 
-Next to come, beside the generic server and over the same store: ``vimeo.py`` (``POST /me/videos``
-pre-creates an upload with ``store.create(..., origin="vimeo")`` and answers its ``upload_link``,
-served by a ``TusServer(allow_creation=False)`` on Vimeo's own upload path), and ``cloudflare.py``
-(tus creation on ``/client/v4/accounts/{id}/stream`` through ``TusServer.create(request,
-extra_headers={"stream-media-id": ...})``, PATCH/HEAD on its own base path). Each would be an
-``EmulatedApi`` of its own with its own config section, sharing the store held by ``TusEmulator``.
+Platforms built on tus mount the same pieces with an upload store of their own: Vimeo's upload links
+(``emulators/vimeo/``: a ``TusServer(allow_creation=False)`` over uploads that ``POST /me/videos``
+pre-creates) and Cloudflare Stream (``emulators/cloudflare_stream/``: ``TusServer.create`` with its own
+``Location`` and ``stream-media-id``, and a ``chunk_rule``). ``TusUploadStore``'s hooks (``on_complete``,
+``keep_broken_bodies``, ``chunk_rule``) carry what they do differently.
 """
 
 from .config import TusEmulatorConfig

@@ -1,9 +1,9 @@
 """The tus 1.0.0 protocol over HTTP: OPTIONS, POST (creation), HEAD, PATCH, DELETE on a base path.
 
 ``TusServer`` serves one base path (``<base>`` for creation, ``<base><id>`` for an upload) over the
-shared ``TusUploadStore``. The generic server mounts one on ``tus.path``; Vimeo's upload links and
-Cloudflare's creation endpoint are meant to reuse it (``handle_upload`` for a pre-created upload,
-``create`` for a creation answered with headers of their own).
+``TusUploadStore`` it is given. The generic server mounts one on ``tus.path``; Vimeo's upload links and
+Cloudflare's creation endpoint reuse it (``handle_upload`` for a pre-created upload, ``create`` for a
+creation answered with headers and a ``Location`` of their own).
 
 Source: ``tus/tus-resumable-upload-protocol`` ``protocol.md``; choices where the spec leaves room
 follow tusd (``pkg/handler/unrouted_handler.go``) and are named in place
@@ -71,6 +71,7 @@ class TusServer:
     def __init__(
         self, store: TusUploadStore, config: Callable[[], TusEmulatorConfig], base_path: Callable[[], str],
         *, allow_creation: bool = True, origin: str = "tus",
+        location: Callable[[Request, TusUpload], str] | None = None,
     ) -> None:  # fmt: skip
         self.store = store
         self._config = config
@@ -78,12 +79,16 @@ class TusServer:
         #: False where uploads are pre-created by another call (Vimeo's upload links answer POST with 405).
         self.allow_creation = allow_creation
         self.origin = origin
+        #: A front door's own ``Location`` (Cloudflare's absolute URLs); None: ``base_path`` + id.
+        self._location = location
 
     @property
     def config(self) -> TusEmulatorConfig:
         return self._config()
 
     def location(self, request: Request, upload: TusUpload) -> str:
+        if self._location is not None:
+            return self._location(request, upload)
         path = f"{self.base_path()}{upload.id}"
         return f"{str(request.base_url).rstrip('/')}{path}" if self.config.absolute_location else path
 
@@ -144,8 +149,15 @@ class TusServer:
             headers["Tus-Checksum-Algorithm"] = ",".join(config.checksum_algorithms)
         return tus_response(204, headers)
 
-    async def create(self, request: Request, extra_headers: dict[str, str] | None = None) -> Response:
-        """POST: a new upload (partial, final, deferred, with or without a first body); 201 + ``Location``."""
+    async def create(
+        self, request: Request, extra_headers: dict[str, str] | None = None,
+        created: Callable[[TusUpload], dict[str, str]] | None = None,
+    ) -> Response:  # fmt: skip
+        """POST: a new upload (partial, final, deferred, with or without a first body); 201 + ``Location``.
+
+        ``created`` sees the new upload before its ``Location`` is made (a front door attaches its own
+        state to ``upload.extra`` there) and returns headers of its own for the 201 (``stream-media-id``).
+        """
         config, headers = self.config, request.headers
         extensions = config.extensions
         concat, part_urls = None, []
@@ -188,7 +200,8 @@ class TusServer:
             upload = await self.store.concatenate(parts, metadata, metadata_header, headers["upload-concat"])
         else:
             upload = self.store.create(length, metadata, metadata_header, concat=concat, origin=self.origin)
-        answer = {"Location": self.location(request, upload), **(extra_headers or {})}
+        own = created(upload) if created is not None else {}
+        answer = {"Location": self.location(request, upload), **(extra_headers or {}), **own}
         if body:
             self.store.lock(upload)
             try:
@@ -240,6 +253,7 @@ class TusServer:
                     raise TusError(413, f"The PATCH body exceeds the server's chunk limit ({max_chunk} bytes)")
                 if upload.length is not None and offset + declared > upload.length:
                     raise TusError(413, f"The body goes past Upload-Length ({upload.length} bytes)")
+                self.store.check_chunk(upload, offset, declared)
             written = True
             await self.store.write(upload, request.stream(), checksum)
         finally:

@@ -71,25 +71,44 @@ class TusUpload:
     #: Bytes kept from bodies that broke off.
     kept_from_broken: int = 0
     sha256: Any = field(default_factory=hashlib.sha256, repr=False)
-    #: The front door that made it (``tus``; later ``vimeo``, ``cloudflare``), and what it attached.
+    #: The front door that made it (``tus``, ``vimeo``, ``cloudflare_stream``), and what it attached.
     origin: str = "tus"
     extra: dict[str, Any] = field(default_factory=dict)
     forgotten: bool = False
+    #: When the last byte arrived (``time.time()``); None while unfinished.
+    completed_at: float | None = None
 
     @property
     def complete(self) -> bool:
         return self.length is not None and self.offset == self.length
 
 
-class TusUploadStore:
-    """Every tus upload of one emulator; reads the live config on each call."""
+#: A front door's own rule on one chunk (``upload``, its offset, the chunk's size); raises ``TusError`` to refuse it.
+ChunkRule = Callable[[TusUpload, int, int], None]
 
-    def __init__(self, storage: Storage, config: Callable[[], TusEmulatorConfig]) -> None:
+
+class TusUploadStore:
+    """Every tus upload of one front door; reads the live config on each call.
+
+    A platform built on tus changes what the generic server does with three hooks: ``on_complete``
+    (called once an upload has all its bytes: processing starts), ``keep_broken_bodies`` (False: a
+    body that breaks off keeps nothing, the offset stays where the chunk began) and ``chunk_rule``
+    (checked on the declared size before a byte is read, and again on the size read before it is kept).
+    """
+
+    def __init__(
+        self, storage: Storage, config: Callable[[], TusEmulatorConfig], *,
+        on_complete: Callable[[TusUpload], None] | None = None, keep_broken_bodies: bool = True,
+        chunk_rule: ChunkRule | None = None,
+    ) -> None:  # fmt: skip
         self.storage = storage
         self._config = config
         self.uploads: dict[str, TusUpload] = {}
         self.counts: dict[str, int] = {}
         self._seq = itertools.count()
+        self.on_complete = on_complete
+        self.keep_broken_bodies = keep_broken_bodies
+        self.chunk_rule = chunk_rule
 
     @property
     def config(self) -> TusEmulatorConfig:
@@ -185,7 +204,7 @@ class TusUploadStore:
         finally:
             final.patching = False
         final.length = final.offset = assembled.size
-        final.sha256 = assembled.digest
+        final.sha256, final.completed_at = assembled.digest, time.time()
         self.count("tus_concatenated")
         return final
 
@@ -206,6 +225,11 @@ class TusUploadStore:
         return _Assembled(size, digest)
 
     # -- PATCH ----------------------------------------------------------------------------------
+
+    def check_chunk(self, upload: TusUpload, start: int, size: int) -> None:
+        """The front door's chunk rule, if it has one (``TusError`` refuses the chunk)."""
+        if self.chunk_rule is not None:
+            self.chunk_rule(upload, start, size)
 
     def lock(self, upload: TusUpload) -> None:
         """Take the upload for one PATCH (or DELETE); 423 while another holds it."""
@@ -247,13 +271,15 @@ class TusUploadStore:
                         pending = bytearray()
             except ClientDisconnect:
                 await self._flush(out, pending, hasher, check)
-                if check is None and not upload.forgotten:
+                if check is None and self.keep_broken_bodies and not upload.forgotten:
                     kept = out.tell() - start
                     self._commit(upload, start + kept, hasher)
                     upload.kept_from_broken += kept
                     self.count("tus_broken_bodies")
                 else:
                     out.truncate(start)
+                    if check is None and not upload.forgotten:
+                        self.count("tus_broken_bodies_discarded")
                 raise
             await self._flush(out, pending, hasher, check)
             if check is not None and checksum is not None and check.digest() != checksum.digest:
@@ -262,6 +288,7 @@ class TusUploadStore:
                 raise TusError(CHECKSUM_MISMATCH, "Checksum Mismatch: the chunk was discarded")
             if upload.forgotten:
                 return 0
+            self.check_chunk(upload, start, written)
             self._commit(upload, start + written, hasher)
             return written
         except TusError:
@@ -286,10 +313,13 @@ class TusUploadStore:
 
         await anyio.to_thread.run_sync(write)
 
-    @staticmethod
-    def _commit(upload: TusUpload, offset: int, hasher: Any) -> None:
+    def _commit(self, upload: TusUpload, offset: int, hasher: Any) -> None:
         upload.offset, upload.sha256 = offset, hasher
         upload.patches += 1
+        if upload.complete and upload.completed_at is None:
+            upload.completed_at = time.time()
+            if self.on_complete is not None:
+                self.on_complete(upload)
 
     # -- termination ----------------------------------------------------------------------------
 
