@@ -11,22 +11,31 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from airflow_tasks import AIRFLOW, airflow_cli
+
+from airflow_provider_chunkup.emulators.tus.config import TUS_EXTENSIONS
 
 MiB = 1024 * 1024
 
 pytestmark = pytest.mark.dag
 
 
-def route_requests(emulator, route: str) -> int:
+def route_stats(emulator, route: str) -> dict[str, int]:
     routes = httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
-    return routes.get(route, {}).get("requests", 0)
+    return routes.get(route, {"requests": 0, "body_bytes": 0})
+
+
+def route_requests(emulator, route: str) -> int:
+    return route_stats(emulator, route)["requests"]
 
 
 def run_until_killed(env: dict[str, str], run_id: str, emulator, route: str, kill_at: int) -> None:
@@ -56,23 +65,48 @@ APIS = {
     "x": ("chunkup_x_default", MiB, "POST /2/media/upload/initialize", "POST /2/media/upload/{id}/append",
           "POST /2/media/upload/{id}/finalize"),
     "apivideo": ("chunkup_apivideo_default", 5 * MiB, "POST /videos", "POST /videos/{videoId}/source", None),
+    # 8 MiB PATCHes outgrow loopback's socket buffers while the emulator holds one: a kill cuts the body.
+    "tus": ("chunkup_tus_default", 8 * MiB, "POST /files/", "PATCH /files/{upload_id}", None),
 }
+SEGMENTS = {"x": 24, "apivideo": 12, "tus": 8}
+IN_FLIGHT = {"x": 3, "apivideo": 3, "tus": 1}
+"""Chunk requests a try has open at once: the DAG's max_in_flight; one for a tus upload sent in order."""
+
+
+@pytest.fixture
+def tus_connection(emulator, set_connection) -> Callable[..., str]:
+    """The default chunkup_tus connection, to the emulator's generic tus server serving one upload in order.
+
+    The server announces no concatenation (so the DAG's max_in_flight cannot turn the upload into parallel
+    parts) and the connection sends no checksum: the server keeps what arrived of a PATCH the kill cut, and
+    the next try sends the rest from there, mid-chunk (with a checksum the cut part is discarded).
+    """
+    extensions = [e for e in TUS_EXTENSIONS if e != "concatenation"]
+    httpx.patch(f"{emulator.url}/_emulator/config", json={"tus": {"extensions": extensions}}).raise_for_status()
+
+    def define(**extra: Any) -> str:
+        return set_connection("chunkup_tus_default", conn_type="chunkup_tus", host=f"{emulator.url}/files/",
+                              extra={"checksum": "none", **extra})
+
+    return define
 
 
 @pytest.mark.parametrize("api", sorted(APIS))
-def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, apivideo_connection, emulator,
-                                                  media_file, received):
+def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, apivideo_connection, tus_connection,
+                                                  emulator, media_file, received):
     """Two tries killed at random chunks, a third completes: one remote media, at most the chunks in flight
     at each kill sent twice. X cannot report what it holds, so for X everything a resumed try skips comes
-    from the task state store."""
+    from the task state store. A tus server keeps the part of a PATCH the kill cut, and the next try asks
+    its offset (HEAD): what goes again may start mid-chunk, and at most one chunk's bytes per kill."""
     conn_id, chunk, init_route, chunk_route, finalize_route = APIS[api]
     x_connection(chunk_size=chunk)
     apivideo_connection(chunk_size=chunk)
+    tus_connection(chunk_size=chunk)
     env = {**crash_env, **{k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}}
-    segments = 24 if api == "x" else 12
+    segments = SEGMENTS[api]
     path = media_file(segments * chunk)
-    httpx.post(f"{emulator.url}/_emulator/faults", json={"match": chunk_route.split(" ")[1].split("{")[0],
-                                                         "action": "delay", "delay_secs": 0.15,
+    chunks_only = re.sub(r"\{\w+\}", "[^/]+", chunk_route)  # e.g. "PATCH /files/[^/]+"
+    httpx.post(f"{emulator.url}/_emulator/faults", json={"match": chunks_only, "action": "delay", "delay_secs": 0.15,
                                                          "times": 0}).raise_for_status()
     run_id = f"crash-{api}"
     trigger(env, run_id, {"source": str(path), "conn_id": conn_id})
@@ -86,16 +120,27 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
     assert last.returncode == 0, log[-6000:]
     assert "from an earlier try" in log
     assert route_requests(emulator, init_route) == 1  # one remote upload across three tries
-    sent = route_requests(emulator, chunk_route)
-    assert segments <= sent <= segments + 3 * len(kills)  # at most the 3 in flight at each kill went twice
-    print(f"\ncrash figures: {api}: killed at chunks {kills}, {sent} chunk requests for {segments} chunks")
+    chunks = route_stats(emulator, chunk_route)
+    sent, body_bytes = chunks["requests"], chunks["body_bytes"]
+    in_flight = IN_FLIGHT[api]
+    assert segments <= sent <= segments + in_flight * len(kills)  # at most those in flight at each kill went twice
+    tus = api == "tus"
+    if tus:  # raw bytes in each PATCH body (X and api.video send multipart forms): at most a chunk again per kill
+        assert segments * chunk <= body_bytes <= (segments + len(kills)) * chunk
+    print(f"\ncrash figures: {api}: killed at chunks {kills}, {sent} chunk requests for {segments} chunks, "
+          f"{body_bytes - segments * chunk} chunk body bytes beyond the file's")
     if finalize_route:
         assert route_requests(emulator, finalize_route) == 1
     media_ids = {line.split("Media ", 1)[1].split(" ", 1)[0] for line in log.splitlines()
                  if "Media " in line and "bytes, sha256" in line}
     assert len(media_ids) == 1
     media_id = media_ids.pop()
-    stored = received(media_id) if api == "x" else httpx.get(
-        f"{emulator.url}/_emulator/apivideo/videos/{media_id}").json()
+    if api == "x":
+        stored = received(media_id)
+    else:
+        kind = "tus/uploads" if tus else "apivideo/videos"
+        stored = httpx.get(f"{emulator.url}/_emulator/{kind}/{media_id}").json()
     assert stored["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert stored["size"] == segments * chunk
+    if tus:
+        print(f"crash figures: {api}: {stored['kept_from_broken']} bytes kept from PATCHes the kills cut")
