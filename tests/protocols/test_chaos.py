@@ -59,7 +59,8 @@ def test_uploads_complete_byte_exact_through_ten_percent_faults(seed, emulator, 
         segments[name] = count * -(-size // chunk)
         for n in range(count):
             path = media_file(size, f"{name}-{n}.mp4" if name != "content_range" else f"{name}-{n}.pdf")
-            result = hooks[name]().upload(path, chunk_size=chunk, max_in_flight=3,
+            # One tus upload goes in order: with more in flight it would go as parallel parts (concatenation).
+            result = hooks[name]().upload(path, chunk_size=chunk, max_in_flight=1 if name == "tus" else 3,
                                           media_type="application/pdf" if name == "content_range" else "video/mp4")
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
             assert result.sha256 == sha and result.size == size
