@@ -11,10 +11,11 @@ crash @tus/server on Node 20). Transports here count and alter what chunkup send
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import shutil
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,8 @@ class Recorder(httpx.AsyncBaseTransport):
 
     ``corrupt``: PATCH numbers (0-based, counting PATCHes) whose first byte is flipped on the way.
     ``cut``: PATCH number -> bytes after which its body stops with :class:`Interrupted` (a killed worker).
+    ``bodies``: the methods counted that way; with ``("PATCH", "POST")`` a POST carrying bytes (a partial
+    upload created with its body) counts too.
     """
 
     corrupt: set[int] = field(default_factory=set)
@@ -122,6 +125,7 @@ class Recorder(httpx.AsyncBaseTransport):
     """What a cut body raises: :class:`Interrupted` by default; a network error (``httpx.WriteError``) is retried."""
     sent: list[Sent] = field(default_factory=list)
     patches: int = 0
+    bodies: tuple[str, ...] = ("PATCH",)
 
     def __post_init__(self) -> None:
         self._inner = httpx.AsyncHTTPTransport()
@@ -129,14 +133,17 @@ class Recorder(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         record = Sent(request.method, str(request.url), request.headers)
         self.sent.append(record)
-        if request.method == "PATCH":
+        if request.method in self.bodies and (request.method == "PATCH" or _has_body(request)):
             number = self.patches
             self.patches += 1
             request.stream = _Stream(request.stream, record, number in self.corrupt, self.cut.get(number),
-                                     self.cut_error or Interrupted)
+                                     self.cut_error or Interrupted, self._hold)
         response = await self._inner.handle_async_request(request)
         record.status = response.status_code
         return response
+
+    async def _hold(self) -> None:
+        """Called after each body's first piece went out: nothing to wait for here (see :class:`Together`)."""
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -144,8 +151,53 @@ class Recorder(httpx.AsyncBaseTransport):
     def patch_bytes(self) -> int:
         return sum(s.body_bytes for s in self.sent if s.method == "PATCH")
 
+    def body_bytes(self) -> int:
+        """Bytes of every body counted (see ``bodies``)."""
+        return sum(s.body_bytes for s in self.sent)
+
     def methods(self) -> list[str]:
         return [s.method for s in self.sent]
+
+
+@dataclass
+class Together(Recorder):
+    """A :class:`Recorder` that holds every body after its first piece until ``count`` bodies are on the wire
+    at once: proof that requests really overlap (a client sending one at a time never gets there, and the
+    wait fails after ``timeout``). ``on_together`` runs once they are, while all are held (a look at the server).
+    """
+
+    count: int = 2
+    timeout: float = 30.0
+    on_together: Callable[[], None] | None = None
+    bodies: tuple[str, ...] = ("PATCH", "POST")
+    held: int = 0
+    most_held: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._released = asyncio.Event()
+
+    async def _hold(self) -> None:
+        if self._released.is_set():
+            return
+        self.held += 1
+        self.most_held = max(self.most_held, self.held)
+        try:
+            if self.held >= self.count:
+                if self.on_together is not None:
+                    self.on_together()
+                self._released.set()
+            try:
+                await asyncio.wait_for(self._released.wait(), self.timeout)
+            except TimeoutError:
+                raise AssertionError(f"{self.count} request bodies were never on the wire together "
+                                     f"(at most {self.most_held})") from None
+        finally:
+            self.held -= 1
+
+
+def _has_body(request: httpx.Request) -> bool:
+    return request.headers.get("Content-Length", "0") not in ("", "0") or "Transfer-Encoding" in request.headers
 
 
 class Interrupted(Exception):
@@ -154,8 +206,9 @@ class Interrupted(Exception):
 
 class _Stream(httpx.AsyncByteStream):
     def __init__(self, inner: httpx.AsyncByteStream, record: Sent, corrupt: bool, cut: int | None,
-                 error: type[Exception]) -> None:
+                 error: type[Exception], hold: Callable[[], Awaitable[None]]) -> None:
         self._inner, self._record, self._corrupt, self._cut, self._error = inner, record, corrupt, cut, error
+        self._hold = hold
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         first = True
@@ -163,7 +216,6 @@ class _Stream(httpx.AsyncByteStream):
             piece = bytes(piece)
             if first and self._corrupt:
                 piece = bytes([piece[0] ^ 0xFF]) + piece[1:]
-            first = False
             if self._cut is not None and self._record.body_bytes + len(piece) >= self._cut:
                 piece = piece[: self._cut - self._record.body_bytes]
                 self._record.body_bytes += len(piece)
@@ -171,6 +223,9 @@ class _Stream(httpx.AsyncByteStream):
                 raise self._error(f"PATCH body cut after {self._cut} bytes")
             self._record.body_bytes += len(piece)
             yield piece
+            if first:
+                await self._hold()  # the first piece is out: the server sees the request begin
+            first = False
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:

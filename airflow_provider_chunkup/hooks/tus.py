@@ -9,8 +9,12 @@ Connection fields:
 - extra: ``metadata`` (JSON object added to every upload's ``Upload-Metadata``, besides
   ``filename`` and ``filetype`` from the source), ``checksum`` (``sha1``, ``sha256``, ``md5`` or
   ``none``; default: ``sha1`` where the server announces the checksum extension), ``chunk_size``
-  (default 8 MiB), ``max_chunk_size`` (default 1 GiB), ``restart_expired``, ``timeout``,
-  ``retry_*``, ``allow_insecure_http``.
+  (default 8 MiB), ``max_chunk_size`` (default 1 GiB), ``max_in_flight`` (above 1: parallel partial
+  uploads where the server announces concatenation), ``restart_expired``, ``timeout``, ``retry_*``,
+  ``allow_insecure_http``.
+- ``profile``: ``supabase`` for Supabase Storage's resumable endpoint: ``bucket`` (required),
+  ``upsert`` (``x-upsert: true``), ``cache_control``; chunks of exactly 6 MiB; the object is named
+  after the source's file unless the metadata names it (``objectName``).
 
 The Airflow UI's Test button calls :meth:`TusUploadHook.test_connection`: an OPTIONS request, which
 creates nothing.
@@ -18,7 +22,9 @@ creates nothing.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 from airflow.sdk import Connection
@@ -34,8 +40,19 @@ from airflow_provider_chunkup.hooks.connection import (
     scrub,
 )
 from airflow_provider_chunkup.protocols.auth import BearerAuth
+from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
+from airflow_provider_chunkup.protocols.chunking import MiB
+from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession, UploadSpec
 from airflow_provider_chunkup.protocols.tus import CHECKSUMS, DEFAULT_CHUNK, MAX_CHUNK, TusUpload, server_facts
+from airflow_provider_chunkup.sources import SourceLike
+
+PROFILES = ("supabase",)
+SUPABASE_CHUNK = 6 * MiB
+"""Supabase Storage takes chunks of exactly 6 MiB, every one but the last."""
+SUPABASE_PATH = "/storage/v1/upload/resumable"
 
 
 class TusUploadHook(ChunkUploadHook):
@@ -76,13 +93,75 @@ class TusUploadHook(ChunkUploadHook):
                 f"Connection {self.conn_id!r}: checksum must be one of {', '.join(CHECKSUMS)} or none, got "
                 f"{checksum!r}.")
         max_chunk = options.get_int("max_chunk_size", MAX_CHUNK) or MAX_CHUNK
+        profile = (options.get_str("profile") or "").strip().lower() or None
+        settings: dict[str, Any] = {}
+        metadata = options.get_mapping("metadata")
+        if profile is None:
+            for name in ("bucket", "upsert", "cache_control"):
+                if options.raw(name) is not None:
+                    raise ConfigurationError(
+                        f"Connection {self.conn_id!r}: {name} is a setting of a service profile; set profile "
+                        f"(one of {', '.join(PROFILES)}) or remove {name}.")
+        elif profile == "supabase":
+            url, headers, metadata, settings = self._supabase(url, headers, metadata, options)
+        else:
+            raise ConfigurationError(
+                f"Connection {self.conn_id!r}: profile must be one of {', '.join(PROFILES)} (or unset for a plain "
+                f"tus server), got {options.get_str('profile')!r}.")
         return TusUpload(
             endpoint=url, auth=BearerAuth(conn.password) if conn.password else None, headers=headers,
-            metadata=options.get_mapping("metadata"), checksum=checksum.lower() if checksum else None,
+            metadata=metadata, checksum=checksum.lower() if checksum else None,
             default_chunk_bytes=min(DEFAULT_CHUNK, max_chunk), max_chunk_bytes=max_chunk,
             retry=RetryPolicy.from_options(options.retry_options()),
             timeout=options.get_float("timeout", 120.0) or 120.0, transport=transport,
+            max_in_flight=self.max_in_flight(), **settings,
         )
+
+    def _supabase(self, url: str, headers: dict[str, str], metadata: dict[str, Any],
+                  options: ConnectionOptions) -> tuple[str, dict[str, str], dict[str, Any], dict[str, Any]]:
+        """Supabase Storage's resumable endpoint: its path, bucket, upsert and 6 MiB chunks (built on @tus/server:
+        no concatenation, no checksum)."""
+        for name in ("chunk_size", "max_chunk_size"):
+            value = options.get_int(name)
+            if value is not None and value != SUPABASE_CHUNK:
+                raise ConfigurationError(
+                    f"Connection {self.conn_id!r}: Supabase Storage takes chunks of exactly {SUPABASE_CHUNK} bytes "
+                    f"(6 MiB), every one but the last; {name}={value} cannot be used. Remove {name} from the "
+                    "connection (profile supabase sets it).")
+        bucket = options.get_str("bucket") or metadata.get("bucketName")
+        if not bucket:
+            raise ConfigurationError(
+                f"Connection {self.conn_id!r}: profile supabase needs the bucket to upload to: set bucket (the "
+                "Storage bucket's name) in the connection's extra.")
+        if not urlsplit(url).path.strip("/"):  # the project's URL alone: Supabase's resumable endpoint on it
+            url = url.rstrip("/") + SUPABASE_PATH
+        metadata = {"bucketName": str(bucket), **metadata}
+        cache_control = options.get_str("cache_control")
+        if cache_control:
+            metadata.setdefault("cacheControl", cache_control)
+        if options.get_bool("upsert"):
+            headers = {**headers, "x-upsert": "true"}
+        return url, headers, metadata, {
+            "concatenation": False, "exact_chunk_bytes": SUPABASE_CHUNK,
+            "service": "Supabase Storage", "name_key": "objectName", "type_key": "contentType"}
+
+    async def _append(self, protocol: UploadProtocol, session: UploadSession, *args: Any,
+                      **kwargs: Any) -> UploadSession:
+        if isinstance(protocol, TusUpload):  # an upload sent as partial uploads takes its segments in parallel
+            protocol.adopt(session)
+        return await super()._append(protocol, session, *args, **kwargs)
+
+    async def _upload(self, protocol: UploadProtocol, source: SourceLike, spec: UploadSpec,
+                      max_in_flight: int | None, progress: ProgressCallback | None,
+                      storage_options: Mapping[str, Any] | None, checksum: bool,
+                      checkpoint: Checkpoint | None = None, abort_on_failure: bool = True) -> UploadResult:
+        if isinstance(protocol, TusUpload):
+            protocol.max_in_flight = self.max_in_flight(max_in_flight)  # this call's, for init to choose by
+            earlier = checkpoint.session() if checkpoint is not None else None
+            if earlier is not None and earlier.api == self.api:  # a resumed try goes on as it began
+                protocol.adopt(earlier)
+        return await super()._upload(protocol, source, spec, max_in_flight, progress, storage_options, checksum,
+                                     checkpoint, abort_on_failure)
 
     def test_connection(self) -> tuple[bool, str]:
         """Ask the server what it supports (OPTIONS): proves it speaks tus, creates nothing.
