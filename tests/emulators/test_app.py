@@ -35,3 +35,17 @@ def test_core_imports_nothing_above_it():
         absolute = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0
                     and (node.module or "").startswith("airflow_provider_chunkup")]
         assert not upward and not absolute, f"{path.name} imports {upward + absolute}"
+
+
+def test_an_injected_429_is_dressed_by_the_one_api_serving_the_path(tmp_path):
+    """Paths of the APIs do not overlap: Vimeo lives under its prefix, Cloudflare Stream under /client/v4."""
+    app = build_app(EmulatorConfig(data_dir=tmp_path))
+    paths = {
+        "apivideo": "/videos/vi1/source", "tus": "/files/abc", "vimeo": "/vimeo/videos/1",
+        "cloudflare_stream": "/client/v4/accounts/a/stream/b",
+    }  # fmt: skip
+    paths["vimeo_link"], paths["cloudflare_direct"] = "/vimeo/upload/abc", "/cloudflare/tus/abc"
+    owners = {"vimeo_link": "vimeo", "cloudflare_direct": "cloudflare_stream"}
+    for key, path in paths.items():
+        claimed = [api.name for api in APIS if getattr(app.state, api.name).rate_limited("PATCH", path, 1)]
+        assert claimed == [owners.get(key, key)], path

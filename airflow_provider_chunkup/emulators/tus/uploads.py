@@ -66,6 +66,9 @@ class TusUpload:
     terminated_at: float | None = None
     #: Set by the control endpoint: the upload counts as expired from then on.
     expired_at: float | None = None
+    #: When it expires if unfinished, set by a front door (Cloudflare's ``expiry`` metadata); None: the config's
+    #: lifetime from its creation.
+    expires: float | None = None
     patching: bool = False
     patches: int = 0
     #: Bytes kept from bodies that broke off.
@@ -123,7 +126,7 @@ class TusUploadStore:
         """When an unfinished upload expires; None when it cannot (finished, or expiration off)."""
         if upload.complete or "expiration" not in self.config.extensions:
             return upload.expired_at
-        expires = upload.created_at + self.config.expiry_secs
+        expires = upload.expires if upload.expires is not None else upload.created_at + self.config.expiry_secs
         return expires if upload.expired_at is None else min(expires, upload.expired_at)
 
     def expired(self, upload: TusUpload) -> bool:
@@ -320,6 +323,20 @@ class TusUploadStore:
             upload.completed_at = time.time()
             if self.on_complete is not None:
                 self.on_complete(upload)
+
+    async def fill(self, upload: TusUpload, source: Path) -> None:
+        """The whole of an empty upload from a file received another way (a platform's non-tus upload): copied and
+        hashed in a worker thread; the upload is then complete (``on_complete`` runs)."""
+        upload.patching = True
+        try:
+            assembled = await anyio.to_thread.run_sync(self._assemble, upload.path, [source])
+        finally:
+            upload.patching = False
+        if upload.forgotten:
+            upload.path.unlink(missing_ok=True)
+            return
+        upload.length = assembled.size
+        self._commit(upload, assembled.size, assembled.digest)
 
     # -- termination ----------------------------------------------------------------------------
 
