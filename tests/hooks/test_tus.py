@@ -1,11 +1,17 @@
-"""TusUploadHook: connection forms, end-to-end uploads to two tus servers, restart after expiry, the Test button."""
+"""TusUploadHook: connection forms, end-to-end uploads to tus servers, restart after expiry, the Test button,
+parallel parts, the Supabase profile."""
 
+import hashlib
+
+import httpx
 import pytest
-from tus_servers import resumable_upload_server, tus_node_server, wait_for
+from tus_servers import Recorder, Together, resumable_upload_server, tus_node_server, wait_for
 
-from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
+from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.registry import hook_for_api, hook_for_connection
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
+from airflow_provider_chunkup.operators.resume import UploadFailedForGood
+from airflow_provider_chunkup.operators.split import ChunkUploadSplitOperator
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 
 KB = 1024
@@ -115,3 +121,127 @@ def test_test_connection_fails_clearly(set_connection):
     set_connection("tus_down", conn_type="chunkup_tus", host="http://127.0.0.1:9/files/")
     ok, message = TusUploadHook("tus_down").test_connection()
     assert not ok and "Cannot reach" in message
+
+
+# -- parallel parts (concatenation) -------------------------------------------------------------------------------
+
+class RecordedHook(TusUploadHook):
+    """The hook with its protocol's requests going through a test transport."""
+
+    def __init__(self, conn_id: str, transport) -> None:
+        super().__init__(conn_id)
+        self.transport = transport
+
+    def build_protocol(self, conn, options, transport=None):
+        return super().build_protocol(conn, options, transport=self.transport)
+
+
+def test_parallel_parts_as_separate_tasks(tus_resumable, set_connection, media_file):
+    """init, append and finalize as three tasks: the append task (a new client) sends three parts at once."""
+    set_connection("tus_parts", conn_type="chunkup_tus", host=tus_resumable.url,
+                   extra={"chunk_size": 384 * KB, "max_in_flight": 3})
+    path = media_file(2000 * KB)
+    session = TusUploadHook("tus_parts").init(str(path))
+    assert session.remote["parts"] == {} and session.segment_count == 6
+    together = Together(count=3)
+    session = RecordedHook("tus_parts", together).append(session.to_dict())
+    assert together.most_held == 3 and len(session.remote["parts"]) == 6
+    result = TusUploadHook("tus_parts").finalize(session.to_dict())
+    assert tus_resumable.stored(result.details["upload_url"]) == path.read_bytes()
+
+
+def test_max_in_flight_of_one_call_chooses_parts(emulator, set_connection, media_file):
+    """The connection sends in order; one call's max_in_flight=3 sends parts in parallel (the emulator's server)."""
+    set_connection("tus_call", conn_type="chunkup_tus", host=f"{emulator.url}/files/", extra={"chunk_size": 384 * KB})
+    path = media_file(1500 * KB)
+    together = Together(count=3)
+    result = RecordedHook("tus_call", together).upload(str(path), max_in_flight=3)
+    assert together.most_held == 3
+    final = httpx.get(f"{emulator.url}/_emulator/tus/uploads/{result.media_id}").json()
+    assert final["concat"] == "final" and len(final["parts"]) == 4
+    assert final["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_split_over_tasks_is_refused_before_any_request(tus_resumable, set_connection, media_file):
+    set_connection("tus_split", conn_type="chunkup_tus", host=tus_resumable.url,
+                   extra={"chunk_size": 100 * KB, "max_in_flight": 3})
+    session = TusUploadHook("tus_split").init(str(media_file(500 * KB)))
+    assert not TusUploadHook("tus_split").capabilities().parallel_segments
+    with pytest.raises(UploadFailedForGood, match=r"cannot be split over parallel append tasks: tus sends parallel "
+                                                    r"parts .* from one task only: set max_in_flight > 1"):
+        ChunkUploadSplitOperator(task_id="split", session=session.to_dict(), parts=2).execute({})
+
+
+# -- Supabase Storage ---------------------------------------------------------------------------------------------
+
+MiB = KB * KB
+
+
+def test_supabase_profile_on_tus_node_server(tus_node, set_connection, media_file):
+    """Supabase Storage runs @tus/server: 6 MiB chunks, its metadata names, x-upsert; in order even with
+    max_in_flight (no concatenation there)."""
+    set_connection("supa", conn_type="chunkup_tus", host=tus_node.url, password="service-role-key",
+                   extra={"profile": "supabase", "bucket": "videos", "upsert": True, "cache_control": "3600",
+                          "max_in_flight": 4})
+    path = media_file(13 * MiB + 5, "talk.mp4")
+    recorder = Recorder()
+    hook = RecordedHook("supa", recorder)
+    result = hook.upload(str(path))
+    assert tus_node.stored(result.details["upload_url"]) == path.read_bytes()
+    patches = [s for s in recorder.sent if s.method == "PATCH"]
+    assert [s.body_bytes for s in patches] == [6 * MiB, 6 * MiB, MiB + 5]
+    post = next(s for s in recorder.sent if s.method == "POST")
+    assert post.headers["x-upsert"] == "true" and post.headers["Authorization"] == "Bearer service-role-key"
+    assert not any("Upload-Concat" in s.headers for s in recorder.sent)
+    assert tus_node.metadata(result.details["upload_url"]) == {
+        "bucketName": "videos", "objectName": "talk.mp4", "contentType": "video/mp4", "cacheControl": "3600"}
+    capabilities = TusUploadHook("supa").capabilities()
+    assert not capabilities.parallel_segments and "Supabase Storage has no concatenation" in \
+        capabilities.in_order_because
+
+
+def test_supabase_profile_on_the_emulator_with_a_token(emulator, set_connection, media_file):
+    emulator.config.tus.bearer_tokens = ["supabase-key"]
+    path = media_file(7 * MiB, "clip.mp4")
+    extra = {"profile": "supabase", "bucket": "media"}
+    set_connection("supa_ok", conn_type="chunkup_tus", host=f"{emulator.url}/files/", password="supabase-key",
+                   extra={**extra, "metadata": {"objectName": "folder/clip.mp4"}})
+    result = TusUploadHook("supa_ok").upload(str(path))
+    upload = httpx.get(f"{emulator.url}/_emulator/tus/uploads/{result.media_id}").json()
+    assert upload["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and upload["patches"] == 2
+    assert upload["metadata"] == {"bucketName": "media", "objectName": "folder/clip.mp4", "contentType": "video/mp4"}
+    set_connection("supa_bad", conn_type="chunkup_tus", host=f"{emulator.url}/files/", password="wrong-key",
+                   extra=extra)
+    with pytest.raises(AuthenticationFailed, match=r"HTTP 401.*Check the token in the connection's password"):
+        TusUploadHook("supa_bad").upload(str(path))
+
+
+def test_supabase_endpoint_from_the_project_url(set_connection):
+    set_connection("supa_url", conn_type="chunkup_tus", host="https://abcd.storage.supabase.co",
+                   extra={"profile": "supabase", "bucket": "media"})
+    protocol = TusUploadHook("supa_url").get_conn()
+    assert protocol.endpoint == "https://abcd.storage.supabase.co/storage/v1/upload/resumable"
+    assert protocol.limits.default_chunk_bytes == protocol.limits.max_chunk_bytes == 6 * MiB
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"profile": "supabase"}, r"profile supabase needs the bucket to upload to: set bucket"),
+    ({"profile": "supabase", "bucket": "b", "chunk_size": 5 * MiB},
+     r"exactly 6291456 bytes \(6 MiB\).*chunk_size=5242880 cannot be used\. Remove chunk_size"),
+    ({"profile": "firebase"}, r"profile must be one of supabase \(or unset for a plain tus server\), got 'firebase'"),
+    ({"bucket": "b"}, r"bucket is a setting of a service profile; set profile"),
+])
+def test_supabase_settings_refused_before_any_request(set_connection, extra, message):
+    set_connection("supa_no", conn_type="chunkup_tus", host="https://abcd.storage.supabase.co", extra=extra)
+    with pytest.raises(ConfigurationError, match=message):
+        TusUploadHook("supa_no").get_conn()
+
+
+def test_supabase_chunk_size_of_a_task_refused_before_any_request(set_connection, media_file):
+    set_connection("supa_task", conn_type="chunkup_tus", host="https://abcd.storage.supabase.co",
+                   extra={"profile": "supabase", "bucket": "media"})
+    recorder = Recorder()
+    with pytest.raises(ConfigurationError, match=r"Supabase Storage takes chunks of exactly 6291456 bytes \(6 MiB\), "
+                                                 r"every one but the last; chunk_size=1048576 cannot be used"):
+        RecordedHook("supa_task", recorder).upload(str(media_file(10 * KB)), chunk_size=MiB)
+    assert recorder.sent == []
