@@ -176,6 +176,8 @@ class TusUpload(UploadProtocol):
         """Take the capabilities of an opened upload, without a request: one sent as partial uploads
         (``session.remote["parts"]``) takes segments in parallel. Call it before sending a session that
         this client did not open (a later task, a resumed try)."""
+        if not _is_parts(session):
+            return  # sent in order: the capabilities this client has already say so
         server = session.remote.get("server")
         self.capabilities = self._capabilities_for(server if isinstance(server, dict) else None, session)
 
