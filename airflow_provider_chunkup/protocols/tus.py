@@ -388,9 +388,12 @@ class TusUpload(UploadProtocol):
                 raise MalformedResponse(f"{step} answered HTTP {response.status_code} without Upload-Offset. "
                                         f"{NOT_THE_API}", status=response.status_code)
             offset = new_offset
+            expires = _expires(response.headers)
             if not part:
                 session.remote["offset"] = offset
-            session.expires_at = _expires(response.headers) or session.expires_at
+                session.expires_at = expires or session.expires_at
+            elif expires is not None:  # the upload lasts as long as its first part to expire
+                session.expires_at = min(expires, session.expires_at or expires)
             if offset <= end:
                 log.info("%s: the server stored up to %d; sending the rest.", step, offset)
 

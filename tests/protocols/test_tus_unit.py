@@ -96,3 +96,68 @@ async def test_unannounced_algorithm_refused_and_bad_options():
             await t.init(SPEC)
         with pytest.raises(ConfigurationError, match="only a metadata option"):
             await t.init(UploadSpec(total_bytes=10, options={"title": "x"}))
+
+
+# -- partial uploads (concatenation) ------------------------------------------------------------------------------
+
+CONCAT = {**OPTIONS, "Tus-Extension": "creation,termination,concatenation"}
+PARTS_SPEC = UploadSpec(total_bytes=10, source="/data/a.mp4", media_type="video/mp4", chunk_size=4)
+
+
+def parts_tus(handler):
+    def route(request):
+        if request.method == "OPTIONS":
+            return httpx.Response(204, headers=CONCAT)
+        return handler(request)
+
+    return TusUpload(endpoint=ENDPOINT, transport=httpx.MockTransport(route), retry=FAST, max_in_flight=2)
+
+
+async def test_a_part_gone_is_expired():
+    def handler(request):
+        if request.method == "POST":
+            return httpx.Response(201, headers={"Location": "/files/p0", "Upload-Offset": "0"})
+        return httpx.Response(410)
+
+    async with parts_tus(handler) as t:
+        session = await t.init(PARTS_SPEC)
+        assert session.remote["parts"] == {} and t.capabilities.parallel_segments
+        session.remote["parts"] = {"0": "https://tus.example.com/files/p0"}
+        with pytest.raises(UploadExpired, match="restart_expired"):
+            await t.append(session, Segment(0, 0, 4), b"0123")
+        with pytest.raises(UploadExpired):
+            await t.committed(session)
+
+
+async def test_a_part_of_another_length_is_refused():
+    async with parts_tus(lambda r: httpx.Response(200, headers={"Upload-Offset": "0", "Upload-Length": "9"})) as t:
+        session = await t.init(PARTS_SPEC)
+        session.remote["parts"] = {"0": "https://tus.example.com/files/p0"}
+        with pytest.raises(RemoteRejected, match=r"Part 0 .* is 9 bytes long, but the segment is 4"):
+            await t.append(session, Segment(0, 0, 4), b"0123")
+
+
+async def test_finalize_names_the_segments_without_a_part_and_needs_a_location():
+    seen = []
+
+    def handler(request):
+        seen.append(request.method)
+        if request.method == "HEAD":  # every part holds one byte
+            return httpx.Response(200, headers={"Upload-Offset": "1",
+                                                "Upload-Length": "2" if request.url.path.endswith("p2") else "4"})
+        return httpx.Response(201)
+
+    async with parts_tus(handler) as t:
+        session = await t.init(PARTS_SPEC)
+        session.remote["parts"] = {"1": "https://tus.example.com/files/p1"}
+        with pytest.raises(RemoteRejected, match=r"lacks segments 0, 2 of 3 .*append the missing segments"):
+            await t.finalize(session)
+        session.remote["parts"] = {str(i): f"https://tus.example.com/files/p{i}" for i in range(3)}
+        with pytest.raises(RemoteRejected, match=r"lacks segments 0-2 of 3"):
+            await t.finalize(session)
+        assert seen == ["HEAD"] * 3
+        session.stored = [[0, 3]]
+        with pytest.raises(MalformedResponse, match=r"final upload of 3 parts .* without a Location"):
+            await t.finalize(session)
+    assert seen[3:] == ["POST"]
+    assert session.media_id.startswith("parts-")
