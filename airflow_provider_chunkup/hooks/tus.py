@@ -31,7 +31,7 @@ from airflow.sdk import Connection
 
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ChunkupError, ConfigurationError, RemoteRejected, RetryExhausted
-from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.base import ChunkUploadHook, SessionInput
 from airflow_provider_chunkup.hooks.connection import (
     ConnectionOptions,
     base_url,
@@ -40,12 +40,13 @@ from airflow_provider_chunkup.hooks.connection import (
     scrub,
 )
 from airflow_provider_chunkup.protocols.auth import BearerAuth
-from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.base import Capabilities, UploadProtocol
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
 from airflow_provider_chunkup.protocols.chunking import MiB
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession, UploadSpec
+from airflow_provider_chunkup.protocols.split import session_list
 from airflow_provider_chunkup.protocols.tus import CHECKSUMS, DEFAULT_CHUNK, MAX_CHUNK, TusUpload, server_facts
 from airflow_provider_chunkup.sources import SourceLike
 
@@ -144,6 +145,35 @@ class TusUploadHook(ChunkUploadHook):
         return url, headers, metadata, {
             "concatenation": False, "exact_chunk_bytes": SUPABASE_CHUNK,
             "service": "Supabase Storage", "name_key": "objectName", "type_key": "contentType"}
+
+    def session_capabilities(self, session: UploadSession | Mapping[str, Any] | str) -> Capabilities:
+        """What this opened upload allows, without a request: one sent as partial uploads takes its segments in
+        any order and several at a time (so it can be split over tasks); one sent in order does not."""
+        record = UploadSession.from_dict(session)
+
+        def read(protocol: UploadProtocol) -> Capabilities:
+            if isinstance(protocol, TusUpload):
+                server = record.remote.get("server")
+                return protocol._capabilities_for(server if isinstance(server, dict) else None, record)
+            return protocol.capabilities
+
+        return self._inspect(read)
+
+    async def afinalize(self, session: SessionInput, storage_options: Mapping[str, Any] | None = None,
+                        checkpoint: Checkpoint | None = None) -> UploadResult:
+        """:meth:`ChunkUploadHook.afinalize`; the sessions of split tasks first share the partial uploads each
+        created (merging keeps one session's ``remote``, and each task knows only its own parts)."""
+        sessions = session_list(session)
+        if sessions is not None:
+            records = [UploadSession.from_dict(s) for s in sessions if s is not None]
+            parts: dict[str, str] = {}
+            for record in records:
+                parts.update(record.remote.get("parts") or {})
+            if parts:
+                for record in records:
+                    record.remote["parts"] = dict(parts)
+            session = [record.to_dict() for record in records]
+        return await super().afinalize(session, storage_options, checkpoint)
 
     async def _append(self, protocol: UploadProtocol, session: UploadSession, *args: Any,
                       **kwargs: Any) -> UploadSession:

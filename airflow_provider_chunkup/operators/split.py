@@ -3,7 +3,8 @@
     init -> split -> append (mapped, one range each) -> finalize
 
 Only where the API takes segments in any order and several at a time (X, api.video in ``part``
-mode); elsewhere the split refuses before any append runs, naming the fix.
+mode, a tus upload opened as partial uploads); elsewhere the split refuses before any append runs, naming
+the fix.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from airflow_provider_chunkup.errors import ConfigurationError
+from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.registry import hook_for_api
 from airflow_provider_chunkup.operators.resume import failing_for_good
 from airflow_provider_chunkup.protocols.base import Capabilities
@@ -62,7 +64,7 @@ class ChunkUploadSplitOperator(BaseOperator):
     def _split(self) -> list[dict[str, Any]]:
         session = UploadSession.from_dict(self.session)
         hook = hook_for_api(session.api, self.conn_id or session.conn_id)
-        capabilities = hook.capabilities()
+        capabilities = upload_capabilities(hook, session)
         if not capabilities.parallel_segments:
             raise ConfigurationError(refusal(session.api, hook.conn_id, capabilities))
         ranges = segment_ranges(session, _parts(self.parts), hold_last=capabilities.completes_with_last_segment)
@@ -72,6 +74,13 @@ class ChunkUploadSplitOperator(BaseOperator):
                       and session.segment_count > 1 else "")
         record = session.to_dict()
         return [{"session": record, "segments": r} for r in ranges]
+
+
+def upload_capabilities(hook: ChunkUploadHook, session: UploadSession) -> Capabilities:
+    """What the opened upload allows: the connection's capabilities, or the session's where the hook can tell
+    (tus: an upload opened as partial uploads takes segments in parallel, one opened as a single upload does not)."""
+    for_session = getattr(hook, "session_capabilities", None)
+    return for_session(session) if callable(for_session) else hook.capabilities()
 
 
 def refusal(api: str, conn_id: str, capabilities: Capabilities) -> str:

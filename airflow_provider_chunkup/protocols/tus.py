@@ -196,9 +196,9 @@ class TusUpload(UploadProtocol):
                        f"{', '.join(server['extensions']) or 'none'}), so an upload's bytes go in order, one PATCH "
                        "at a time; parallel parts need a server that does (tusd, resumable-upload; not @tus/server)")
         else:
-            because = ("tus sends parallel parts (the concatenation extension) from one task only: set max_in_flight "
-                       "> 1 on the connection before init, with a server that announces concatenation, and send "
-                       "every segment from one append task")
+            because = ("tus takes segments in parallel only as partial uploads (the concatenation extension), "
+                       "chosen at init: set max_in_flight > 1 on the connection before init, with a server that "
+                       "announces concatenation")
         return Capabilities(parallel_segments=parts, reports_committed=True, abortable=abortable,
                             in_order_because=because)
 

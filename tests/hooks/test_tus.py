@@ -10,8 +10,6 @@ from tus_servers import Recorder, Together, resumable_upload_server, tus_node_se
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, UploadExpired
 from airflow_provider_chunkup.hooks.registry import hook_for_api, hook_for_connection
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
-from airflow_provider_chunkup.operators.resume import UploadFailedForGood
-from airflow_provider_chunkup.operators.split import ChunkUploadSplitOperator
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 
 KB = 1024
@@ -162,14 +160,19 @@ def test_max_in_flight_of_one_call_chooses_parts(emulator, set_connection, media
     assert final["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_split_over_tasks_is_refused_before_any_request(tus_resumable, set_connection, media_file):
-    set_connection("tus_split", conn_type="chunkup_tus", host=tus_resumable.url,
+def test_capabilities_of_an_opened_upload(tus_resumable, set_connection, media_file):
+    """The connection alone says in order; an upload opened as parts says parallel (so it can be split)."""
+    path = str(media_file(500 * KB))
+    set_connection("tus_caps", conn_type="chunkup_tus", host=tus_resumable.url,
                    extra={"chunk_size": 100 * KB, "max_in_flight": 3})
-    session = TusUploadHook("tus_split").init(str(media_file(500 * KB)))
-    assert not TusUploadHook("tus_split").capabilities().parallel_segments
-    with pytest.raises(UploadFailedForGood, match=r"cannot be split over parallel append tasks: tus sends parallel "
-                                                    r"parts .* from one task only: set max_in_flight > 1"):
-        ChunkUploadSplitOperator(task_id="split", session=session.to_dict(), parts=2).execute({})
+    hook = TusUploadHook("tus_caps")
+    assert not hook.capabilities().parallel_segments
+    assert "set max_in_flight > 1 on the connection before init" in hook.capabilities().in_order_because
+    parts = hook.init(path)
+    assert TusUploadHook("tus_caps").session_capabilities(parts.to_dict()).parallel_segments
+    set_connection("tus_caps1", conn_type="chunkup_tus", host=tus_resumable.url, extra={"chunk_size": 100 * KB})
+    whole = TusUploadHook("tus_caps1").init(path)
+    assert "url" in whole.remote and not TusUploadHook("tus_caps1").session_capabilities(whole).parallel_segments
 
 
 # -- Supabase Storage ---------------------------------------------------------------------------------------------

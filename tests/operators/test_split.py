@@ -1,10 +1,12 @@
 """One upload over several append tasks, run directly (no DB) against the emulator: split, range checksums,
 finalize with the list of sessions, refusals and merge errors."""
 
+import copy
 import hashlib
 
 import httpx
 import pytest
+from tus_servers import resumable_upload_server, tus_node_server
 
 from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood
@@ -171,3 +173,49 @@ def test_chunk_size_rendered_from_a_template_is_read_as_a_number(x_connection, m
         ChunkUploadInitOperator(task_id="init", source=path, chunk_size="1.5 MiB").execute({})
     assert isinstance(failure.value.__cause__, ConfigurationError)
     assert stats(emulator)["total_requests"] == 0
+
+
+@pytest.fixture(scope="module")
+def tus_resumable(tmp_path_factory):
+    with resumable_upload_server(tmp_path_factory.mktemp("tus-resumable")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def tus_node(tmp_path_factory):
+    with tus_node_server(tmp_path_factory.mktemp("tus-node")) as server:
+        yield server
+
+
+def test_tus_upload_opened_as_parts_splits_over_three_appends(tus_resumable, set_connection, media_file):
+    """A tus upload opened as partial uploads (max_in_flight > 1, a server announcing concatenation): each mapped
+    append creates the parts of its range, finalize joins every task's parts into one upload."""
+    set_connection("tus_split", conn_type="chunkup_tus", host=tus_resumable.url,
+                   extra={"chunk_size": 128 * 1024, "max_in_flight": 2})
+    path = media_file(1000 * 1024 + 3)  # 8 segments
+    session = ChunkUploadInitOperator(task_id="init", conn_id="tus_split", source=str(path)).execute({})
+    assert session["remote"]["parts"] == {}
+    split = run_split(session, 3)
+    assert [k["segments"] for k in split] == ["0:3", "3:6", "6:8"]
+    appended = run_appends([copy.deepcopy(k) for k in split])  # each task reads its own copy of the XCom
+    assert [sorted(a["remote"]["parts"]) for a in appended] == [["0", "1", "2"], ["3", "4", "5"], ["6", "7"]]
+    result = ChunkUploadFinalizeOperator(task_id="finalize", session=appended).execute({})
+    assert tus_resumable.stored(result["details"]["upload_url"]) == path.read_bytes()
+    assert verify_range_digests(path, result["range_digests"]) == []
+    assert len(tus_resumable.head(result["details"]["upload_url"]).headers["Upload-Concat"].split(" ")) == 8
+
+
+@pytest.mark.parametrize(("server", "max_in_flight", "because"), [
+    ("resumable-upload", 1, r"only as partial uploads .* set max_in_flight > 1 on the connection before init"),
+    ("@tus/server", 3, r"does not announce the concatenation extension"),
+])
+def test_tus_upload_sent_in_order_is_not_split(server, max_in_flight, because, tus_resumable, tus_node,
+                                               set_connection, media_file):
+    tus = tus_resumable if server == "resumable-upload" else tus_node
+    set_connection("tus_whole", conn_type="chunkup_tus", host=tus.url,
+                   extra={"chunk_size": 128 * 1024, "max_in_flight": max_in_flight})
+    session = ChunkUploadInitOperator(task_id="init", conn_id="tus_whole", source=str(media_file(500 * 1024))
+                                      ).execute({})
+    with pytest.raises(UploadFailedForGood, match=r"tus upload on connection 'tus_whole' cannot be split over "
+                                                    r"parallel append tasks: .*" + because):
+        run_split(session, 2)
