@@ -30,8 +30,10 @@ from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, ServerError
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
+from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood
 from airflow_provider_chunkup.operators.upload import (
@@ -46,7 +48,7 @@ from airflow_provider_chunkup.protocols.checkpoint import MemoryStore
 from airflow_provider_chunkup.protocols.chunking import MiB
 
 HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook,
-         "tus": TusUploadHook}
+         "tus": TusUploadHook, "vimeo": VimeoUploadHook, "cloudflare_stream": CloudflareStreamHook}
 CONN_TYPES = {"x": "chunkup_x", "apivideo": "chunkup_apivideo", "content_range": "chunkup_content_range",
               "tus": "chunkup_tus"}
 REMOTE_HOST = "media.example.invalid"
@@ -146,8 +148,31 @@ def tus_bearer(emulator: Any, set_connection: Callable[..., str]) -> Setup:
     return Setup("tus", conn_id, [token], chunk_size=MiB)
 
 
+def vimeo_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    """The token, and each video's upload link: it takes bytes without a token, so it is a secret too."""
+    token = secret("vimeo-token")
+    emulator.config.vimeo.tokens = [token]
+    conn_id = set_connection("secret_vimeo", conn_type="chunkup_vimeo", host=f"{emulator.url}/vimeo", password=token,
+                             extra={"chunk_size": MiB})
+
+    def links() -> list[str]:
+        videos = httpx.get(f"{emulator.url}/_emulator/vimeo/videos").json()
+        return [f"{emulator.url}{video['upload_link']}" for video in videos]  # as Vimeo handed it out
+
+    return Setup("vimeo", conn_id, [token], runtime=links)
+
+
+def cloudflare_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    token = secret("cf-token")
+    emulator.config.cloudflare_stream.tokens = [token]
+    conn_id = set_connection("secret_cloudflare", conn_type="chunkup_cloudflare_stream",
+                             host=f"{emulator.url}/client/v4", login="0123456789abcdef0123456789abcdef",
+                             password=token, extra={"chunk_size": 5 * MiB})
+    return Setup("cloudflare_stream", conn_id, [token], chunk_size=5 * MiB)
+
+
 SETUPS = [x_oauth2, x_oauth1, x_oauth1_v11, apivideo_basic, apivideo_bearer, apivideo_upload_token, content_range,
-          tus_bearer]
+          tus_bearer, vimeo_token, cloudflare_token]
 
 
 def assert_absent(secrets: list[str], where: str, value: Any) -> None:
@@ -272,6 +297,8 @@ def _wrong(emulator: Any) -> None:
     emulator.config.apivideo.api_keys = {secret("other")}
     emulator.config.content_range.bearer_tokens = {secret("other")}
     emulator.config.tus.bearer_tokens = [secret("other")]
+    emulator.config.vimeo.tokens = [secret("other")]
+    emulator.config.cloudflare_stream.tokens = [secret("other")]
 
 
 @pytest.mark.parametrize("make", [m for m in SETUPS if m is not apivideo_upload_token],

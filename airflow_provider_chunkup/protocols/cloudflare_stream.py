@@ -113,8 +113,8 @@ class CloudflareStreamUpload(TusUpload):
         if spec.total_bytes > MAX_VIDEO:
             raise ConfigurationError(f"The source is {spec.total_bytes} bytes; Cloudflare Stream takes videos up to "
                                      f"{MAX_VIDEO} bytes (30 GB).")
-        if spec.chunk_size is not None:
-            check_chunk_size(spec.chunk_size, "chunk_size")
+        if spec.chunk_size is not None and self.limits.min_chunk_bytes <= spec.chunk_size <= MAX_CHUNK:
+            check_chunk_size(spec.chunk_size, "chunk_size")  # the bounds themselves are the plan's to check
         upload_url = spec.options.get("upload_url")
         if upload_url is not None and urlsplit(str(upload_url)).scheme not in ("http", "https"):
             raise ConfigurationError(f"upload_url must be the http(s) URL a direct creator upload returned, got "
@@ -164,7 +164,7 @@ class CloudflareStreamUpload(TusUpload):
 
     async def finalize(self, session: UploadSession) -> UploadResult:
         result = await super().finalize(session)
-        processing = await self.status(session.media_id) if self.has_token else None
+        processing = (await self.status(session.media_id)).to_dict() if self.has_token else None
         return UploadResult(
             api=self.api, media_id=session.media_id, size=session.total_bytes, conn_id=session.conn_id,
             sha256=result.sha256, processing=processing, details={"uid": session.media_id},
@@ -300,8 +300,8 @@ def cloudflare_error(response: httpx.Response, step: str) -> RemoteError:
 
 HINTS = {
     401: "Check the API token in the connection's password (it needs the Stream Edit permission).",
-    403: "The API token is not allowed to use Stream on this account: check its permissions and the account id "
-         "(the connection's login).",
+    403: "Check the API token's permissions (Stream Edit) and the account id (the connection's login): this token may "
+         "not use Stream on this account.",
     413: "Too many videos are queued or encoding (Stream allows 120): wait for some to finish.",
     429: "Cloudflare's rate limit (1200 requests per 5 minutes per token): wait for retry-after.",
 }

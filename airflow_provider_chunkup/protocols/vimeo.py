@@ -8,9 +8,11 @@ How the steps map: init creates the video with ``upload.approach = tus`` and the
 description, privacy from ``upload_options``); Vimeo answers with the video's ``uri`` and a pre-created tus
 upload, its ``upload_link``. Append PATCHes the bytes there, in order, exactly as :class:`TusUpload` does for
 any tus server (resume from the server's offset, HEAD before any re-send), but **without the
-Authorization header**: the link carries its own authority, and it is a secret (masked through
-``on_secret``). Finalize HEADs the link and checks every byte arrived, then reads the first processing
-state. The sensor polls ``GET /videos/{id}?fields=upload.status,transcode.status``; abort deletes the video.
+Authorization header**: the link carries its own authority. So it is a secret: masked through
+``on_secret``, and kept out of the session (which travels in XCom): a task that was not handed it in
+memory asks Vimeo for it (``GET /videos/{id}?fields=upload.upload_link``). Finalize HEADs the link and
+checks every byte arrived, then reads the first processing state. The sensor polls
+``GET /videos/{id}?fields=upload.status,transcode.status``; abort deletes the video.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from typing import Any, ClassVar
 
 import httpx
 
-from airflow_provider_chunkup.errors import ConfigurationError, MalformedResponse, RemoteError, RemoteRejected
+from airflow_provider_chunkup.errors import (
+    ConfigurationError,
+    MalformedResponse,
+    RemoteError,
+    RemoteRejected,
+    UploadExpired,
+)
 from airflow_provider_chunkup.protocols.auth import BearerAuth
 from airflow_provider_chunkup.protocols.base import Capabilities
 from airflow_provider_chunkup.protocols.chunking import GiB, MiB
@@ -77,6 +85,7 @@ class VimeoUpload(TusUpload):
             parallel_segments=False, reports_committed=True, abortable=True, processes_media=True,
             in_order_because="Vimeo takes a video's bytes over tus, in order, one PATCH at a time")
         self._on_secret = on_secret
+        self._links: dict[str, str] = {}
 
     async def _discover(self, session: UploadSession | None = None) -> dict[str, Any]:
         """No OPTIONS: an upload link is plain tus 1.0.0, and the capabilities above stay as they are."""
@@ -134,32 +143,36 @@ class VimeoUpload(TusUpload):
         if upload.get("approach") not in (None, "tus"):
             raise MalformedResponse(f"{step}: Vimeo answered with upload approach {upload.get('approach')!r}, not "
                                     "tus.", status=response.status_code)
-        if self._on_secret is not None:
-            self._on_secret(link)
+        media_id = uri.rsplit("/", 1)[-1]
+        self._keep_link(media_id, link)
         return UploadSession(
-            api=self.api, media_id=uri.rsplit("/", 1)[-1], total_bytes=spec.total_bytes, chunk_size=plan.chunk_size,
+            api=self.api, media_id=media_id, total_bytes=spec.total_bytes, chunk_size=plan.chunk_size,
             source=spec.source, media_type=spec.media_type, media_category=spec.media_category,
-            remote={"url": link, "offset": 0, "server": dict(LINK_SERVER), "checksum": None, "link_only": True,
+            remote={"offset": 0, "server": dict(LINK_SERVER), "checksum": None, "link_only": True,
                     "video_uri": uri, "link": video.get("link"), "init_options": dict(spec.options)},
         )
 
     async def append(self, session: UploadSession, segment: Any, data: Any) -> None:
-        self._reveal(session)
+        await self._find_link(session)
         await super().append(session, segment, data)
 
     async def finalize(self, session: UploadSession) -> UploadResult:
-        self._reveal(session)
+        await self._find_link(session)
         result = await super().finalize(session)
         return UploadResult(
             api=self.api, media_id=session.media_id, size=session.total_bytes, conn_id=session.conn_id,
-            sha256=result.sha256, processing=await self.status(session.media_id),
+            sha256=result.sha256, processing=(await self.status(session.media_id)).to_dict(),
             details={"uri": session.remote.get("video_uri"), "url": session.remote.get("link")},
             transfer_seconds=result.transfer_seconds,
         )
 
     async def committed(self, session: UploadSession) -> set[int] | None:
-        self._reveal(session)
-        return await super().committed(session)
+        """The segments Vimeo holds whole (HEAD on the upload link)."""
+        if not session.media_id:
+            return None
+        await self._find_link(session)
+        offset = await self._head_offset(session)
+        return {s.index for s in session.plan.segments() if s.end < offset}
 
     async def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
         if until not in (None, "transcoded"):
@@ -182,10 +195,45 @@ class VimeoUpload(TusUpload):
                 raise
         return True
 
-    def _reveal(self, session: UploadSession) -> None:
-        """A later task (append, finalize) masks the upload link too: it is in the session it was handed."""
-        if self._on_secret is not None and session.remote.get("url"):
-            self._on_secret(str(session.remote["url"]))
+    # -- the upload link: a secret, never in the session ----------------------------------------
+
+    def _keep_link(self, media_id: str, link: str) -> None:
+        if self._on_secret is not None:
+            self._on_secret(link)
+        self._links[media_id] = link
+
+    def _url(self, session: UploadSession) -> str:
+        link = self._links.get(session.media_id)
+        if link is None:
+            raise ConfigurationError(f"No upload link known for Vimeo video {session.media_id}: ask Vimeo first "
+                                     "(_find_link).")
+        return link
+
+    async def _find_link(self, session: UploadSession) -> None:
+        """The video's upload link: from init in this process, else asked of Vimeo (one GET per task).
+
+        The link takes bytes without a token, so it stays out of the session (XCom, the task state store) and
+        every task that needs it asks Vimeo with the token.
+        """
+        if session.media_id in self._links:
+            return
+        step = f"Vimeo upload link of video {session.media_id}"
+        try:
+            response = await self.client.request("GET", f"/videos/{session.media_id}",
+                                                 params={"fields": "upload.upload_link,upload.status"}, step=step)
+        except RemoteRejected as e:
+            if e.status in (404, 410):
+                raise UploadExpired(f"Vimeo has no video {session.media_id} any more (HTTP {e.status}): it was "
+                                    "deleted. Start a new upload (re-run init), or set restart_expired=true on the "
+                                    "connection.", status=e.status, body=e.body) from e
+            raise
+        upload = _section(json_object(response, step), "upload")
+        link = str(upload.get("upload_link") or "")
+        if not link:
+            raise RemoteRejected(f"{step}: Vimeo answered without an upload link (upload.status "
+                                 f"{upload.get('status')!r}); the upload may be finished or abandoned. Start a new "
+                                 "upload.", status=response.status_code)
+        self._keep_link(session.media_id, link)
 
 
 def transcode_status(video: Mapping[str, Any]) -> ProcessingStatus:

@@ -40,12 +40,14 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from conftest import APIVIDEO_KEY, CONTENT_RANGE_TOKEN, EMULATOR_TOKEN, OAUTH1
+from conftest import APIVIDEO_KEY, CLOUDFLARE_TOKEN, CONTENT_RANGE_TOKEN, EMULATOR_TOKEN, OAUTH1, VIMEO_TOKEN
 
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
+from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
+from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.protocols.chunking import KiB, MiB
 
@@ -201,6 +203,19 @@ def _connect_tus(request: pytest.FixtureRequest, **extra: Any) -> Connected:
     return Connected(conn_id, (TUS_TOKEN,), lambda: control.configure({"tus": {"bearer_tokens": ["other"]}}))
 
 
+def _connect_vimeo(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    conn_id = request.getfixturevalue("vimeo_connection")("contract_vimeo", **extra)
+    control = EmulatorControl(request.getfixturevalue("emulator").url)
+    return Connected(conn_id, (VIMEO_TOKEN,), lambda: control.configure({"vimeo": {"tokens": ["other"]}}))
+
+
+def _connect_cloudflare(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    conn_id = request.getfixturevalue("cloudflare_connection")("contract_cloudflare_stream", **extra)
+    control = EmulatorControl(request.getfixturevalue("emulator").url)
+    return Connected(conn_id, (CLOUDFLARE_TOKEN,),
+                     lambda: control.configure({"cloudflare_stream": {"tokens": ["other"]}}))
+
+
 # -- what the emulators stored ------------------------------------------------------------------------------
 
 def _x_stored(control: EmulatorControl, media_id: str) -> Stored:
@@ -239,6 +254,24 @@ def _tus_stored(control: EmulatorControl, media_id: str) -> Stored:
 
 def _tus_uploads(control: EmulatorControl) -> set[str]:
     return {upload["id"] for upload in control.get("/tus/uploads") if upload["state"] != "terminated"}
+
+
+def _vimeo_stored(control: EmulatorControl, video_id: str) -> Stored:
+    video = control.get(f"/vimeo/videos/{video_id}")
+    return Stored(video["size"], video["sha256"])
+
+
+def _vimeo_uploads(control: EmulatorControl) -> set[str]:
+    return {video["id"] for video in control.get("/vimeo/videos") if not video["deleted"]}
+
+
+def _cloudflare_stored(control: EmulatorControl, uid: str) -> Stored:
+    video = control.get(f"/cloudflare_stream/videos/{uid}")
+    return Stored(video["size"], video["sha256"])
+
+
+def _cloudflare_uploads(control: EmulatorControl) -> set[str]:
+    return {video["uid"] for video in control.get("/cloudflare_stream/videos") if not video["deleted"]}
 
 
 # -- the profiles -------------------------------------------------------------------------------------------
@@ -299,7 +332,23 @@ TUS = ApiProfile(
     emulator_config={"tus": {"bearer_tokens": [TUS_TOKEN]}},
 )
 
-PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS)
+VIMEO = ApiProfile(
+    name="vimeo", hook=VimeoUploadHook, connect=_connect_vimeo,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,  # Vimeo's tus link sets no chunk limits
+    stored=_vimeo_stored, remote_uploads=_vimeo_uploads, chunk_routes=("PATCH /vimeo/upload/{upload_id}",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=True),
+    emulator_config={"vimeo": {"transcode_secs": 0}},
+)
+CLOUDFLARE_STREAM = ApiProfile(
+    name="cloudflare_stream", hook=CloudflareStreamHook, connect=_connect_cloudflare,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=5 * MiB,  # Stream's smallest chunk but the last
+    stored=_cloudflare_stored, remote_uploads=_cloudflare_uploads,
+    chunk_routes=("PATCH /client/v4/accounts/{account_id}/media/{upload_id}",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=True),
+    emulator_config={"cloudflare_stream": {"queued_secs": 0, "encode_secs": 0}},
+)
+
+PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS, VIMEO, CLOUDFLARE_STREAM)
 
 
 def sha256(data: bytes) -> str:

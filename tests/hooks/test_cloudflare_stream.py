@@ -42,6 +42,7 @@ def test_connection_errors(set_connection, fields, message):
 
 def test_upload_end_to_end_then_ready(cloudflare_connection, media_file, emulator):
     cloudflare_connection(chunk_size=5 * MiB)
+    emulator.config.cloudflare_stream.queued_secs = 0.1
     emulator.config.cloudflare_stream.encode_secs = 0.2
     path = media_file(11 * MiB + 7, "launch.mp4")
     hook = CloudflareStreamHook()

@@ -123,10 +123,15 @@ async def test_bad_options_fail_before_any_request(options, match):
             await s.init(UploadSpec(total_bytes=10, source="/a.mp4", options=options))
 
 
-async def test_chunk_size_of_one_upload_follows_the_rule():
-    async with stream(lambda r: created(r)) as s:
-        with pytest.raises(ConfigurationError, match="multiples"):
-            await s.init(UploadSpec(total_bytes=10, source="/a.mp4", chunk_size=1000))
+@pytest.mark.parametrize("chunk, match", [(6 * MiB + 1024, "multiples of 262144"), (1000, "outside"),
+                                          (201 * MiB, "outside")])
+async def test_chunk_size_of_one_upload_follows_the_rule(chunk, match):
+    def handler(request):
+        raise AssertionError("no request expected")
+
+    async with stream(handler) as s:
+        with pytest.raises(ConfigurationError, match=match):
+            await s.init(UploadSpec(total_bytes=10, source="/a.mp4", chunk_size=chunk))
 
 
 async def test_creation_without_a_token_names_the_choices():

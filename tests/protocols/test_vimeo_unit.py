@@ -5,7 +5,13 @@ import json
 import httpx
 import pytest
 
-from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, MalformedResponse, RateLimited
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    MalformedResponse,
+    RateLimited,
+    UploadExpired,
+)
 from airflow_provider_chunkup.protocols.chunking import Segment
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 from airflow_provider_chunkup.protocols.session import UploadSpec
@@ -44,8 +50,37 @@ async def test_create_asks_tus_with_the_size_and_the_options():
     assert request.headers["Accept"] == "application/vnd.vimeo.*+json;version=3.4"
     assert json.loads(request.content) == {"upload": {"approach": "tus", "size": "10"}, "name": "Launch",
                                            "description": "d", "privacy": {"view": "unlisted"}}
-    assert session.media_id == "42" and session.remote["url"] == LINK and session.remote["link_only"]
+    assert session.media_id == "42" and session.remote["link_only"]
     assert secrets == [LINK]  # the link takes bytes without a token: masked
+    assert LINK not in json.dumps(session.to_dict())  # and kept out of the session (XCom, the task state store)
+
+
+async def test_a_later_task_asks_vimeo_for_the_link_with_the_token():
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json={"upload": {"upload_link": LINK, "status": "in_progress"}})
+        return httpx.Response(204, headers={"Upload-Offset": "10"})
+
+    async with vimeo(created) as v:
+        session = await v.init(SPEC)
+    secrets = []
+    async with vimeo(handler, secrets) as v:  # another task: a new protocol, the session from XCom
+        await v.append(session, Segment(0, 0, 10), b"0123456789")
+    get, patch = seen
+    assert get.url.path == "/videos/42" and get.headers["Authorization"] == "Bearer tok-123"
+    assert get.url.params["fields"] == "upload.upload_link,upload.status"
+    assert str(patch.url) == LINK and "Authorization" not in patch.headers and secrets == [LINK]
+
+
+async def test_a_deleted_video_has_no_link_to_resume():
+    async with vimeo(created) as v:
+        session = await v.init(SPEC)
+    async with vimeo(lambda r: httpx.Response(404, json={"error": "not found", "error_code": 5000})) as v:
+        with pytest.raises(UploadExpired, match="restart_expired"):
+            await v.append(session, Segment(0, 0, 10), b"0123456789")
 
 
 async def test_name_defaults_to_the_file_name():
