@@ -185,11 +185,11 @@ class TusUploadHook(ChunkUploadHook):
                       max_in_flight: int | None, progress: ProgressCallback | None,
                       storage_options: Mapping[str, Any] | None, checksum: bool,
                       checkpoint: Checkpoint | None = None, abort_on_failure: bool = True) -> UploadResult:
-        if isinstance(protocol, TusUpload):
-            protocol.max_in_flight = self.max_in_flight(max_in_flight)  # this call's, for init to choose by
-            earlier = checkpoint.session() if checkpoint is not None else None
-            if earlier is not None and earlier.api == self.api:  # a resumed try goes on as it began
-                protocol.adopt(earlier)
+        # Whether init opens partial uploads is the connection's max_in_flight's choice (init, as a task of its
+        # own, has no other): this call's only says how many go at once.
+        earlier = checkpoint.session() if checkpoint is not None else None
+        if isinstance(protocol, TusUpload) and earlier is not None and earlier.api == self.api:
+            protocol.adopt(earlier)  # a resumed try goes on as it began
         return await super()._upload(protocol, source, spec, max_in_flight, progress, storage_options, checksum,
                                      checkpoint, abort_on_failure)
 

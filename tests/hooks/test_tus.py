@@ -148,16 +148,23 @@ def test_parallel_parts_as_separate_tasks(tus_resumable, set_connection, media_f
     assert tus_resumable.stored(result.details["upload_url"]) == path.read_bytes()
 
 
-def test_max_in_flight_of_one_call_chooses_parts(emulator, set_connection, media_file):
-    """The connection sends in order; one call's max_in_flight=3 sends parts in parallel (the emulator's server)."""
-    set_connection("tus_call", conn_type="chunkup_tus", host=f"{emulator.url}/files/", extra={"chunk_size": 384 * KB})
+def test_the_connections_max_in_flight_chooses_parts(emulator, set_connection, media_file):
+    """max_in_flight=3 on the connection: one call sends parts in parallel (the emulator's server); a call's own
+    max_in_flight on a connection without it leaves the upload one upload, in order."""
     path = media_file(1500 * KB)
+    set_connection("tus_conn3", conn_type="chunkup_tus", host=f"{emulator.url}/files/",
+                   extra={"chunk_size": 384 * KB, "max_in_flight": 3})
     together = Together(count=3)
-    result = RecordedHook("tus_call", together).upload(str(path), max_in_flight=3)
+    result = RecordedHook("tus_conn3", together).upload(str(path))
     assert together.most_held == 3
     final = httpx.get(f"{emulator.url}/_emulator/tus/uploads/{result.media_id}").json()
     assert final["concat"] == "final" and len(final["parts"]) == 4
     assert final["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    set_connection("tus_conn1", conn_type="chunkup_tus", host=f"{emulator.url}/files/", extra={"chunk_size": 384 * KB})
+    recorder = Recorder()
+    result = RecordedHook("tus_conn1", recorder).upload(str(path), max_in_flight=3)
+    assert not any("Upload-Concat" in s.headers for s in recorder.sent)
+    assert httpx.get(f"{emulator.url}/_emulator/tus/uploads/{result.media_id}").json()["concat"] is None
 
 
 def test_capabilities_of_an_opened_upload(tus_resumable, set_connection, media_file):
