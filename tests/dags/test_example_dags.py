@@ -21,7 +21,7 @@ def test_every_example_dag_imports():
     assert bag.import_errors == {}
     assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload", "chunkup_brochure_producer",
             "chunkup_brochure_upload", "chunkup_s3_video_producer", "chunkup_s3_video_upload", "chunkup_split_upload",
-            "chunkup_s3_fanout"} <= set(bag.dag_ids)
+            "chunkup_s3_fanout", "chunkup_tus_platforms_upload"} <= set(bag.dag_ids)
 
 
 @pytest.mark.dag
@@ -81,6 +81,34 @@ def test_apivideo_dag_end_to_end(airflow_db, apivideo_connection, media_file, em
     assert got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
     assert got["title"] == "from dag.test"
     assert result["details"]["assets"]["hls"]
+
+
+@pytest.mark.dag
+def test_tus_platforms_dag_end_to_end(airflow_db, vimeo_connection, cloudflare_connection, media_file, emulator):
+    """One video to Vimeo and to Cloudflare Stream, each sensor following the encode to its end."""
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    vimeo_connection()
+    cloudflare_connection()
+    emulator.config.vimeo.transcode_secs = 1.0
+    emulator.config.cloudflare_stream.queued_secs = 0.5
+    emulator.config.cloudflare_stream.encode_secs = 1.0
+    path = media_file(60 * 1024 * 1024 + 5)  # Vimeo: 4 chunks of 16 MiB; Stream: 2 of 50 MiB
+    dag = load_dags().get_dag("chunkup_tus_platforms_upload")
+    run = dag.test(run_conf={"source": str(path), "name": "from dag.test", "privacy": "nobody"})
+    assert run.state == DagRunState.SUCCESS
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    vimeo = run.get_task_instance("upload_to_vimeo").xcom_pull(task_ids="upload_to_vimeo")
+    got = httpx.get(f"{emulator.url}/_emulator/vimeo/videos/{vimeo['media_id']}").json()
+    assert got["sha256"] == sha == vimeo["sha256"] and got["name"] == "from dag.test"
+    assert got["privacy"]["view"] == "nobody" and got["transcode_status"] == "complete"
+    stream = run.get_task_instance("upload_to_stream").xcom_pull(task_ids="upload_to_stream")
+    got = httpx.get(f"{emulator.url}/_emulator/cloudflare_stream/videos/{stream['media_id']}").json()
+    assert got["sha256"] == sha == stream["sha256"] and got["meta"]["dag"] == "chunkup_tus_platforms_upload"
+    assert got["state"] == "ready" and got["max_duration_seconds"] == 3600
+    for sensor in ("wait_for_vimeo_transcode", "wait_until_stream_ready"):
+        assert run.get_task_instance(sensor).state == "success"
 
 
 @pytest.mark.dag
