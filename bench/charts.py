@@ -11,13 +11,18 @@ Reads ``x_upload.json``, ``apivideo_upload.json``, ``content_range_upload.json``
 - ``s3_overlap.png``: S3 -> X against reading alone and sending alone.
 - ``cluster_fanout.png``: on the Airflow cluster, how much faster 2 workers make the fan-out and 4 mapped
   appends the split upload, per network condition.
+- ``tus_upload.png``: tus and Vimeo against tuspy, PyVimeo and curl: time relative to curl, peak RSS
+  above the idle process per chunk size, bytes sent again after a kill.
 
-Each chart's footer names the machine, the versions and the date the numbers came from.
+Each chart's footer names the machine, the versions and the date the numbers came from, wrapped to the
+figure's width. ``charts.py tus_upload`` draws only the charts named (default: all).
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +40,32 @@ def load(name: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def footer(figure: plt.Figure, sources: list[dict[str, Any]]) -> None:
-    """Machine, versions and dates of the results drawn."""
-    seen: list[str] = []
+FOOTER_POINTS = 6
+
+
+def footer_lines(figure: plt.Figure, sources: list[dict[str, Any]]) -> list[str]:
+    """Machine, versions and dates of the results drawn, wrapped to the figure's width."""
+    width = int(figure.get_figwidth() * 72 / (FOOTER_POINTS * 0.6))  # characters of 6 pt text that fit
+    lines: list[str] = []
     for data in sources:
         machine = data.get("machine", {})
         versions = ", ".join(f"{k} {v}" for k, v in sorted(data.get("versions", {}).items()))
         line = (f"{data.get('benchmark')}: {data.get('date')}, {machine.get('cpus', '?')} CPUs, "
                 f"Python {machine.get('python', '?')}" + (f"; {versions}" if versions else ""))
-        seen.append(line)
-    figure.text(0.01, 0.01, "\n".join(seen), fontsize=6, va="bottom", ha="left", color="#555555")
+        lines += textwrap.wrap(line, width, subsequent_indent="    ")
+    return lines
+
+
+def footer_space(figure: plt.Figure, sources: list[dict[str, Any]]) -> float:
+    """The fraction of the figure's height the footer needs (for ``tight_layout(rect=(0, this, 1, 1))``)."""
+    lines = len(footer_lines(figure, sources))
+    return (lines * FOOTER_POINTS * 1.3 + 14) / (figure.get_figheight() * 72)
+
+
+def footer(figure: plt.Figure, sources: list[dict[str, Any]]) -> None:
+    """Machine, versions and dates of the results drawn."""
+    figure.text(0.01, 0.01, "\n".join(footer_lines(figure, sources)), fontsize=FOOTER_POINTS, va="bottom",
+                ha="left", color="#555555")
 
 
 def time_vs_peers() -> list[dict[str, Any]]:
@@ -79,7 +100,7 @@ def time_vs_peers() -> list[dict[str, Any]]:
         ax.invert_yaxis()
         ax.tick_params(labelsize=8)
     axes[-1, 0].set_xlabel("median upload time relative to curl (lower is faster)")
-    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    figure.tight_layout(rect=(0, footer_space(figure, used), 1, 1))
     footer(figure, used)
     figure.savefig(RESULTS / "time_vs_peers.png", dpi=110)
     plt.close(figure)
@@ -109,7 +130,7 @@ def rss_by_size() -> None:
     ax.set_ylabel("peak RSS of the uploading process (MiB)")
     ax.set_title("Memory against file size", fontsize=10)
     ax.legend(fontsize=7)
-    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    figure.tight_layout(rect=(0, footer_space(figure, used), 1, 1))
     footer(figure, used)
     figure.savefig(RESULTS / "rss_by_size.png", dpi=110)
     plt.close(figure)
@@ -135,7 +156,7 @@ def resume() -> None:
     ax.invert_yaxis()
     ax.set_xlabel("MiB sent again after the process was killed half-way and restarted")
     ax.tick_params(labelsize=8)
-    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    figure.tight_layout(rect=(0, footer_space(figure, used), 1, 1))
     footer(figure, used)
     figure.savefig(RESULTS / "resume.png", dpi=110)
     plt.close(figure)
@@ -158,7 +179,7 @@ def s3_overlap() -> None:
         ax.set_xlabel("object size (MiB)")
         ax.set_ylabel("median seconds")
         ax.legend(fontsize=7)
-    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    figure.tight_layout(rect=(0, footer_space(figure, [d for _, d in runs]), 1, 1))
     footer(figure, [d for _, d in runs])
     figure.savefig(RESULTS / "s3_overlap.png", dpi=110)
     plt.close(figure)
@@ -193,21 +214,66 @@ def cluster_fanout() -> None:
     axes[0, 0].invert_yaxis()
     figure.suptitle(f"Airflow cluster ({data['machine'].get('cpus', '?')} CPUs): dark = whole DAG run, "
                     "light = span of the upload/append tasks", fontsize=9)
-    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    figure.tight_layout(rect=(0, footer_space(figure, [data] + ([link] if link else [])), 1, 1))
     footer(figure, [data] + ([link] if link else []))
     figure.savefig(RESULTS / "cluster_fanout.png", dpi=110)
     plt.close(figure)
 
 
-def main() -> None:
-    time_vs_peers()
-    rss_by_size()
-    resume()
-    s3_overlap()
-    cluster_fanout()
+def tus_upload() -> None:
+    """Three panels: time / curl's, peak RSS above the idle process, MiB sent again after a kill; per target."""
+    data = load("tus_upload")
+    if not data:
+        return
+    rows, resumed = data["results"], data.get("resume", [])
+    titles = {"tus": "tus server", "vimeo": "Vimeo"}
+    figure, (times, memory, again) = plt.subplots(3, 1, figsize=(8, 3 + 0.28 * (2 * len(rows) + len(resumed))),
+                                                  gridspec_kw={"height_ratios": [len(rows), len(rows),
+                                                                                 max(len(resumed), 1)]})
+
+    def bars(ax: Any, labels: list[str], values: list[float], fmt: str, names: list[str]) -> None:
+        ax.barh(labels, values, color=["#1f77b4" if n.startswith("chunkup") else "#999999" for n in names])
+        for y, v in enumerate(values):
+            ax.text(v, y, " " + fmt.format(v), va="center", fontsize=7)
+        ax.invert_yaxis()
+        ax.tick_params(labelsize=7)
+        ax.set_xlim(0, max([*values, 1.0]) * 1.15)
+
+    labels = [f"{titles.get(r['target'], r['target'])}, {r['chunk_mib']:g} MiB chunks: {r['method']}" for r in rows]
+    names = [r["method"] for r in rows]
+    bars(times, labels, [r["time_vs_curl"] for r in rows], "{:.2f}", names)
+    times.axvline(1.0, color="black", linewidth=0.8)
+    times.set_title(f"{rows[0]['size_mib']:g} MiB file, one PATCH at a time: median time relative to curl "
+                    "(lower is faster)", fontsize=9, loc="left")
+    bars(memory, labels, [max(r.get("peak_rss_over_idle_mib") or 0.0, 0.0) for r in rows], "{:.0f} MiB", names)
+    memory.set_title("peak RSS above the same program idle (MiB): the chunks it holds", fontsize=9, loc="left")
+    if resumed:
+        labels = [f"{titles.get(r['target'], r['target'])}, {r['size_mib']:g} MiB: {r['method']} "
+                  f"({r['remote_uploads_created']} created)" for r in resumed]
+        bars(again, labels, [r["bytes_sent_again_mib"] for r in resumed], "{:.1f} MiB",
+             [r["method"] for r in resumed])
+        again.set_title("killed half-way (SIGKILL) and run again: MiB sent again", fontsize=9, loc="left")
+    else:
+        again.set_visible(False)
+    figure.tight_layout(rect=(0, footer_space(figure, [data]), 1, 1))
+    footer(figure, [data])
+    figure.savefig(RESULTS / "tus_upload.png", dpi=110)
+    plt.close(figure)
+
+
+CHARTS = {"time_vs_peers": time_vs_peers, "rss_by_size": rss_by_size, "resume": resume, "s3_overlap": s3_overlap,
+          "cluster_fanout": cluster_fanout, "tus_upload": tus_upload}
+
+
+def main(names: list[str]) -> None:
+    unknown = sorted(set(names) - set(CHARTS))
+    if unknown:
+        raise SystemExit(f"unknown chart(s) {', '.join(unknown)}; known: {', '.join(CHARTS)}")
+    for name in names or CHARTS:
+        CHARTS[name]()
     for png in sorted(RESULTS.glob("*.png")):
         print(f"written {png}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
