@@ -120,7 +120,7 @@ class TusUpload(UploadProtocol):
             raise ConfigurationError(
                 f"checksum {checksum!r} is not one chunkup sends; use one of {', '.join(CHECKSUMS)}, or none.")
         self.endpoint = endpoint
-        self.metadata = {str(k): "" if v is None else str(v) for k, v in (metadata or {}).items()}
+        self.metadata = {str(k): _text(v) for k, v in (metadata or {}).items()}
         _check_metadata_keys(self.metadata, "the connection's metadata")
         self.checksum = checksum
         self.max_in_flight = max_in_flight
@@ -241,8 +241,7 @@ class TusUpload(UploadProtocol):
 
     def _metadata(self, source: str | None, media_type: str | None, options: Mapping[str, Any]) -> dict[str, str]:
         """``Upload-Metadata`` pairs: the connection's, the task's, then the source's name and media type."""
-        metadata = {**self.metadata, **{str(k): "" if v is None else str(v)
-                                        for k, v in (options.get("metadata") or {}).items()}}
+        metadata = {**self.metadata, **{str(k): _text(v) for k, v in (options.get("metadata") or {}).items()}}
         name = _filename(source)
         if name:
             metadata.setdefault(self.name_key, name)
@@ -673,6 +672,15 @@ def _short_url(endpoint: str, url: str) -> str:
     if (target.scheme, target.netloc) != (base.scheme, base.netloc):
         return url
     return target.path + (f"?{target.query}" if target.query else "")
+
+
+def _text(value: Any) -> str:
+    """A metadata value as text: a mapping or list as JSON (Supabase's ``metadata``), ``None`` as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (Mapping, list, tuple)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
 
 
 def _check_metadata_keys(metadata: Mapping[str, Any], where: str) -> None:

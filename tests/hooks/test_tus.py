@@ -215,11 +215,12 @@ def test_supabase_profile_on_the_emulator_with_a_token(emulator, set_connection,
     path = media_file(7 * MiB, "clip.mp4")
     extra = {"profile": "supabase", "bucket": "media"}
     set_connection("supa_ok", conn_type="chunkup_tus", host=f"{emulator.url}/files/", password="supabase-key",
-                   extra={**extra, "metadata": {"objectName": "folder/clip.mp4"}})
+                   extra={**extra, "metadata": {"objectName": "folder/clip.mp4", "metadata": {"team": "video"}}})
     result = TusUploadHook("supa_ok").upload(str(path))
     upload = httpx.get(f"{emulator.url}/_emulator/tus/uploads/{result.media_id}").json()
     assert upload["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and upload["patches"] == 2
-    assert upload["metadata"] == {"bucketName": "media", "objectName": "folder/clip.mp4", "contentType": "video/mp4"}
+    assert upload["metadata"] == {"bucketName": "media", "objectName": "folder/clip.mp4",
+                                  "metadata": '{"team":"video"}', "contentType": "video/mp4"}
     set_connection("supa_bad", conn_type="chunkup_tus", host=f"{emulator.url}/files/", password="wrong-key",
                    extra=extra)
     with pytest.raises(AuthenticationFailed, match=r"HTTP 401.*Check the token in the connection's password"):
