@@ -38,7 +38,7 @@ from ..tus.server import TusServer, check_version, effective_method, error_respo
 from ..tus.uploads import TusUpload, TusUploadStore, UploadGone
 from .config import CloudflareStreamEmulatorConfig
 from .errors import BAD_REQUEST, CloudflareError, envelope
-from .videos import StreamVideo, StreamVideoStore, video_from_metadata
+from .videos import ENCODE_FAULT, StreamVideo, StreamVideoStore, video_from_metadata
 
 API = "/client/v4/accounts"
 DIRECT = "/cloudflare/tus/"
@@ -60,9 +60,8 @@ class CloudflareStreamEmulator(EmulatedApi):
     name = "cloudflare_stream"
     title = "Cloudflare Stream"
     config_type = CloudflareStreamEmulatorConfig
-    #: Drawn with ``roll`` (``videos.ENCODE_FAULT``) but not declared: ``GET /_emulator/faults`` lists it once one
-    #: happened, as tests/emulators/core/test_faults.py expects the declared kinds to be exactly X's and api.video's.
-    fault_kinds = ()
+    #: Drawn with ``roll`` (``encode_failure_rate``), counted in ``GET /_emulator/faults``.
+    fault_kinds = (ENCODE_FAULT,)
 
     def __init__(self, context: EmulatorContext) -> None:
         super().__init__(context)

@@ -38,7 +38,7 @@ from ..tus.uploads import TusUploadStore, UploadGone
 from .config import VimeoEmulatorConfig
 from .errors import INVALID_BODY, VimeoError
 from .routes import PrefixedRoute
-from .videos import Video, VideoStore, creation, iso_time, trim
+from .videos import TRANSCODE_FAULT, UPLOAD_FAULT, Video, VideoStore, creation, iso_time, trim
 
 CONTROL = f"{PREFIX}/vimeo"
 #: What Vimeo puts in ``Content-Type`` for a video.
@@ -91,10 +91,8 @@ class VimeoEmulator(EmulatedApi):
     name = "vimeo"
     title = "Vimeo (API 3.4)"
     config_type = VimeoEmulatorConfig
-    #: Drawn with ``roll`` (``UPLOAD_FAULT``, ``TRANSCODE_FAULT``) but not declared: ``GET /_emulator/faults`` lists
-    #: them once one happened, as tests/emulators/core/test_faults.py expects the declared kinds to be exactly
-    #: X's and api.video's.
-    fault_kinds = ()
+    #: Drawn with ``roll`` (``upload_failure_rate``, ``transcode_failure_rate``), counted in ``GET /_emulator/faults``.
+    fault_kinds = (UPLOAD_FAULT, TRANSCODE_FAULT)
 
     def __init__(self, context: EmulatorContext) -> None:
         super().__init__(context)
