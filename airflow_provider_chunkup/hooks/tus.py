@@ -152,10 +152,7 @@ class TusUploadHook(ChunkUploadHook):
         record = UploadSession.from_dict(session)
 
         def read(protocol: UploadProtocol) -> Capabilities:
-            if isinstance(protocol, TusUpload):
-                server = record.remote.get("server")
-                return protocol._capabilities_for(server if isinstance(server, dict) else None, record)
-            return protocol.capabilities
+            return protocol.capabilities_of(record) if isinstance(protocol, TusUpload) else protocol.capabilities
 
         return self._inspect(read)
 

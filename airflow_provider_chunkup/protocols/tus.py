@@ -176,10 +176,13 @@ class TusUpload(UploadProtocol):
         """Take the capabilities of an opened upload, without a request: one sent as partial uploads
         (``session.remote["parts"]``) takes segments in parallel. Call it before sending a session that
         this client did not open (a later task, a resumed try)."""
-        if not _is_parts(session):
-            return  # sent in order: the capabilities this client has already say so
+        if _is_parts(session):  # sent in order, the capabilities this client has already say so
+            self.capabilities = self.capabilities_of(session)
+
+    def capabilities_of(self, session: UploadSession) -> Capabilities:
+        """What an opened upload allows, from its session alone (no request)."""
         server = session.remote.get("server")
-        self.capabilities = self._capabilities_for(server if isinstance(server, dict) else None, session)
+        return self._capabilities_for(server if isinstance(server, dict) else None, session)
 
     def _capabilities_for(self, server: Mapping[str, Any] | None,
                           session: UploadSession | None = None) -> Capabilities:
