@@ -24,14 +24,17 @@ from .core.control import PREFIX, control_routes
 from .core.faults import FaultInjector
 from .core.middleware import EmulatorMiddleware
 from .core.storage import Storage
+from .gcs import GcsEmulator
 from .tus import TusEmulator
 from .vimeo import VimeoEmulator
 from .x import XEmulator
+from .youtube import YouTubeEmulator
 
 #: The emulated APIs, in the order of their routes, flags and config sections. A new one is a line
 #: here and its section (named as the API) in ``EmulatorConfig``.
 APIS: tuple[type[EmulatedApi], ...] = (
     XEmulator, ApiVideoEmulator, ContentRangeEmulator, TusEmulator, VimeoEmulator, CloudflareStreamEmulator,
+    YouTubeEmulator, GcsEmulator,
 )
 
 

@@ -14,9 +14,11 @@ from .apivideo.config import ApiVideoEmulatorConfig
 from .cloudflare_stream.config import CloudflareStreamEmulatorConfig
 from .content_range.config import ContentRangeEmulatorConfig
 from .core.config import ProcessConfig
+from .gcs.config import GcsEmulatorConfig
 from .tus.config import TusEmulatorConfig
 from .vimeo.config import VimeoEmulatorConfig
 from .x.config import XEmulatorConfig
+from .youtube.config import YouTubeEmulatorConfig
 
 
 @dataclass
@@ -35,3 +37,5 @@ class EmulatorConfig(ProcessConfig):
     tus: TusEmulatorConfig = field(default_factory=TusEmulatorConfig)
     vimeo: VimeoEmulatorConfig = field(default_factory=VimeoEmulatorConfig)
     cloudflare_stream: CloudflareStreamEmulatorConfig = field(default_factory=CloudflareStreamEmulatorConfig)
+    youtube: YouTubeEmulatorConfig = field(default_factory=YouTubeEmulatorConfig)
+    gcs: GcsEmulatorConfig = field(default_factory=GcsEmulatorConfig)
