@@ -22,8 +22,6 @@ import httpx
 import pytest
 from airflow_tasks import AIRFLOW, airflow_cli
 
-from airflow_provider_chunkup.emulators.tus.config import TUS_EXTENSIONS
-
 MiB = 1024 * 1024
 
 pytestmark = pytest.mark.dag
@@ -67,26 +65,29 @@ APIS = {
     "apivideo": ("chunkup_apivideo_default", 5 * MiB, "POST /videos", "POST /videos/{videoId}/source", None),
     # 8 MiB PATCHes outgrow loopback's socket buffers while the emulator holds one: a kill cuts the body.
     "tus": ("chunkup_tus_default", 8 * MiB, "POST /files/", "PATCH /files/{upload_id}", None),
+    # Parallel parts: the creation route also takes each part's creation and the final upload's.
+    "tus_parts": ("chunkup_tus_parts", 8 * MiB, "POST /files/", "PATCH /files/{upload_id}", None),
 }
-SEGMENTS = {"x": 24, "apivideo": 12, "tus": 8}
-IN_FLIGHT = {"x": 3, "apivideo": 3, "tus": 1}
+SEGMENTS = {"x": 24, "apivideo": 12, "tus": 8, "tus_parts": 8}
+IN_FLIGHT = {"x": 3, "apivideo": 3, "tus": 1, "tus_parts": 3}
 """Chunk requests a try has open at once: the DAG's max_in_flight; one for a tus upload sent in order."""
 
 
 @pytest.fixture
-def tus_connection(emulator, set_connection) -> Callable[..., str]:
-    """The default chunkup_tus connection, to the emulator's generic tus server serving one upload in order.
+def tus_connection(emulator, set_connection) -> Callable[..., None]:
+    """Two chunkup_tus connections to the emulator's generic tus server.
 
-    The server announces no concatenation (so the DAG's max_in_flight cannot turn the upload into parallel
-    parts) and the connection sends no checksum: the server keeps what arrived of a PATCH the kill cut, and
-    the next try sends the rest from there, mid-chunk (with a checksum the cut part is discarded).
+    ``chunkup_tus_default`` sends one upload in order (the task's max_in_flight cannot make parts) and no
+    checksum: the server keeps what arrived of a PATCH the kill cut, and the next try sends the rest from
+    there, mid-chunk. ``chunkup_tus_parts`` asks 3 in flight, so init opens parallel partial uploads
+    (concatenation), each checksummed: a cut part's PATCH is discarded and goes again whole.
     """
-    extensions = [e for e in TUS_EXTENSIONS if e != "concatenation"]
-    httpx.patch(f"{emulator.url}/_emulator/config", json={"tus": {"extensions": extensions}}).raise_for_status()
 
-    def define(**extra: Any) -> str:
-        return set_connection("chunkup_tus_default", conn_type="chunkup_tus", host=f"{emulator.url}/files/",
-                              extra={"checksum": "none", **extra})
+    def define(**extra: Any) -> None:
+        set_connection("chunkup_tus_default", conn_type="chunkup_tus", host=f"{emulator.url}/files/",
+                       extra={"checksum": "none", **extra})
+        set_connection("chunkup_tus_parts", conn_type="chunkup_tus", host=f"{emulator.url}/files/",
+                       extra={"max_in_flight": 3, **extra})
 
     return define
 
@@ -97,7 +98,8 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
     """Two tries killed at random chunks, a third completes: one remote media, at most the chunks in flight
     at each kill sent twice. X cannot report what it holds, so for X everything a resumed try skips comes
     from the task state store. A tus server keeps the part of a PATCH the kill cut, and the next try asks
-    its offset (HEAD): what goes again may start mid-chunk, and at most one chunk's bytes per kill."""
+    its offset (HEAD): what goes again may start mid-chunk, and at most one chunk's bytes per kill. Sent as
+    parallel parts, tus resumes each recorded part from its HEAD and one final upload joins them all."""
     conn_id, chunk, init_route, chunk_route, finalize_route = APIS[api]
     x_connection(chunk_size=chunk)
     apivideo_connection(chunk_size=chunk)
@@ -119,14 +121,19 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
     log = last.stdout + last.stderr
     assert last.returncode == 0, log[-6000:]
     assert "from an earlier try" in log
-    assert route_requests(emulator, init_route) == 1  # one remote upload across three tries
+    in_flight = IN_FLIGHT[api]
+    tus = api.startswith("tus")
+    if api == "tus_parts":  # a part created as the kill came may be created again; one final upload joins them
+        finals = [u for u in httpx.get(f"{emulator.url}/_emulator/tus/uploads").json() if u["concat"] == "final"]
+        assert len(finals) == 1 and len(finals[0]["parts"]) == segments
+        assert segments + 1 <= route_requests(emulator, init_route) <= segments + 1 + in_flight * len(kills)
+    else:
+        assert route_requests(emulator, init_route) == 1  # one remote upload across three tries
     chunks = route_stats(emulator, chunk_route)
     sent, body_bytes = chunks["requests"], chunks["body_bytes"]
-    in_flight = IN_FLIGHT[api]
     assert segments <= sent <= segments + in_flight * len(kills)  # at most those in flight at each kill went twice
-    tus = api == "tus"
-    if tus:  # raw bytes in each PATCH body (X and api.video send multipart forms): at most a chunk again per kill
-        assert segments * chunk <= body_bytes <= (segments + len(kills)) * chunk
+    if tus:  # raw bytes in each PATCH body (X and api.video send multipart forms): a chunk again per cut PATCH
+        assert segments * chunk <= body_bytes <= (segments + in_flight * len(kills)) * chunk
     print(f"\ncrash figures: {api}: killed at chunks {kills}, {sent} chunk requests for {segments} chunks, "
           f"{body_bytes - segments * chunk} chunk body bytes beyond the file's")
     if finalize_route:
@@ -142,5 +149,5 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
         stored = httpx.get(f"{emulator.url}/_emulator/{kind}/{media_id}").json()
     assert stored["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert stored["size"] == segments * chunk
-    if tus:
+    if api == "tus":
         print(f"crash figures: {api}: {stored['kept_from_broken']} bytes kept from PATCHes the kills cut")
