@@ -27,8 +27,8 @@ FAST_RETRY = {"retry_backoff_initial": 0.02, "retry_backoff_max": 0.2, "retry_ma
 
 # name: (uploads, file size, chunk size, requests in flight, chunk route in the emulator's stats, init route)
 PLAN = {
-    # tus first: one upload in order (concatenation needs more than one in flight), its PATCHes one at a time,
-    # so the faults it meets are fixed by the seed alone.
+    # tus first: one upload in order (its connection asks no more in flight), PATCHes one at a time, so the
+    # faults it meets are fixed by the seed alone.
     "tus": (4, 6 * MiB + 9, 512 * 1024, 1, "PATCH /files/{upload_id}", "POST /files/"),
     # The same server, the connection asking 3 in flight: each segment a partial upload, joined by a final one.
     "tus_parts": (3, 6 * MiB + 9, 512 * 1024, 3, "PATCH /files/{upload_id}", "POST /files/"),
