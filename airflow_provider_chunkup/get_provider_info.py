@@ -106,6 +106,15 @@ TUS_CONN_FIELDS = {
                          default=8388608),
     "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of the server or a proxy in "
                              "front of it.", default=1073741824),
+    "max_in_flight": _field("Parts in flight", ["integer", "null"], "Above 1, where the server announces "
+                            "concatenation: segments go as partial uploads at once, then one final upload.",
+                            default=1),
+    "profile": _field("Service profile", ["string", "null"], "supabase: Supabase Storage's resumable endpoint "
+                      "(6 MiB chunks, bucketName/objectName metadata). Empty: a plain tus server.",
+                      enum=["supabase"]),
+    "bucket": _field("Bucket (profile)", ["string", "null"], "The Supabase Storage bucket to upload to."),
+    "upsert": _field("Overwrite (profile)", ["boolean", "null"], "Supabase: x-upsert, replace an existing object."),
+    "cache_control": _field("Cache-Control (profile)", ["string", "null"], "Supabase: the object's cacheControl."),
     **_common(timeout=120),
 }
 

@@ -25,7 +25,15 @@ from typing import Any
 import httpx
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
-from conftest import APIVIDEO_KEY, CONTENT_RANGE_TOKEN, EMULATOR_TOKEN, OAUTH1
+from conftest import (
+    APIVIDEO_KEY,
+    CLOUDFLARE_ACCOUNT,
+    CLOUDFLARE_TOKEN,
+    CONTENT_RANGE_TOKEN,
+    EMULATOR_TOKEN,
+    OAUTH1,
+    VIMEO_TOKEN,
+)
 
 from airflow_provider_chunkup.errors import (
     AuthenticationFailed,
@@ -39,9 +47,11 @@ from airflow_provider_chunkup.errors import (
     UploadExpired,
 )
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
+from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
 from airflow_provider_chunkup.hooks.registry import BY_API
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
+from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood
 from airflow_provider_chunkup.operators.upload import (
@@ -58,9 +68,12 @@ DEFAULTS = {
     "apivideo": {"conn_type": "chunkup_apivideo", "password": APIVIDEO_KEY},
     "content_range": {"conn_type": "chunkup_content_range", "password": CONTENT_RANGE_TOKEN},
     "tus": {"conn_type": "chunkup_tus"},
+    "vimeo": {"conn_type": "chunkup_vimeo", "password": VIMEO_TOKEN},
+    "cloudflare_stream": {"conn_type": "chunkup_cloudflare_stream", "login": CLOUDFLARE_ACCOUNT,
+                          "password": CLOUDFLARE_TOKEN},
 }
 HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook,
-         "tus": TusUploadHook}
+         "tus": TusUploadHook, "vimeo": VimeoUploadHook, "cloudflare_stream": CloudflareStreamHook}
 REMOTE = "http://media.example.invalid"  # never resolved: the connection check refuses it first
 
 
@@ -275,6 +288,16 @@ def tus_answers(*, options: dict[str, str] | None = None,
         return post if post is not None else httpx.Response(201, headers={"Location": "/files/1"})
 
     return answer
+
+
+def vimeo_upload(env: Env, source: Any, conn: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """The one-task operator on a Vimeo connection to the emulator's front door."""
+    return upload(env, "vimeo", source, conn={"host": f"{env.url}/vimeo", **(conn or {})}, **kwargs)
+
+
+def stream_upload(env: Env, source: Any, conn: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """The one-task operator on a Cloudflare Stream connection to the emulator's API."""
+    return upload(env, "cloudflare_stream", source, conn={"host": f"{env.url}/client/v4", **(conn or {})}, **kwargs)
 
 
 def uploaded_with_failing_processing(env: Env, api: str) -> dict[str, Any]:
@@ -549,8 +572,9 @@ CASES = [
          UFG, r"UploadSession is missing total_bytes, chunk_size: pass the XCom of the previous chunkup task "
               r"unchanged", cause=ConfigurationError),
     Case("session_of_an_unknown_api",
-         lambda env, _: append({"api": "vimeo", "media_id": "1", "total_bytes": 1, "chunk_size": 1}),
-         UFG, r"Unknown upload API 'vimeo' \(known: apivideo, content_range, tus, x\).*Pass the XCom of the previous "
+         lambda env, _: append({"api": "dailymotion", "media_id": "1", "total_bytes": 1, "chunk_size": 1}),
+         UFG, r"Unknown upload API 'dailymotion' \(known: apivideo, cloudflare_stream, content_range, tus, vimeo, x\)"
+              r".*Pass the XCom of the previous "
               r"chunkup task unchanged", cause=ConfigurationError),
     Case("segments_out_of_range", lambda env, opened: append(opened, segments="5:9"),
          UFG, r"Segment 5 does not exist: this upload has 2 segments \(0\.\.1\)\. Pass segments within 0\.\.1",
@@ -649,6 +673,92 @@ CASES = [
          lambda env, _: env.mocked_hook("tus", tus_answers(post=httpx.Response(401, text="invalid token")),
                                         host=f"{env.url}/files/", password="wrong-token").upload(str(env.file(10))),
          AuthenticationFailed, r"HTTP 401: invalid token\. Check the token in the connection's password", requests=2),
+    # -- Vimeo ----------------------------------------------------------------------------------------
+    Case("vimeo_without_a_token", lambda env, _: vimeo_upload(env, env.file(10), conn={"password": None}),
+         UFG, r"Vimeo needs an access token with the upload scope: set it as the connection's password",
+         cause=ConfigurationError),
+    Case("vimeo_plain_http_to_a_remote_host",
+         lambda env, _: vimeo_upload(env, env.file(10), conn={"host": REMOTE}),
+         UFG, r"over plain http, which would send credentials unencrypted.*allow_insecure_http",
+         cause=ConfigurationError),
+    Case("vimeo_unknown_privacy_view",
+         lambda env, _: vimeo_upload(env, env.file(10), upload_options={"privacy": "secret"}),
+         UFG, r"privacy view 'secret' is not one Vimeo knows: use one of anybody, contacts", cause=ConfigurationError),
+    Case("vimeo_password_view_without_a_password",
+         lambda env, _: vimeo_upload(env, env.file(10), upload_options={"privacy": {"view": "password"}}),
+         UFG, r"privacy view 'password' needs a password option", cause=ConfigurationError),
+    Case("vimeo_name_too_long",
+         lambda env, _: vimeo_upload(env, env.file(10), upload_options={"name": "n" * 129}),
+         UFG, r"The Vimeo video name must be text of at most 128 characters; got 129", cause=ConfigurationError),
+    Case("vimeo_unknown_option",
+         lambda env, _: vimeo_upload(env, env.file(10), upload_options={"title": "t"}),
+         UFG, r"Vimeo upload_options take name, .* not title: put any other video field under 'fields'",
+         cause=ConfigurationError),
+    Case("vimeo_fields_not_a_mapping",
+         lambda env, _: vimeo_upload(env, env.file(10), upload_options={"fields": ["embed"]}),
+         UFG, r"upload_options 'fields' must be a mapping of Vimeo video fields", cause=ConfigurationError),
+    Case("vimeo_chunk_over_max_chunk_size",
+         lambda env, _: vimeo_upload(env, env.file(10), conn={"extra": {"max_chunk_size": MiB, "chunk_size": 2 * MiB}}),
+         UFG, r"chunk_size=2097152 is outside Vimeo's bounds \(1\.\.1048576 bytes\)", cause=ConfigurationError),
+    Case("vimeo_sensor_until_playable",
+         lambda env, _: VimeoUploadHook(env.conn("vimeo", host=f"{env.url}/vimeo")).status("1", until="playable"),
+         ConfigurationError, r"Vimeo's sensor waits until the video is transcoded: until must be unset or "
+                             r"'transcoded', got 'playable'"),
+    Case("vimeo_wrong_token",
+         lambda env, _: vimeo_upload(env, env.file(10), conn={"password": "wrong-token"}),
+         UFG, r"Vimeo create video .* HTTP 401.*\(Vimeo error 8002\)\. Check the access token in the connection's "
+              r"password", cause=AuthenticationFailed, requests=1),
+    Case("vimeo_over_the_accounts_quota",
+         lambda env, _: vimeo_upload(env, env.file(10)),
+         UFG, r"HTTP 403.*\(Vimeo error 4102\)\. The Vimeo account's weekly upload quota is used up",
+         cause=AuthenticationFailed, requests=1,
+         arrange=lambda env: env.control("PATCH", "/config", {"vimeo": {"max_size": 5}})),
+    # -- Cloudflare Stream ----------------------------------------------------------------------------
+    Case("cloudflare_stream_without_an_account_id",
+         lambda env, _: stream_upload(env, env.file(10), conn={"login": None}),
+         UFG, r"has no login: set the Cloudflare account id", cause=ConfigurationError),
+    Case("cloudflare_stream_plain_http_to_a_remote_host",
+         lambda env, _: stream_upload(env, env.file(10), conn={"host": REMOTE}),
+         UFG, r"over plain http, which would send credentials unencrypted.*allow_insecure_http",
+         cause=ConfigurationError),
+    Case("cloudflare_stream_connection_chunk_not_a_256_kib_multiple",
+         lambda env, _: stream_upload(env, env.file(10), conn={"extra": {"chunk_size": 6 * MiB + 1024}}),
+         UFG, r"the connection's chunk_size is 6292480 bytes; Cloudflare Stream takes chunks that are multiples of "
+              r"262144 bytes", cause=ConfigurationError),
+    Case("cloudflare_stream_task_chunk_not_a_256_kib_multiple",
+         lambda env, _: stream_upload(env, env.file(10), chunk_size=6 * MiB + 1024),
+         UFG, r"chunk_size is 6292480 bytes; Cloudflare Stream takes chunks that are multiples of 262144 bytes",
+         cause=ConfigurationError),
+    Case("cloudflare_stream_chunk_below_5_mib",
+         lambda env, _: stream_upload(env, env.file(10), chunk_size=MiB),
+         UFG, r"chunk_size=1048576 is outside Cloudflare Stream's bounds \(5242880\.\.209715200 bytes\)",
+         cause=ConfigurationError),
+    Case("cloudflare_stream_unknown_option",
+         lambda env, _: stream_upload(env, env.file(10), upload_options={"title": "t"}),
+         UFG, r"Cloudflare Stream upload_options take name, .* not title: put your own keys under 'meta'",
+         cause=ConfigurationError),
+    Case("cloudflare_stream_duration_out_of_range",
+         lambda env, _: stream_upload(env, env.file(10), upload_options={"maxdurationseconds": 0}),
+         UFG, r"maxdurationseconds must be a whole number of seconds from 1 to 36000", cause=ConfigurationError),
+    Case("cloudflare_stream_expiry_not_rfc_3339",
+         lambda env, _: stream_upload(env, env.file(10), upload_options={"expiry": "tomorrow"}),
+         UFG, r"expiry must be an RFC 3339 time such as 2026-12-31T23:59:59Z", cause=ConfigurationError),
+    Case("cloudflare_stream_upload_url_with_settings",
+         lambda env, _: stream_upload(env, env.file(10), upload_options={"upload_url": "https://u.example/x",
+                                                                         "name": "n"}),
+         UFG, r"With upload_url \(a direct creator upload\) the video's settings were fixed when the URL was made",
+         cause=ConfigurationError),
+    Case("cloudflare_stream_unknown_until",
+         lambda env, _: stream_upload(env, env.file(10), conn={"extra": {"until": "soon"}}),
+         UFG, r"until must be one of ready, playable, got 'soon'", cause=ConfigurationError),
+    Case("cloudflare_stream_creation_without_a_token",
+         lambda env, _: stream_upload(env, env.file(10), conn={"password": None}),
+         UFG, r"Creating a Cloudflare Stream upload needs an API token \(Stream Edit\).*upload_options=\{.upload_url",
+         cause=ConfigurationError),
+    Case("cloudflare_stream_wrong_token",
+         lambda env, _: stream_upload(env, env.file(10), conn={"password": "wrong-token"}),
+         UFG, r"HTTP 403: Authentication error \(code 10000\)\. Check the API token's permissions \(Stream Edit\) "
+              r"and the account id", cause=AuthenticationFailed, requests=1),
 ]
 
 
@@ -665,7 +775,7 @@ def _nothing_leaves_the_machine(loopback_only: list[str]) -> list[str]:
 def test_the_table_is_large_and_distinct():
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids)) >= 30
-    assert set(BY_API) == {"x", "apivideo", "content_range", "tus"}
+    assert set(BY_API) == {"x", "apivideo", "content_range", "tus", "vimeo", "cloudflare_stream"}
     for api in BY_API:  # every API has cases of its own
         assert sum(case.id.startswith(f"{api}_") or case.id.endswith(f"_{api}") for case in CASES) >= 10, api
 

@@ -99,7 +99,7 @@ class TusUploadHook(ChunkUploadHook):
         metadata = options.get_mapping("metadata")
         if profile is None:
             for name in ("bucket", "upsert", "cache_control"):
-                if options.raw(name) is not None:
+                if options.raw(name) not in (None, "", False, "false"):  # the UI's form saves an unset box as false
                     raise ConfigurationError(
                         f"Connection {self.conn_id!r}: {name} is a setting of a service profile; set profile "
                         f"(one of {', '.join(PROFILES)}) or remove {name}.")

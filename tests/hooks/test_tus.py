@@ -256,3 +256,10 @@ def test_supabase_chunk_size_of_a_task_refused_before_any_request(set_connection
                                                  r"every one but the last; chunk_size=1048576 cannot be used"):
         RecordedHook("supa_task", recorder).upload(str(media_file(10 * KB)), chunk_size=MiB)
     assert recorder.sent == []
+
+
+def test_profile_settings_left_empty_by_the_ui_form_are_no_profile(set_connection):
+    """The connection form saves an unticked box as false and an empty field as "": neither asks for a profile."""
+    set_connection("tus_form", conn_type="chunkup_tus", host="https://tus.example.com/files/",
+                   extra={"upsert": False, "bucket": "", "cache_control": None, "profile": ""})
+    assert TusUploadHook("tus_form").get_conn().endpoint == "https://tus.example.com/files/"
