@@ -88,8 +88,7 @@ class CloudflareStreamUpload(TusUpload):
         super().__init__(endpoint=f"{self.api_base}/accounts/{account_id}/stream",
                          auth=BearerAuth(token) if token else None, headers=headers, checksum="none",
                          default_chunk_bytes=default_chunk_bytes, max_chunk_bytes=MAX_CHUNK, retry=retry,
-                         timeout=timeout, transport=transport)
-        self.client._error_factory = cloudflare_error
+                         timeout=timeout, transport=transport, error_factory=cloudflare_error)
         self.limits = Limits(default_chunk_bytes=default_chunk_bytes, max_chunk_bytes=MAX_CHUNK, max_segments=10**9,
                              min_chunk_bytes=MIN_CHUNK)
         self.capabilities = Capabilities(

@@ -9,7 +9,7 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from typing import Any
 
 import certifi
@@ -122,14 +122,17 @@ class ApiClient:
     """An ``httpx.AsyncClient`` that retries what is worth retrying and explains the rest.
 
     :param transport: an httpx transport, so tests can swap the network without patching.
+    :param retry_when: answers worth retrying besides the policy's statuses (Google's rate-limit 403s).
     """
 
     def __init__(self, base_url: str, *, auth: httpx.Auth | None = None, timeout: float = 120.0,
                  retry: RetryPolicy | None = None, error_factory: ErrorFactory = generic_error,
                  headers: Mapping[str, str] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 retry_when: Callable[[httpx.Response], bool] | None = None) -> None:
         self.retry = retry or RetryPolicy()
         self._error_factory = error_factory
+        self._retry_when = retry_when
         self._client = httpx.AsyncClient(
             base_url=base_url, auth=auth, headers=dict(headers or {}), transport=transport, verify=_tls_context(),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
@@ -146,11 +149,12 @@ class ApiClient:
         await self._client.aclose()
 
     async def request(self, method: str, url: str, *, step: str, retry: RetryPolicy | None = None,
-                      **kwargs: Any) -> httpx.Response:
+                      accept: Container[int] = (), **kwargs: Any) -> httpx.Response:
         """Send, retrying transport failures and retryable statuses; raise the API's error otherwise.
 
         ``retry`` replaces the client's policy for this request (a request that is not safe to repeat
-        blindly passes a single attempt and decides itself).
+        blindly passes a single attempt and decides itself). ``accept``: statuses besides 2xx that are
+        answers, not errors (Google's 308 "resume incomplete").
         """
         policy = retry or self.retry
         started = time.monotonic()
@@ -171,10 +175,12 @@ class ApiClient:
                 error: RemoteError = ServerError(f"{step} failed: {type(e).__name__}: {e}")
                 wait = policy.backoff(attempt)
             else:
-                if response.is_success:
+                if response.is_success or response.status_code in accept:
                     return response
                 error = self._error_factory(response, step)
-                if response.status_code not in policy.statuses:
+                retryable = response.status_code in policy.statuses or bool(self._retry_when
+                                                                            and self._retry_when(response))
+                if not retryable:
                     raise error
                 announced = announced_wait(response.headers)
                 wait = policy.backoff(attempt)

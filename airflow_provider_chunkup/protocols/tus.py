@@ -46,7 +46,14 @@ from airflow_provider_chunkup.errors import (
 )
 from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
 from airflow_provider_chunkup.protocols.chunking import ChunkPlan, GiB, Limits, MiB, Segment
-from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, NOT_THE_API, ApiClient, error_class, response_body
+from airflow_provider_chunkup.protocols.http import (
+    BODY_EXCERPT,
+    NOT_THE_API,
+    ApiClient,
+    ErrorFactory,
+    error_class,
+    response_body,
+)
 from airflow_provider_chunkup.protocols.multipart import PIECE
 from airflow_provider_chunkup.protocols.retry import RETRYABLE_STATUSES, RetryPolicy
 from airflow_provider_chunkup.protocols.session import (
@@ -115,7 +122,8 @@ class TusUpload(UploadProtocol):
                  retry: RetryPolicy | None = None, timeout: float = 120.0,
                  transport: httpx.AsyncBaseTransport | None = None, max_in_flight: int = 1,
                  concatenation: bool = True, exact_chunk_bytes: int | None = None, service: str | None = None,
-                 name_key: str = "filename", type_key: str = "filetype") -> None:
+                 name_key: str = "filename", type_key: str = "filetype",
+                 error_factory: ErrorFactory | None = None) -> None:
         if checksum is not None and checksum not in (*CHECKSUMS, "none"):
             raise ConfigurationError(
                 f"checksum {checksum!r} is not one chunkup sends; use one of {', '.join(CHECKSUMS)}, or none.")
@@ -138,7 +146,7 @@ class TusUpload(UploadProtocol):
         if not policy.statuses >= TUS_RETRYABLE:
             policy = dataclasses.replace(policy, statuses=policy.statuses | TUS_RETRYABLE)
         super().__init__(ApiClient(endpoint, auth=auth, timeout=timeout, retry=policy, headers=headers,
-                                   error_factory=tus_error, transport=transport))
+                                   error_factory=error_factory or tus_error, transport=transport))
 
     # -- validation ---------------------------------------------------------------------------
 

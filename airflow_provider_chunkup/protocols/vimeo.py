@@ -79,8 +79,7 @@ class VimeoUpload(TusUpload):
         accept = {"Accept": f"application/vnd.vimeo.*+json;version={API_VERSION}"}
         super().__init__(endpoint=api_base.rstrip("/"), auth=BearerAuth(token), headers={**accept, **(headers or {})},
                          checksum="none", default_chunk_bytes=default_chunk_bytes, max_chunk_bytes=max_chunk_bytes,
-                         retry=retry, timeout=timeout, transport=transport)
-        self.client._error_factory = vimeo_error
+                         retry=retry, timeout=timeout, transport=transport, error_factory=vimeo_error)
         self.capabilities = Capabilities(
             parallel_segments=False, reports_committed=True, abortable=True, processes_media=True,
             in_order_because="Vimeo takes a video's bytes over tus, in order, one PATCH at a time")
