@@ -226,10 +226,11 @@ def tus_upload() -> None:
     if not data:
         return
     rows, resumed = data["results"], data.get("resume", [])
-    titles = {"tus": "tus server", "vimeo": "Vimeo"}
-    figure, (times, memory, again) = plt.subplots(3, 1, figsize=(8, 3 + 0.28 * (2 * len(rows) + len(resumed))),
-                                                  gridspec_kw={"height_ratios": [len(rows), len(rows),
-                                                                                 max(len(resumed), 1)]})
+    bare = [r for r in rows if not r.get("latency_ms")]  # memory: the runs without latency
+    titles = {"tus": "tus", "vimeo": "Vimeo"}
+    figure, (times, memory, again) = plt.subplots(
+        3, 1, figsize=(8, 3 + 0.28 * (len(rows) + len(bare) + len(resumed))),
+        gridspec_kw={"height_ratios": [len(rows), len(bare), max(len(resumed), 1)]})
 
     def bars(ax: Any, labels: list[str], values: list[float], fmt: str, names: list[str]) -> None:
         ax.barh(labels, values, color=["#1f77b4" if n.startswith("chunkup") else "#999999" for n in names])
@@ -239,14 +240,18 @@ def tus_upload() -> None:
         ax.tick_params(labelsize=7)
         ax.set_xlim(0, max([*values, 1.0]) * 1.15)
 
-    labels = [f"{titles.get(r['target'], r['target'])}, {r['chunk_mib']:g} MiB chunks: {r['method']}" for r in rows]
-    names = [r["method"] for r in rows]
-    bars(times, labels, [r["time_vs_curl"] for r in rows], "{:.2f}", names)
+    def label(r: dict[str, Any]) -> str:
+        latency = f", {r['latency_ms']} ms/request" if r.get("latency_ms") else ""
+        return f"{titles.get(r['target'], r['target'])}, {r['chunk_mib']:g} MiB{latency}: {r['method']}"
+
+    bars(times, [label(r) for r in rows], [r["time_vs_curl"] for r in rows], "{:.2f}", [r["method"] for r in rows])
     times.axvline(1.0, color="black", linewidth=0.8)
-    times.set_title(f"{rows[0]['size_mib']:g} MiB file, one PATCH at a time: median time relative to curl "
+    chunks = " or ".join(f"{c:g}" for c in data.get("chunks_mib", []))
+    times.set_title(f"{rows[0]['size_mib']:g} MiB file in {chunks} MiB chunks: median time relative to curl "
                     "(lower is faster)", fontsize=9, loc="left")
-    bars(memory, labels, [max(r.get("peak_rss_over_idle_mib") or 0.0, 0.0) for r in rows], "{:.0f} MiB", names)
-    memory.set_title("peak RSS above the same program idle (MiB): the chunks it holds", fontsize=9, loc="left")
+    bars(memory, [label(r) for r in bare], [max(r.get("peak_rss_over_idle_mib") or 0.0, 0.0) for r in bare],
+         "{:.0f} MiB", [r["method"] for r in bare])
+    memory.set_title("peak RSS above the same program idle: the chunks it holds", fontsize=9, loc="left")
     if resumed:
         labels = [f"{titles.get(r['target'], r['target'])}, {r['size_mib']:g} MiB: {r['method']} "
                   f"({r['remote_uploads_created']} created)" for r in resumed]

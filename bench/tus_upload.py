@@ -30,8 +30,12 @@ Vimeo (the emulator's ``/vimeo`` front door: ``POST /me/videos`` with ``upload.a
 - ``chunkup``: ``VimeoUploadHook.upload``.
 
 Measured: time and peak RSS at each ``--chunks-mib`` (8 MiB, tus's usual chunk, and 64 MiB:
-tuspy's memory follows the chunk), and resume: each method's process SIGKILLed once the emulator has
-received half of a ``--resume-mib`` file at the first chunk size, then started again as its user would
+tuspy's memory follows the chunk); on the tus server, time again with every request held
+``--latency-ms`` (100 ms: a server across a network), where ``chunkup parts x4`` joins: a
+connection asking 4 in flight sends each chunk as a partial upload, four at a time, and one final
+upload joins them (the concatenation extension; tuspy has none); and resume: each method's process
+SIGKILLed once the emulator has received half of a ``--resume-mib`` file at the first chunk size,
+then started again as its user would
 (chunkup: the same call with a ``Checkpoint`` in a JSON file, Airflow's task state store stand-in;
 tuspy: its URL storage, ``store_url=True`` with a ``FileStorage``, resumes from the server's offset;
 PyVimeo and curl keep no state and start over).
@@ -89,6 +93,7 @@ VIMEO_HOOK = "airflow_provider_chunkup.hooks.vimeo:VimeoUploadHook"
 TUSPY = PEERS / "tuspy_upload.py"
 PYVIMEO = PEERS / "pyvimeo_upload.py"
 TUS_PATCH = "PATCH /files/{upload_id}"
+PARTS_IN_FLIGHT = 4
 VIMEO_TOKEN = "vimeo-token"
 MEDIA_TYPE = "video/mp4"
 
@@ -142,14 +147,15 @@ class Target:
                     "peak_rss_mib": max(create.peak_rss_mib, upload.peak_rss_mib), "media_id": media_id}
         return run
 
-    def chunkup_kwargs(self, chunk: int, checksum: bool = True) -> dict[str, Any]:
-        """``upload()``'s arguments: one PATCH in flight, as the peers send them."""
-        return {"chunk_size": chunk, "max_in_flight": 1, "media_type": MEDIA_TYPE, "checksum": checksum,
+    def chunkup_kwargs(self, chunk: int, checksum: bool = True, in_flight: int = 1) -> dict[str, Any]:
+        """``upload()``'s arguments: one PATCH in flight, as the peers send them, unless told otherwise."""
+        return {"chunk_size": chunk, "max_in_flight": in_flight, "media_type": MEDIA_TYPE, "checksum": checksum,
                 **self.upload_options()}
 
-    def chunkup_method(self, chunk: int, checksum: bool = True) -> Method:
+    def chunkup_method(self, chunk: int, checksum: bool = True, in_flight: int = 1) -> Method:
         def run(path: Path, size: int, expected: str) -> dict[str, Any]:
-            out = run_chunkup(self.hook, self.chunkup_env(checksum), path, **self.chunkup_kwargs(chunk, checksum))
+            out = run_chunkup(self.hook, self.chunkup_env(checksum, in_flight), path,
+                              **self.chunkup_kwargs(chunk, checksum, in_flight))
             assert out["sha256"] == (expected if checksum else None), "chunkup read the file wrong"
             return out
         return run
@@ -171,7 +177,8 @@ class Target:
         """Create the upload with curl: ((upload URL, media id), the measurement)."""
         raise NotImplementedError
 
-    def chunkup_env(self, checksum: bool) -> dict[str, str]:
+    def chunkup_env(self, checksum: bool, in_flight: int = 1) -> dict[str, str]:
+        """The connection; ``in_flight`` above 1 asks parallel parts where the service has them."""
         raise NotImplementedError
 
     def upload_options(self) -> dict[str, Any]:
@@ -205,6 +212,11 @@ class GenericTus(Target):
         return {"curl": self.curl(chunk), "tuspy": self.peer_method(chunk), "chunkup": self.chunkup_method(chunk),
                 "chunkup nosum": self.chunkup_method(chunk, checksum=False)}
 
+    def latency_methods(self, chunk: int) -> dict[str, Method]:
+        """Where each request waits: one PATCH at a time for everyone, and chunkup's parallel parts."""
+        return {"curl": self.curl(chunk), "tuspy": self.peer_method(chunk), "chunkup": self.chunkup_method(chunk),
+                f"chunkup parts x{PARTS_IN_FLIGHT}": self.chunkup_method(chunk, in_flight=PARTS_IN_FLIGHT)}
+
     def curl_create(self, path: Path, size: int) -> tuple[tuple[str, str], Any]:
         metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}"
                             for k, v in (("filename", path.name), ("filetype", MEDIA_TYPE)))
@@ -216,8 +228,10 @@ class GenericTus(Target):
         url = urljoin(f"{self.emu.url}/files/", location)
         return (url, url.rsplit("/", 1)[-1]), done
 
-    def chunkup_env(self, checksum: bool) -> dict[str, str]:
-        extra = {} if checksum else {"checksum": "none"}
+    def chunkup_env(self, checksum: bool, in_flight: int = 1) -> dict[str, str]:
+        extra: dict[str, Any] = {} if checksum else {"checksum": "none"}
+        if in_flight > 1:  # the connection's max_in_flight chooses parallel parts (concatenation) at init
+            extra["max_in_flight"] = in_flight
         return {"AIRFLOW_CONN_CHUNKUP_TUS_DEFAULT": json.dumps(
             {"conn_type": "chunkup_tus", "host": f"{self.emu.url}/files/", "extra": extra})}
 
@@ -259,7 +273,7 @@ class Vimeo(Target):
         video = json.loads(done.stdout)
         return (urljoin(self.api, video["upload"]["upload_link"]), video["uri"].rsplit("/", 1)[-1]), done
 
-    def chunkup_env(self, checksum: bool) -> dict[str, str]:
+    def chunkup_env(self, checksum: bool, in_flight: int = 1) -> dict[str, str]:
         return {"AIRFLOW_CONN_CHUNKUP_VIMEO_DEFAULT": json.dumps(
             {"conn_type": "chunkup_vimeo", "host": self.api, "password": VIMEO_TOKEN,
              "extra": {}})}
@@ -303,10 +317,28 @@ def timed(target: Target, chunks: list[int], size: int, repeats: int) -> list[di
     for chunk in chunks:
         for row in measure(target.methods(chunk), [size], repeats, target.emu, target.received, "curl",
                            target.work):
-            rows.append({"target": target.name, "chunk_mib": mib(chunk), **row})
+            rows.append({"target": target.name, "chunk_mib": mib(chunk), "latency_ms": 0, **row})
             print(f"  {target.name} {mib(chunk):g} MiB chunks {row['method']:<14} {row['median_seconds']:>7.2f} s "
                   f"({row['time_vs_curl']:.2f}x curl), peak RSS {row['peak_rss_mib']} MiB", flush=True)
     return rows
+
+
+def with_latency(target: GenericTus, chunk: int, size: int, repeats: int, latency_ms: int) -> list[dict[str, Any]]:
+    """The tus server holding every request ``latency_ms`` before answering (the emulator's ``delay`` fault), as a
+    server across a network would: one PATCH at a time for everyone, and chunkup's parallel parts."""
+    emu = target.emu
+    httpx.post(f"{emu.url}/_emulator/faults", json={"match": "^[A-Z]+ /files/", "action": "delay",
+                                                    "delay_secs": latency_ms / 1000, "times": 0}).raise_for_status()
+    try:
+        rows = []
+        for row in measure(target.latency_methods(chunk), [size], repeats, emu, target.received, "curl",
+                           target.work):
+            rows.append({"target": target.name, "chunk_mib": mib(chunk), "latency_ms": latency_ms, **row})
+            print(f"  {target.name} {latency_ms} ms per request {row['method']:<16} {row['median_seconds']:>7.2f} s "
+                  f"({row['time_vs_curl']:.2f}x curl)", flush=True)
+        return rows
+    finally:
+        httpx.delete(f"{emu.url}/_emulator/faults").raise_for_status()
 
 
 def resume(target: Target, size: int, chunk: int) -> list[dict[str, Any]]:
@@ -382,6 +414,8 @@ def main() -> int:
     parser.add_argument("--chunks-mib", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--resume-mib", type=int)
+    parser.add_argument("--latency-ms", type=int, nargs="*", default=[100],
+                        help="tus server: also with each request held this long (none: skip)")
     parser.add_argument("--no-vimeo", action="store_true", help="the generic tus server only")
     parser.add_argument("--output", type=Path, help="default: bench/results/tus_upload.json (--quick: a temp file)")
     args = parser.parse_args()
@@ -408,15 +442,24 @@ def main() -> int:
                 idle_rss_mib[target.name] = idle(target, work)
                 print(f"{target.name} on {emu.url}: idle RSS {idle_rss_mib[target.name]}", flush=True)
                 rows += timed(target, chunks, size, repeats)
+                if isinstance(target, GenericTus):
+                    for latency in args.latency_ms:
+                        print(f"{target.name}: {latency} ms per request", flush=True)
+                        rows += with_latency(target, chunks[0], size, repeats, latency)
                 print(f"{target.name}: resume after a kill half-way through {mib(resume_size):g} MiB", flush=True)
                 resumed += resume(target, resume_size, chunks[0])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     write(output, rows, resumed, idle_rss_mib, {
         "size_mib": mib(size), "chunks_mib": [mib(c) for c in chunks], "repeats": repeats,
+        "latency_ms": args.latency_ms, "parts_in_flight": PARTS_IN_FLIGHT,
         "resume_size_mib": mib(resume_size), "resume_chunk_mib": mib(chunks[0]), "skipped": skipped,
         "notes": [
-            "One PATCH at a time for every method (chunkup: max_in_flight=1), each chunk its own request.",
+            "One PATCH at a time for every method (chunkup: max_in_flight=1), each chunk its own request; with "
+            f"latency, also chunkup's parallel parts: a connection asking {PARTS_IN_FLIGHT} in flight, each chunk a "
+            "partial upload (creation, checksummed PATCH), one final upload joining them (concatenation).",
+            "latency_ms: the emulator holds every request to the tus server that long before answering (its delay "
+            "fault), OPTIONS, creation, HEAD and PATCH alike, at the first chunk size.",
             "curl: the parts are cut with split before the runs (not timed); its time is the creation's curl plus "
             "the PATCHes' curl; peak RSS the larger of the two (through a wrapper whose only child it is).",
             "chunkup: a sha1 Upload-Checksum per PATCH where the server announces it (the emulator does; it "
@@ -434,12 +477,13 @@ def main() -> int:
 def write(output: Path, rows: list[dict[str, Any]], resumed: list[dict[str, Any]],
           idle_rss_mib: dict[str, dict[str, float]], settings: dict[str, Any]) -> None:
     """Print the tables and write the JSON."""
-    print(f"\n{'target':<6} {'chunk':>7} {'method':<14} {'median s':>9} {'MiB/s':>7} {'x curl':>7} "
+    print(f"\n{'target':<6} {'latency':>7} {'chunk':>7} {'method':<16} {'median s':>9} {'MiB/s':>7} {'x curl':>7} "
           f"{'CPU s':>6} {'peak RSS':>9} {'over idle':>10}")
     for r in rows:
         base = idle_rss_mib[r["target"]].get(r["method"].split(" ")[0], 0.0)
         r["peak_rss_over_idle_mib"] = round(r["peak_rss_mib"] - base, 1) if r["peak_rss_mib"] else None
-        print(f"{r['target']:<6} {r['chunk_mib']:>3g} MiB {r['method']:<14} {r['median_seconds']:>9.2f} "
+        print(f"{r['target']:<6} {r['latency_ms']:>4} ms {r['chunk_mib']:>3g} MiB {r['method']:<16} "
+              f"{r['median_seconds']:>9.2f} "
               f"{r['mib_per_second']:>7.1f} {r['time_vs_curl']:>7.2f} {r['client_cpu_seconds']:>6.2f} "
               f"{r['peak_rss_mib']:>5.0f} MiB {r['peak_rss_over_idle_mib']:>6.0f} MiB")
     print(f"\n{'target':<6} {'method':<10} {'killed after':>13} {'sent again':>11} {'created':>8} {'completed':>9}")
