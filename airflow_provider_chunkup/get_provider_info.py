@@ -138,21 +138,52 @@ CLOUDFLARE_STREAM_CONN_FIELDS = {
 }
 
 
+YOUTUBE_CONN_FIELDS = {
+    "refresh_token": _field("Refresh token", ["string", "null"], "The channel owner's OAuth 2.0 refresh token (scopes "
+                            "youtube.upload, plus youtube.readonly for the sensor); login and password hold the OAuth "
+                            "client id and secret.", format="password"),
+    "access_token": _field("Access token", ["string", "null"], "Instead of a refresh token: an access token (it "
+                           "expires in about an hour).", format="password"),
+    "token_uri": _field("Token URI", ["string", "null"], "Where refresh tokens are exchanged.",
+                        default="https://oauth2.googleapis.com/token"),
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per PUT, a multiple of 262144 (256 KiB); "
+                         "default 16 MiB.", default=16777216),
+    **_common(timeout=120),
+}
+
+
+GCS_CONN_FIELDS = {
+    "bucket": _field("Bucket", ["string", "null"], "The bucket objects are written to."),
+    "prefix": _field("Object name prefix", ["string", "null"], "Put before the source's file name (e.g. videos/)."),
+    "create_only": _field("Never overwrite", ["boolean", "null"], "ifGenerationMatch=0: an existing object is an "
+                          "error, not replaced."),
+    "keyfile_dict": _field("Service account key (JSON)", ["string", "null"], "The key file's content.",
+                           format="password"),
+    "key_path": _field("Service account key path", ["string", "null"], "A key file on every worker."),
+    "access_token": _field("Access token", ["string", "null"], "Instead of a key: an OAuth 2.0 access token you "
+                           "renew yourself.", format="password"),
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per PUT, a multiple of 262144 (256 KiB); "
+                         "default 16 MiB.", default=16777216),
+    **_common(timeout=120),
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-chunkup",
         "name": "chunkup",
         "description": "Chunked uploads of large media files to media platforms' upload APIs: X media "
                        "upload (v2 and v1.1), api.video, Content-Range/upload_id APIs (SelfCommunity, "
-                       "django-chunked-upload), tus 1.0.0 servers, Vimeo and Cloudflare Stream, with local "
-                       "emulators for development and tests.",
+                       "django-chunked-upload), tus 1.0.0 servers, Vimeo, Cloudflare Stream, YouTube and Cloud "
+                       "Storage, with local emulators for development and tests.",
         "versions": [__version__],
         "integrations": [{"integration-name": INTEGRATION, "tags": ["service"]}],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": [
             "airflow_provider_chunkup.hooks.base", "airflow_provider_chunkup.hooks.x",
             "airflow_provider_chunkup.hooks.apivideo", "airflow_provider_chunkup.hooks.content_range",
             "airflow_provider_chunkup.hooks.tus", "airflow_provider_chunkup.hooks.vimeo",
-            "airflow_provider_chunkup.hooks.cloudflare_stream"]}],
+            "airflow_provider_chunkup.hooks.cloudflare_stream", "airflow_provider_chunkup.hooks.youtube",
+            "airflow_provider_chunkup.hooks.gcs_destination"]}],
         "operators": [{"integration-name": INTEGRATION,
                        "python-modules": ["airflow_provider_chunkup.operators.upload",
                                           "airflow_provider_chunkup.operators.split",
@@ -225,6 +256,27 @@ def get_provider_info() -> dict[str, Any]:
                 "relabeling": {"host": "API base URL (empty for Cloudflare)", "login": "Account id",
                                "password": "API token (Stream Edit)"},
                 "placeholders": {"host": "https://api.cloudflare.com/client/v4"},
+            },
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.youtube.YouTubeHook",
+            "connection-type": "chunkup_youtube",
+            "hook-name": "chunkup: YouTube",
+            "conn-fields": YOUTUBE_CONN_FIELDS,
+            "ui-field-behaviour": {
+                "hidden-fields": ["schema", "port"],
+                "relabeling": {"host": "API base URL (empty for Google)", "login": "OAuth client id",
+                               "password": "OAuth client secret"},
+                "placeholders": {"host": "https://www.googleapis.com"},
+            },
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.gcs_destination.GcsDestinationHook",
+            "connection-type": "chunkup_gcs",
+            "hook-name": "chunkup: Cloud Storage (destination)",
+            "conn-fields": GCS_CONN_FIELDS,
+            "ui-field-behaviour": {
+                "hidden-fields": ["schema", "port", "login"],
+                "relabeling": {"host": "API base URL (empty for Google)", "password": "Access token (optional)"},
+                "placeholders": {"host": "https://storage.googleapis.com"},
             },
         }],
     }

@@ -13,7 +13,12 @@ def test_provider_info_shape():
     info = get_provider_info()
     assert info["package-name"] == "airflow-provider-chunkup"
     assert info["versions"] == [__version__]
-    conn, apivideo, content_range, tus, vimeo, cloudflare = info["connection-types"]
+    conn, apivideo, content_range, tus, vimeo, cloudflare, youtube, gcs = info["connection-types"]
+    assert youtube["connection-type"] == "chunkup_youtube" and gcs["connection-type"] == "chunkup_gcs"
+    secrets = {n for n, f in youtube["conn-fields"].items() if f["schema"].get("format") == "password"}
+    assert secrets == {"refresh_token", "access_token"}
+    secrets = {n for n, f in gcs["conn-fields"].items() if f["schema"].get("format") == "password"}
+    assert secrets == {"keyfile_dict", "access_token"}
     assert vimeo["connection-type"] == "chunkup_vimeo"
     assert vimeo["hook-class-name"] == "airflow_provider_chunkup.hooks.vimeo.VimeoUploadHook"
     assert cloudflare["connection-type"] == "chunkup_cloudflare_stream"

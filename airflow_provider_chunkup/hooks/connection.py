@@ -32,6 +32,11 @@ class ConnectionOptions:
         self.conn_type = conn_type
         self._extra = dict(extra)
 
+    def names(self) -> list[str]:
+        """The extra's field names (without the UI's ``extra__<type>__`` prefix)."""
+        prefix = f"extra__{self.conn_type}__"
+        return sorted({name.removeprefix(prefix) for name in self._extra})
+
     def raw(self, name: str) -> Any:
         value = self._extra.get(name)
         if value in (None, ""):

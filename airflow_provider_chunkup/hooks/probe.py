@@ -14,8 +14,9 @@ from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
 
 def probe_missing_resource(hook: ChunkUploadHook, platform: str, path: str,
-                           params: Mapping[str, Any] | None = None) -> tuple[bool, str]:
-    """GET ``path`` (a resource no account has): 404 after authentication means the credentials work.
+                           params: Mapping[str, Any] | None = None, found_ok: bool = False) -> tuple[bool, str]:
+    """GET ``path`` (a resource no account has): 404 after authentication means the credentials work (and so
+    does a success with ``found_ok``: a list that answers an unknown id with no items).
 
     Returns ``(ok, message)`` for the Airflow UI's Test button, scrubbed of the connection's password.
     """
@@ -44,9 +45,16 @@ def probe_missing_resource(hook: ChunkUploadHook, platform: str, path: str,
         return False, _scrub(hook, cannot_reach(f"{platform} at {where}", e))
     except ChunkupError as e:
         return False, _scrub(hook, str(e))
+    if found_ok:
+        return True, f"Authenticated to {platform} at {where}: the credentials work (nothing was created)."
     return False, f"{where} answered GET {path} with success for something that does not exist. {NOT_THE_API}"
 
 
 def _scrub(hook: ChunkUploadHook, message: str) -> str:
+    """The message without the connection's password or any token, secret or key in its extra."""
     conn = hook._conn
-    return scrub(message, conn.password if conn is not None else None)
+    secrets = [conn.password] if conn is not None else []
+    if hook._options is not None:
+        secrets += [str(hook._options.raw(name)) for name in hook._options.names()
+                    if any(word in name for word in ("token", "secret", "key")) and hook._options.raw(name)]
+    return scrub(message, *secrets)

@@ -37,6 +37,9 @@ class Capabilities:
     completes_with_last_segment: bool = False
     """Sending the last segment completes the upload, so it goes last, after every other is
     acknowledged (in the split tasks: by finalize)."""
+    secret_session: bool = False
+    """The session names the remote upload by a URL that is itself a credential (Google's session URI): it may
+    be kept in the task state store, never in XCom, so the upload runs in one task (``ChunkedUploadOperator``)."""
     in_order_because: str = ""
     """Without ``parallel_segments``: why segments must go in order, and any setting that lifts it, in
     the user's words (it ends the message when a split over parallel tasks is refused)."""

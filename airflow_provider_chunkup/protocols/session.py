@@ -1,6 +1,8 @@
 """The small JSON-safe records that travel between steps, tasks (XCom) and the task state store.
 
-None of them ever holds a secret: they carry ids, sizes, names and checksums only.
+They carry ids, sizes, names and checksums; never a secret of the connection. One exception is named by its
+protocol: a session whose remote upload is addressed by a credential URL (Google's session URI,
+``Capabilities.secret_session``) holds it, and such a session goes to the task state store only, never to XCom.
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class UploadSession(_Record):
     expires_at: float | None = None
     """Epoch seconds after which the platform forgets the upload."""
     remote: dict[str, Any] = field(default_factory=dict)
-    """Protocol-specific ids and flags (dialect, upload_id...), never secrets."""
+    """Protocol-specific ids and flags (dialect, upload_id...); a credential only where the protocol's
+    ``Capabilities.secret_session`` says so."""
     digests: dict[str, str] = field(default_factory=dict)
     """Whole-file checksums, once every segment was read in order."""
     range_digests: list[dict[str, Any]] = field(default_factory=list)
