@@ -131,7 +131,7 @@ class GcsObjectUpload(GoogleResumableUpload):
         if not uri or session.remote.get("resource"):
             return False
         await self.client.request("DELETE", str(uri), step=f"Cloud Storage cancel of upload {session.media_id}",
-                                  accept=(CANCELLED, 404, 410), auth=None)
+                                  accept=(CANCELLED, 404, 410))
         return True
 
     async def _delete_object(self, name: str, generation: str) -> None:

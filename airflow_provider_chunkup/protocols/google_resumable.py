@@ -167,7 +167,7 @@ class GoogleResumableUpload(UploadProtocol):
             step = f"{self.display_name} PUT of bytes {offset}-{segment.end} of upload {session.media_id}"
             try:
                 response = await self.client.request("PUT", self._uri(session), content=_Body(body), headers=headers,
-                                                     step=step, retry=once, accept=(RESUME_INCOMPLETE,), auth=None)
+                                                     step=step, retry=once, accept=(RESUME_INCOMPLETE,))
             except (RetryExhausted, RateLimited, ServerError) as e:
                 failures += 1
                 policy = self.client.retry
@@ -229,7 +229,7 @@ class GoogleResumableUpload(UploadProtocol):
         step = f"{self.display_name} status of upload {session.media_id}"
         try:
             response = await self.client.request(
-                "PUT", self._uri(session), content=b"", step=step, accept=(RESUME_INCOMPLETE,), auth=None,
+                "PUT", self._uri(session), content=b"", step=step, accept=(RESUME_INCOMPLETE,),
                 headers={"Content-Range": f"bytes */{session.total_bytes}", "Content-Length": "0"})
         except RemoteRejected as e:
             raise self._gone(e, session) from e
