@@ -171,8 +171,10 @@ class ChunkUploadInitOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
+            hook = self._hook()
+            refuse_secret_session(hook)
             with stop_if_orphaned(self.log):  # a retry may own the upload once our supervisor is gone
-                session = self._hook().init(
+                session = hook.init(
                     self.source, media_type=self.media_type, media_category=self.media_category,
                     chunk_size=_whole_number(self.chunk_size, "chunk_size"), options=self.upload_options,
                     storage_options=self.storage_options, source_conn_id=self.source_conn_id,
@@ -182,6 +184,16 @@ class ChunkUploadInitOperator(BaseOperator):
                 raise
             raise final from e
         return session.to_dict()
+
+
+def refuse_secret_session(hook: ChunkUploadHook) -> None:
+    """The split steps hand the session over in XCom: refused where the session itself is a credential."""
+    if hook.capabilities().secret_session:
+        raise ConfigurationError(
+            f"{hook.hook_name.removeprefix('chunkup: ')} uploads are addressed by a session URI that is itself a "
+            "credential, so their session never goes to XCom and cannot pass from an init task to an append task. "
+            "Upload in one task with ChunkedUploadOperator: it keeps the session in the task state store, and a retry "
+            "resumes it.")
 
 
 class ChunkUploadAppendOperator(_SessionOperator):

@@ -72,3 +72,28 @@ def test_one_chunk_object_and_explicit_name(bucket, gcs_endpoint, media_file):
                                                                        "content_type": "text/plain"})
     assert stored(gcs_endpoint, bucket, "docs/readme.txt") == path.read_bytes()
     assert result.details["name"] == "docs/readme.txt"
+
+
+def test_the_split_init_task_is_refused_before_any_request(bucket, gcs_endpoint, media_file):
+    from airflow_provider_chunkup.operators.resume import UploadFailedForGood
+    from airflow_provider_chunkup.operators.upload import ChunkUploadInitOperator
+
+    before = len(httpx.get(f"{gcs_endpoint}/storage/v1/b/{bucket}/o").json().get("items", []))
+    with pytest.raises(UploadFailedForGood, match=r"session URI that is itself a credential.*ChunkedUploadOperator"):
+        ChunkUploadInitOperator(task_id="init", conn_id="gcs_dest", source=str(media_file(10))).execute({})
+    assert len(httpx.get(f"{gcs_endpoint}/storage/v1/b/{bucket}/o").json().get("items", [])) == before
+
+
+def test_the_one_task_operator_keeps_the_session_uri_out_of_xcom(bucket, gcs_endpoint, media_file):
+    import json
+
+    from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator
+    from airflow_provider_chunkup.protocols.checkpoint import MemoryStore
+
+    store = MemoryStore()
+    path = media_file(600 * KiB, "kept.mp4")
+    xcom = ChunkedUploadOperator(task_id="upload", conn_id="gcs_dest", source=str(path)).execute(
+        {"task_state_store": store})
+    assert stored(gcs_endpoint, bucket, "videos/kept.mp4") == path.read_bytes()
+    assert "upload_id" not in json.dumps(xcom) and "session_uri" not in json.dumps(xcom)
+    assert store["chunkup.upload"]["result"]["media_id"] == xcom["media_id"]
