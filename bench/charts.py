@@ -262,7 +262,7 @@ def tus_upload() -> None:
         again.set_visible(False)
     figure.tight_layout(rect=(0, footer_space(figure, [data]), 1, 1))
     footer(figure, [data])
-    figure.savefig(RESULTS / "tus_upload.png", dpi=110)
+    figure.savefig(RESULTS / "tus_upload.png", dpi=110, bbox_inches="tight", pad_inches=0.1)  # long labels kept
     plt.close(figure)
 
 
