@@ -1,7 +1,7 @@
 """tus upload benchmark: chunkup against tuspy 1.1.0 and curl on a tus 1.0.0 server, and against PyVimeo
 1.1.2 on Vimeo's tus uploads, in one run.
 
-    .venv/bin/python bench/tus_upload.py [--quick] [--size-mib 256] [--chunks-mib 8 64] [--repeats 3]
+    .venv/bin/python bench/tus_upload.py [--quick] [--size-mib 256] [--chunks-mib 8 64] [--repeats 5]
                                          [--resume-mib 256] [--no-vimeo]
 
 The emulator runs in its own process on loopback. Every method sends the same file in the same chunks
@@ -421,7 +421,7 @@ def main() -> int:
     args = parser.parse_args()
     size = (args.size_mib or (128 if args.quick else 256)) * MiB
     resume_size = (args.resume_mib or (64 if args.quick else 256)) * MiB
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)  # 5: the loopback runs are short, so noisier
     chunks = [c * MiB for c in args.chunks_mib]
     output = args.output or (Path(tempfile.gettempdir()) / "tus_upload_quick.json" if args.quick
                              else HERE / "results" / "tus_upload.json")
