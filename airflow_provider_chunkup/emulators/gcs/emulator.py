@@ -3,7 +3,8 @@
 - ``POST /upload/storage/v1/b/{bucket}/o?uploadType=resumable&name=NAME[&ifGenerationMatch=N]`` (Bearer; optional
   JSON body: ``name``, ``contentType``, ``metadata``, expected ``md5Hash``/``crc32c``): **200** + ``Location``,
   the session URI (absolute, from the request's host).
-- The session URI: Google's resumable protocol (``google_resumable.sessions``), no token needed; the last chunk
+- The session URI: Google's resumable protocol (``google_resumable.sessions``), no token needed (one sent must be
+  valid: 401 once expired); the last chunk
   gets **200** and the object (``size``/``generation`` as strings, base64 ``md5Hash`` and big-endian ``crc32c``).
   ``X-Goog-Hash: crc32c=...,md5=...`` on it (or the expected hashes of the metadata) is checked: a mismatch is
   400 and no object. ``DELETE`` on it: **499**, then 404.
@@ -135,6 +136,8 @@ class GcsEmulator(EmulatedApi):
     @google_endpoint
     async def upload(self, request: Request) -> Response:
         if "upload_id" in request.query_params:
+            if request.headers.get("authorization"):  # none needed; one sent must be valid (401 once expired)
+                self.authorize(request)
             return await self.sessions.handle(request)
         if request.method != "POST":
             raise GoogleError.bad_request("A PUT or DELETE here needs the session's upload_id: start with POST "

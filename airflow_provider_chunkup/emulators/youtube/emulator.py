@@ -5,7 +5,8 @@
 - ``POST /upload/youtube/v3/videos?uploadType=resumable&part=snippet,status``: checks the metadata, the quota
   and the channel's limit, answers **200** + ``Location`` (the session URI, absolute, from the request's host).
   ``PUT`` (or ``POST``) on the session URI: the resumable protocol (``google_resumable.sessions``), no token
-  needed; the last chunk gets ``completion_status`` (201) and the video, whose id is given then.
+  needed (one sent must be valid: 401 once expired); the last chunk gets ``completion_status`` (201) and the
+  video, whose id is given then.
 - ``GET /youtube/v3/videos?part=...&id=A,B``: the videos (unknown ids absent); processing advances with
   ``time.time()``. ``DELETE /youtube/v3/videos?id=ID``: 204.
 - ``POST /upload/youtube/v3/thumbnails/set?videoId=ID`` (JPEG/PNG body) and ``POST /upload/youtube/v3/captions``
@@ -147,6 +148,8 @@ class YouTubeEmulator(EmulatedApi):
     @google_endpoint
     async def upload(self, request: Request) -> Response:
         if "upload_id" in request.query_params:
+            if request.headers.get("authorization"):  # none needed; one sent must be valid (401 once expired)
+                self.authorize(request, auth.INSERT_SCOPES)
             return await self.sessions.handle(request)
         if request.method != "POST":
             raise GoogleError.bad_request("A PUT or DELETE here needs the session's upload_id: start with POST "
