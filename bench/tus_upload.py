@@ -409,7 +409,7 @@ def peer_versions() -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="32 MiB, one repeat: to check the script")
+    parser.add_argument("--quick", action="store_true", help="128 MiB (resume: 64), one repeat: to check the script")
     parser.add_argument("--size-mib", type=int)
     parser.add_argument("--chunks-mib", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--repeats", type=int)
