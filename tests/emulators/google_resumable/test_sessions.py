@@ -241,30 +241,71 @@ def test_short_persist_rate_keeps_the_aligned_half_of_a_chunk(google, emulator, 
     assert anon.get("/_emulator/faults").json()["injected"]["youtube_short_persist"] == 1
 
 
-def test_a_body_that_breaks_off_keeps_the_aligned_prefix_of_what_arrived(google, emulator):
+def open_chunk(url: httpx.URL, data: bytes, total: int) -> socket.socket:
+    """A PUT of a whole ``total``-byte upload on a raw socket, of which only ``data`` is sent so far."""
+    sock = socket.create_connection((url.host, url.port))
+    head = (f"PUT {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+            f"Content-Range: bytes 0-{total - 1}/{total}\r\nContent-Length: {total}\r\n\r\n")  # fmt: skip
+    sock.sendall(head.encode() + data)
+    return sock
+
+
+def wait_for_session(google: httpx.Client, url: str, done: Callable[[dict], bool]) -> dict:
+    """The session's inspection once ``done`` holds: each look is a round trip that lets the server run on."""
+    for _ in range(500):
+        info = session_info(google, GCS_CONTROL, url)
+        if done(info):
+            return info
+    raise AssertionError(f"the session never got there: {info}")
+
+
+def test_a_body_that_breaks_off_keeps_the_aligned_prefix_of_what_arrived(google):
     total = ALIGN * 4
     data = os.urandom(total)
-    url = httpx.URL(gcs_session(google, total=total))
-    with socket.create_connection((url.host, url.port)) as sock:
-        head = (f"PUT {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
-                f"Content-Range: bytes 0-{total - 1}/{total}\r\nContent-Length: {total}\r\n\r\n")  # fmt: skip
-        sock.sendall(head.encode() + data[:ALIGN + 1000])
-    # The handler sees the disconnect after the socket closes: wait for the session to be released.
-    info = session_info(google, GCS_CONTROL, str(url))
-    for _ in range(200):
-        if not info["writing"] and info["persisted"] == ALIGN:
-            break
-        info = session_info(google, GCS_CONTROL, str(url))
-        emulator_wait(google)
-    assert info["persisted"] == ALIGN
-    assert persisted(query(google, str(url))) == ALIGN
-    assert upload_all(google, str(url), data, ALIGN).status_code == 200
-    assert session_info(google, GCS_CONTROL, str(url))["sha256"] == sha256(data)
+    url = gcs_session(google, total=total)
+    open_chunk(httpx.URL(url), data[:ALIGN + 1000], total).close()
+    info = wait_for_session(google, url, lambda s: not s["writing"] and s["persisted"] == ALIGN)
+    assert info["dropped_bytes"] == 1000
+    assert persisted(query(google, url)) == ALIGN
+    assert upload_all(google, url, data, ALIGN).status_code == 200
+    assert session_info(google, GCS_CONTROL, url)["sha256"] == sha256(data)
 
 
-def emulator_wait(google: httpx.Client) -> None:
-    """One round trip to the emulator: lets its event loop run the disconnected handler on."""
-    google.get("/_emulator/health")
+def test_a_second_chunk_while_one_is_writing_is_a_503(google):
+    total = ALIGN * 2
+    data = os.urandom(total)
+    url = gcs_session(google, total=total)
+    sock = open_chunk(httpx.URL(url), data[:1000], total)
+    try:
+        wait_for_session(google, url, lambda s: s["writing"])
+        busy = put(google, url, data, 0, total)
+        assert busy.status_code == 503 and "Another request is writing" in busy.text
+        assert query(google, url).status_code == 308  # a status query still answers
+    finally:
+        sock.close()
+    wait_for_session(google, url, lambda s: not s["writing"])
+    assert upload_all(google, url, data, ALIGN).status_code == 200
+
+
+def test_a_chunk_dropped_mid_body_keeps_nothing_and_the_client_goes_on(google, anon):
+    anon.post("/_emulator/faults", json={"match": r"^PUT /upload/storage/.*upload_id=", "action": "drop",
+                                         "when": "mid_body"}).raise_for_status()  # fmt: skip
+    data = os.urandom(ALIGN * 2)
+    url = gcs_session(google, total=len(data))
+    with pytest.raises(httpx.TransportError):
+        put(google, url, data[:ALIGN], 0, len(data))
+    assert persisted(query(google, url)) == 0
+    assert upload_all(google, url, data, ALIGN).status_code == 200
+
+
+def test_an_answer_lost_after_the_chunk_was_kept_is_recovered_by_a_status_query(google, anon):
+    anon.post("/_emulator/faults", json={"match": r"^PUT /upload/youtube/.*upload_id=", "status": 502,
+                                         "when": "after"}).raise_for_status()  # fmt: skip
+    data = os.urandom(ALIGN)
+    url = yt_session(google, total=len(data))
+    assert put(google, url, data, 0, len(data)).status_code == 502
+    recovered = query(google, url, len(data))
+    assert recovered.status_code == 201 and len(recovered.json()["id"]) == 11
 
 
 def test_chunk_targets_are_the_session_requests_only(google, anon, emulator):
