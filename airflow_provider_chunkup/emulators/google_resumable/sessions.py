@@ -243,6 +243,9 @@ class ResumableSessions:
         if start is None:
             return await self._status_query(session, request, total, headers)
         assert end is not None
+        if end >= self.config.max_size:
+            return text_response(f"Invalid request. The Content-Range end {end} is past the upload size limit "
+                                 f"{self.config.max_size}.", 400, headers)  # fmt: skip
         if total is not None and end >= total:
             return text_response(f"Invalid request. The Content-Range end {end} is past the upload's size {total}.",
                                  400, headers)  # fmt: skip

@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -33,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from ..core.api import EmulatedApi
 from ..core.context import EmulatorContext
 from ..core.control import PREFIX, ControlHandler, guarded
+from ..core.storage import Storage
 from ..google_resumable import auth
 from ..google_resumable.common import base_url, json_body, upload_length
 from ..google_resumable.errors import GoogleError, json_response
@@ -101,8 +103,8 @@ class YouTubeEmulator(EmulatedApi):
             Route(TOKEN_PATH, self.token, methods=["POST"]),
             Route(UPLOAD_PATH, self.upload, methods=["POST", "PUT", "DELETE"]),
             Route(VIDEOS_PATH, self.videos, methods=["GET", "DELETE"]),
-            Route(THUMBNAILS_PATH, self.thumbnail, methods=["POST"]),
-            Route(CAPTIONS_PATH, self.caption, methods=["POST"]),
+            Route(THUMBNAILS_PATH, self.thumbnail, methods=["POST", "PUT"]),
+            Route(CAPTIONS_PATH, self.caption, methods=["POST", "PUT"]),
         ]
 
     def reset(self) -> None:
@@ -127,7 +129,8 @@ class YouTubeEmulator(EmulatedApi):
 
     @classmethod
     def chunk_targets(cls, config: YouTubeEmulatorConfig) -> list[str]:
-        return [rf"(?:PUT|POST) {re.escape(UPLOAD_PATH)}\?\S*upload_id=\S*"]
+        paths = "|".join(re.escape(path) for path in (UPLOAD_PATH, THUMBNAILS_PATH, CAPTIONS_PATH))
+        return [rf"(?:PUT|POST) (?:{paths})\?\S*upload_id=\S*"]
 
     def rate_limited(self, method: str, path: str, retry_after_secs: int) -> Response | None:
         if path in (UPLOAD_PATH, VIDEOS_PATH, THUMBNAILS_PATH, CAPTIONS_PATH, TOKEN_PATH):
@@ -148,13 +151,24 @@ class YouTubeEmulator(EmulatedApi):
     @google_endpoint
     async def upload(self, request: Request) -> Response:
         if "upload_id" in request.query_params:
-            if request.headers.get("authorization"):  # none needed; one sent must be valid (401 once expired)
-                self.authorize(request, auth.INSERT_SCOPES)
-            return await self.sessions.handle(request)
+            return await self._session_request(request)
         if request.method != "POST":
             raise GoogleError.bad_request("A PUT or DELETE here needs the session's upload_id: start with POST "
                                           "?uploadType=resumable.", "required")  # fmt: skip
         return await self.initiate(request)
+
+    async def _session_request(self, request: Request) -> Response:
+        """A request to a session URI (any of videos, thumbnails, captions: the upload id names the session)."""
+        if request.headers.get("authorization"):  # none needed; one sent must be valid (401 once expired)
+            self.authorize(request, auth.INSERT_SCOPES)
+        return await self.sessions.handle(request)
+
+    def _new_session(self, request: Request, path: str, length: int | None, media_type: str,
+                     extra: dict[str, Any]) -> Response:  # fmt: skip
+        """A session for ``extra["kind"]`` (video, thumbnail, caption): 200 and its absolute URI in ``Location``."""
+        session = self.sessions.create(length, media_type, extra)
+        location = f"{base_url(request)}{path}?uploadType=resumable&upload_id={session.id}"
+        return Response(b"", 200, headers={"Location": location, "X-GUploader-UploadID": session.id})
 
     async def initiate(self, request: Request) -> Response:
         self.authorize(request, auth.INSERT_SCOPES)
@@ -174,12 +188,22 @@ class YouTubeEmulator(EmulatedApi):
         self.store.take_insert()
         self.count("youtube_inserts")
         notify = request.query_params.get("notifySubscribers", "true").lower() != "false"
-        session = self.sessions.create(length, media_type, {"metadata": metadata, "notify": notify, "parts": parts})
-        location = f"{base_url(request)}{UPLOAD_PATH}?uploadType=resumable&upload_id={session.id}"
-        return Response(b"", 200, headers={"Location": location, "X-GUploader-UploadID": session.id})
+        extra = {"kind": "video", "metadata": metadata, "notify": notify, "parts": parts}
+        return self._new_session(request, UPLOAD_PATH, length, media_type, extra)
 
     async def _finish(self, session: ResumableSession, request: Request) -> dict[str, Any]:
+        """The resource a finished session makes: a video, or a thumbnail or caption of one (its file then goes)."""
         extra = session.extra
+        sha256 = session.hashes.sha256.hexdigest()
+        if extra["kind"] == "thumbnail":
+            head = await anyio.to_thread.run_sync(Storage.read_head, session.path, 16)
+            session.path.unlink(missing_ok=True)
+            return self._set_thumbnail(request, extra["video_id"], session.content_type, head, session.persisted,
+                                       sha256)  # fmt: skip
+        if extra["kind"] == "caption":
+            session.path.unlink(missing_ok=True)
+            return self._add_caption(extra["video_id"], extra["language"], extra["name"], extra["draft"],
+                                     session.content_type, session.persisted, sha256)  # fmt: skip
         video = self.store.add(extra["metadata"], session.persisted, session.hashes.sha256.hexdigest(),
                                session.content_type, session.id, extra["notify"])  # fmt: skip
         extra["video_id"] = video.id
@@ -224,61 +248,112 @@ class YouTubeEmulator(EmulatedApi):
 
     @google_endpoint
     async def thumbnail(self, request: Request) -> Response:
+        """thumbnails.set: the image as the body (``uploadType=media``, the default) or through a session."""
+        if "upload_id" in request.query_params:
+            return await self._session_request(request)
         self.authorize(request, auth.INSERT_SCOPES)
         video = self.store.get(request.query_params.get("videoId", ""))
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        resumable = request.query_params.get("uploadType") == "resumable"
+        header = "x-upload-content-type" if resumable else "content-type"
+        media_type = request.headers.get(header, "").split(";")[0].strip().lower()
         if media_type not in IMAGE_SIGNATURES:
             raise GoogleError.bad_request(f"The thumbnail must be image/jpeg or image/png, not {media_type!r}.",
                                           "invalidImage", THUMBNAIL_DOMAIN)  # fmt: skip
         limit = self.config.thumbnail_max_bytes
+        if resumable:
+            length = upload_length(request, self.config.max_size)
+            if length is not None and length > limit:
+                raise self._image_too_large(limit)
+            return self._new_session(request, THUMBNAILS_PATH, length, media_type,
+                                     {"kind": "thumbnail", "video_id": video.id})  # fmt: skip
         data = await _read_capped(request, limit)
         if data is None:
-            raise GoogleError.bad_request(f"The provided image is too large (more than {limit} bytes).",
-                                          "imageTooLarge", THUMBNAIL_DOMAIN)  # fmt: skip
-        if not data.startswith(IMAGE_SIGNATURES[media_type]):
+            raise self._image_too_large(limit)
+        return json_response(self._set_thumbnail(request, video.id, media_type, data[:16], len(data),
+                                                 hashlib.sha256(data).hexdigest()))  # fmt: skip
+
+    @staticmethod
+    def _image_too_large(limit: int) -> GoogleError:
+        return GoogleError.bad_request(f"The provided image is too large (more than {limit} bytes).",
+                                       "imageTooLarge", THUMBNAIL_DOMAIN)  # fmt: skip
+
+    def _set_thumbnail(self, request: Request, video_id: str, media_type: str, head: bytes, size: int,
+                       sha256: str) -> dict[str, Any]:  # fmt: skip
+        video = self.store.get(video_id)
+        if size > self.config.thumbnail_max_bytes:
+            raise self._image_too_large(self.config.thumbnail_max_bytes)
+        if not head.startswith(IMAGE_SIGNATURES[media_type]):
             raise GoogleError.bad_request(f"The provided image content is invalid: not a {media_type} image.",
                                           "invalidImage", THUMBNAIL_DOMAIN)  # fmt: skip
         self.store.take_units(UNITS["thumbnail"])
-        video.thumbnail = {"content_type": media_type, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        video.thumbnail = {"content_type": media_type, "size": size, "sha256": sha256}
         self.count("youtube_thumbnails_set")
         url = f"{self.thumbnail_base(request)}/vi/{video.id}/default.jpg"
-        return json_response({"kind": "youtube#thumbnailSetResponse", "etag": secrets.token_hex(8),
-                              "items": [{"default": {"url": url, "width": 120, "height": 90}}]})  # fmt: skip
+        return {"kind": "youtube#thumbnailSetResponse", "etag": secrets.token_hex(8),
+                "items": [{"default": {"url": url, "width": 120, "height": 90}}]}  # fmt: skip
 
     @google_endpoint
     async def caption(self, request: Request) -> Response:
+        """captions.insert: ``uploadType=multipart`` (the JSON snippet, then the file) or ``resumable``."""
+        if "upload_id" in request.query_params:
+            return await self._session_request(request)
         self.authorize(request, auth.WRITE_SCOPES)
-        if request.query_params.get("uploadType", "multipart") != "multipart":
-            raise GoogleError.bad_request("captions.insert is served with uploadType=multipart here.",
-                                          "invalidParameter")  # fmt: skip
+        upload_type = request.query_params.get("uploadType", "multipart")
         limit = self.config.caption_max_bytes
+        if upload_type == "resumable":
+            body = await json_body(request, required=True)
+            video_id, language, name = self._caption_snippet(body.get("snippet"))
+            length = upload_length(request, self.config.max_size)
+            if length is not None and length > limit:
+                raise self._caption_too_large(limit)
+            media_type = request.headers.get("x-upload-content-type", "application/octet-stream")
+            extra = {"kind": "caption", "video_id": video_id, "language": language, "name": name,
+                     "draft": bool(body["snippet"].get("isDraft"))}  # fmt: skip
+            return self._new_session(request, CAPTIONS_PATH, length, media_type, extra)
+        if upload_type != "multipart":
+            raise GoogleError.bad_request("captions.insert is served with uploadType=multipart or resumable.",
+                                          "invalidParameter")  # fmt: skip
         raw = await _read_capped(request, limit + 64 * 1024)
         if raw is None:
-            raise GoogleError(413, "uploadTooLarge", f"The caption file is larger than {limit} bytes.")
+            raise self._caption_too_large(limit)
         snippet, media, media_type = _multipart_related(request.headers.get("content-type", ""), raw)
+        video_id, language, name = self._caption_snippet(snippet)
+        return json_response(self._add_caption(video_id, language, name, bool(snippet.get("isDraft")), media_type,
+                                               len(media), hashlib.sha256(media).hexdigest()))  # fmt: skip
+
+    def _caption_snippet(self, snippet: Any) -> tuple[str, str, str]:
+        """The video id, language and name of a caption's snippet (the video must exist)."""
         if not isinstance(snippet, dict):
-            raise GoogleError.bad_request("The metadata part must be {\"snippet\": {...}}.", "invalidMetadata",
-                                          CAPTION_DOMAIN)  # fmt: skip
+            raise GoogleError.bad_request("The metadata must be {\"snippet\": {\"videoId\", \"language\", "
+                                          "\"name\"}}.", "invalidMetadata", CAPTION_DOMAIN)  # fmt: skip
         video = self.store.get(str(snippet.get("videoId", "")))
         language, name = snippet.get("language"), snippet.get("name", "")
         if not (isinstance(language, str) and language.strip()) or not isinstance(name, str):
             raise GoogleError.bad_request("snippet.language (such as 'en') and snippet.name are required.",
                                           "invalidMetadata", CAPTION_DOMAIN)  # fmt: skip
-        if len(media) > limit:
-            raise GoogleError(413, "uploadTooLarge", f"The caption file is larger than {limit} bytes.")
-        if not media:
+        return video.id, language, name
+
+    @staticmethod
+    def _caption_too_large(limit: int) -> GoogleError:
+        return GoogleError(413, "uploadTooLarge", f"The caption file is larger than {limit} bytes.")
+
+    def _add_caption(self, video_id: str, language: str, name: str, draft: bool, media_type: str, size: int,
+                     sha256: str) -> dict[str, Any]:  # fmt: skip
+        video = self.store.get(video_id)
+        if size > self.config.caption_max_bytes:
+            raise self._caption_too_large(self.config.caption_max_bytes)
+        if not size:
             raise GoogleError.bad_request("The caption file is empty.", "mediaBodyRequired", CAPTION_DOMAIN)
         self.store.take_units(UNITS["caption"])
         caption_id = "AUieDa" + secrets.token_urlsafe(24)
-        resource = {"kind": "youtube#caption", "etag": secrets.token_hex(8), "id": caption_id,
-                    "snippet": {"videoId": video.id, "lastUpdated": rfc3339(time.time()), "trackKind": "standard",
-                                "language": language, "name": name, "audioTrackType": "unknown", "isCC": False,
-                                "isLarge": False, "isEasyReader": False, "isDraft": bool(snippet.get("isDraft")),
-                                "isAutoSynced": False, "status": "serving"}}  # fmt: skip
         video.captions.append({"id": caption_id, "language": language, "name": name, "content_type": media_type,
-                               "size": len(media), "sha256": hashlib.sha256(media).hexdigest()})  # fmt: skip
+                               "size": size, "sha256": sha256})  # fmt: skip
         self.count("youtube_captions_inserted")
-        return json_response(resource)
+        return {"kind": "youtube#caption", "etag": secrets.token_hex(8), "id": caption_id,
+                "snippet": {"videoId": video.id, "lastUpdated": rfc3339(time.time()), "trackKind": "standard",
+                            "language": language, "name": name, "audioTrackType": "unknown", "isCC": False,
+                            "isLarge": False, "isEasyReader": False, "isDraft": draft, "isAutoSynced": False,
+                            "status": "serving"}}  # fmt: skip
 
     # -- inspection (under /_emulator/youtube, no auth) -------------------------------------------
 
@@ -311,8 +386,9 @@ class YouTubeEmulator(EmulatedApi):
         return json_response(self._inspect(request, request.path_params["video_id"]))
 
     def _session_view(self, session: ResumableSession) -> dict[str, Any]:
-        return {**self.sessions.inspect(session), "video_id": session.extra.get("video_id"),
-                "title": session.extra["metadata"].snippet["title"]}  # fmt: skip
+        metadata = session.extra.get("metadata")
+        return {**self.sessions.inspect(session), "kind": session.extra["kind"],
+                "video_id": session.extra.get("video_id"), "title": metadata.snippet["title"] if metadata else None}
 
     async def _list_sessions(self, _: Request) -> Response:
         return json_response([self._session_view(s) for s in self.sessions.newest_first()])

@@ -50,7 +50,12 @@ def youtube(args: argparse.Namespace) -> dict:
     request = service.videos().insert(part="snippet,status", body=body, media_body=media, notifySubscribers=False)
     response, calls = _loop(request)
     listed = service.videos().list(part="status,processingDetails", id=response["id"]).execute()
-    return {**response, "chunks": calls, "listed": listed}
+    out = {**response, "chunks": calls, "listed": listed}
+    if args.thumbnail:
+        image = MediaFileUpload(args.thumbnail, mimetype="image/png", chunksize=256 * 1024, resumable=True)
+        out["thumbnail"], out["thumbnail_chunks"] = _loop(service.thumbnails().set(videoId=response["id"],
+                                                                                   media_body=image))
+    return out
 
 
 def storage(args: argparse.Namespace) -> dict:
@@ -88,6 +93,7 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--file", required=True)
     parser.add_argument("--chunk-size", type=int, default=256 * 1024)
+    parser.add_argument("--thumbnail", help="youtube: then set this PNG as the thumbnail, resumable")
     parser.add_argument("--bucket", default="media")
     parser.add_argument("--name", default=os.environ.get("OBJECT_NAME", "clips/peer.mp4"))
     args = parser.parse_args()

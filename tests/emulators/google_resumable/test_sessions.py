@@ -347,3 +347,11 @@ def test_the_429_each_front_door_dresses_is_googles(emulator, path):
     assert json.loads(response.body)["error"]["errors"][0]["reason"] == "rateLimitExceeded"
     other = emulator.app.state.gcs if api is emulator.app.state.youtube else emulator.app.state.youtube
     assert other.rate_limited("PUT", path, 3) is None
+
+
+def test_an_upload_of_unknown_size_may_not_grow_past_max_size(google, emulator):
+    emulator.config.gcs.max_size = ALIGN
+    url = gcs_session(google)
+    assert persisted(put(google, url, os.urandom(ALIGN), 0, "*")) == ALIGN
+    over = put(google, url, b"x", ALIGN, "*")
+    assert over.status_code == 400 and "past the upload size limit" in over.text

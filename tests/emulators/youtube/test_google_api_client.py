@@ -19,11 +19,11 @@ from ..x.test_tweepy_posts import peers_python
 SCRIPT = Path(__file__).parents[1] / "google_resumable" / "google_peers.py"
 
 
-def run_peer(mode: str, root: str, token: str, source: Path, chunk_size: int) -> dict:
+def run_peer(mode: str, root: str, token: str, source: Path, chunk_size: int, *more: str) -> dict:
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     run = subprocess.run(
         [str(peers_python()), str(SCRIPT), mode, "--root", root, "--token", token, "--file", str(source),
-         "--chunk-size", str(chunk_size)],
+         "--chunk-size", str(chunk_size), *more],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -49,3 +49,14 @@ def test_videos_insert_with_media_file_upload_is_byte_exact(emulator, anon, tmp_
     # went on from the Range it was given.
     session = anon.get(f"{YT_CONTROL}/sessions").json()[0]
     assert session["dropped_bytes"] == (0 if chunk_size == 256 * 1024 else 3 * (300_000 - 256 * 1024))
+
+
+def test_thumbnails_set_with_a_resumable_media_file_upload(emulator, anon, tmp_path):
+    source, image = tmp_path / "clip.mp4", tmp_path / "thumb.png"
+    source.write_bytes(os.urandom(1000))
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(300_000)
+    image.write_bytes(png)
+    out = run_peer("youtube", emulator.url, "youtube-token", source, 256 * 1024, "--thumbnail", str(image))
+    assert out["thumbnail"]["kind"] == "youtube#thumbnailSetResponse" and out["thumbnail_chunks"] == 2
+    thumbnail = anon.get(f"{YT_CONTROL}/videos/{out['id']}").json()["thumbnail"]
+    assert thumbnail == {"content_type": "image/png", "size": len(png), "sha256": sha256(png)}

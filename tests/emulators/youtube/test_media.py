@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ..google_resumable.helpers import YOUTUBE_AUTH, YT_CONTROL
+from ..google_resumable.helpers import ALIGN, YOUTUBE_AUTH, YT_CONTROL, put, query, upload_all, upload_id
 from .helpers import uploaded
 
 JPEG = b"\xff\xd8\xff\xe0" + b"j" * 2000
@@ -98,3 +98,52 @@ def test_caption_refusals(google, emulator):
     big = insert_caption(google, {"videoId": video["id"], "language": "en", "name": "x"})
     assert big.status_code == 413
     assert google.get(f"{YT_CONTROL}/videos/{video['id']}").json()["captions"] == []
+
+
+def resumable_start(google, path: str, params: dict, media_type: str, length: int, json_body=None):
+    headers = {**YOUTUBE_AUTH, "X-Upload-Content-Type": media_type, "X-Upload-Content-Length": str(length)}
+    return google.post(path, params={**params, "uploadType": "resumable"}, headers=headers, json=json_body)
+
+
+def test_a_thumbnail_through_a_resumable_session(google):
+    video = uploaded(google)
+    data = PNG + b"q" * (ALIGN)
+    started = resumable_start(google, THUMBNAILS, {"videoId": video["id"]}, "image/png", len(data))
+    assert started.status_code == 200
+    url = started.headers["Location"]
+    assert "/upload/youtube/v3/thumbnails/set?uploadType=resumable&upload_id=" in url
+    final = upload_all(google, url, data, ALIGN)
+    assert final.status_code == 201 and final.json()["kind"] == "youtube#thumbnailSetResponse"
+    thumbnail = google.get(f"{YT_CONTROL}/videos/{video['id']}").json()["thumbnail"]
+    assert thumbnail == {"content_type": "image/png", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert google.get(f"{YT_CONTROL}/sessions/{upload_id(url)}").json()["kind"] == "thumbnail"
+
+
+def test_resumable_thumbnail_refusals(google, emulator):
+    video = uploaded(google)
+    emulator.config.youtube.thumbnail_max_bytes = 1000
+    too_big = resumable_start(google, THUMBNAILS, {"videoId": video["id"]}, "image/png", 1001)
+    assert too_big.status_code == 400 and too_big.json()["error"]["errors"][0]["reason"] == "imageTooLarge"
+    gif = resumable_start(google, THUMBNAILS, {"videoId": video["id"]}, "image/gif", 10)
+    assert gif.status_code == 400 and gif.json()["error"]["errors"][0]["reason"] == "invalidImage"
+    url = resumable_start(google, THUMBNAILS, {"videoId": video["id"]}, "image/jpeg", len(PNG)).headers["Location"]
+    refused = put(google, url, PNG, 0, len(PNG))  # a PNG announced as JPEG: refused at completion
+    assert refused.status_code == 400 and refused.json()["error"]["errors"][0]["reason"] == "invalidImage"
+    assert query(google, url).status_code == 410
+    assert google.get(f"{YT_CONTROL}/videos/{video['id']}").json()["thumbnail"] is None
+
+
+def test_a_caption_through_a_resumable_session(google):
+    video = uploaded(google)
+    body = {"snippet": {"videoId": video["id"], "language": "fr", "name": "Français", "isDraft": True}}
+    started = resumable_start(google, CAPTIONS, {"part": "snippet"}, "text/vtt", len(SRT), body)
+    assert started.status_code == 200
+    final = put(google, started.headers["Location"], SRT, 0, len(SRT))
+    assert final.status_code == 201
+    caption = final.json()
+    assert caption["snippet"]["language"] == "fr" and caption["snippet"]["isDraft"] is True
+    stored = google.get(f"{YT_CONTROL}/videos/{video['id']}").json()["captions"]
+    assert stored[0]["content_type"] == "text/vtt" and stored[0]["sha256"] == hashlib.sha256(SRT).hexdigest()
+    unknown = resumable_start(google, CAPTIONS, {"part": "snippet"}, "text/vtt", 3,
+                              {"snippet": {"videoId": "nope", "language": "en", "name": ""}})  # fmt: skip
+    assert unknown.status_code == 404
