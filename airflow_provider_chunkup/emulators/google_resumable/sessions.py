@@ -266,7 +266,11 @@ class ResumableSessions:
     def _content_range(self, request: Request) -> tuple[int | None, int | None, int | None] | Response:
         header = request.headers.get("content-range")
         if header is None:  # the whole upload in one request
-            length = int(request.headers.get("content-length") or 0)
+            text = request.headers.get("content-length") or "0"
+            if not text.isdigit():
+                return text_response("Invalid request. Without Content-Range the body is the whole upload: send its "
+                                     "Content-Length.", 400)  # fmt: skip
+            length = int(text)
             return (0, length - 1, length) if length else (None, None, 0)
         match = CONTENT_RANGE.match(header)
         if match is None:
@@ -283,8 +287,7 @@ class ResumableSessions:
 
     async def _status_query(self, session: ResumableSession, request: Request, total: int | None,
                             headers: dict[str, str]) -> Response:  # fmt: skip
-        body = await request.body()
-        if body:
+        if await _has_body(request):
             return text_response("Invalid request. A status query ('bytes */...') must have an empty body.", 400,
                                  headers)  # fmt: skip
         session.status_queries += 1
@@ -330,6 +333,7 @@ class ResumableSessions:
                 arrived = out.tell()
                 await self._keep(session, out, write_at, align_down(arrived), arrived, hashes)
                 session.ignored_bytes += min(skip, received)
+                self.count("bytes_ignored", min(skip, received))
                 self.count("broken_bodies")
                 raise
             await _flush(out, pending, hashes)
@@ -421,6 +425,14 @@ class ResumableSessions:
 
     def newest_first(self) -> list[ResumableSession]:
         return sorted(self.sessions.values(), key=lambda s: s.seq, reverse=True)
+
+
+async def _has_body(request: Request) -> bool:
+    """Whether a request carries any body byte (read no further than the first: the middleware drains the rest)."""
+    async for piece in request.stream():
+        if piece:
+            return True
+    return False
 
 
 async def _flush(out: BinaryIO, data: bytearray, hashes: Hashes) -> None:
