@@ -39,7 +39,7 @@ CONTROL = f"{PREFIX}/gcs"
 UPLOAD_PATH = "/upload/storage/v1/b/{bucket}/o"
 OBJECT_PATH = "/storage/v1/b/{bucket}/o/{name:path}"
 DOWNLOAD_PATH = "/download/storage/v1/b/{bucket}/o/{name:path}"
-SHORT_PERSIST_FAULT, NO_RANGE_FAULT = "gcs_short_persist", "gcs_no_range"
+SHORT_PERSIST_FAULT, NO_RANGE_FAULT, RATE_LIMIT_FAULT = "gcs_short_persist", "gcs_no_range", "gcs_rate_limit_403"
 
 Handler = Callable[["GcsEmulator", Request], Awaitable[Response]]
 
@@ -82,7 +82,7 @@ class GcsEmulator(EmulatedApi):
     name = "gcs"
     title = "Google Cloud Storage (JSON API uploads)"
     config_type = GcsEmulatorConfig
-    fault_kinds = (SHORT_PERSIST_FAULT, NO_RANGE_FAULT)
+    fault_kinds = (SHORT_PERSIST_FAULT, NO_RANGE_FAULT, RATE_LIMIT_FAULT)
 
     def __init__(self, context: EmulatorContext) -> None:
         super().__init__(context)
@@ -165,6 +165,7 @@ class GcsEmulator(EmulatedApi):
         length = upload_length(request, self.config.max_size)
         generation_match = _generation_param(request)
         self.objects.check_precondition(bucket, name, generation_match)
+        self.sessions.check_rate_limit()
         extra = {"bucket": bucket, "name": name, "metadata": metadata, "expected": expected,
                  "if_generation_match": generation_match}  # fmt: skip
         session = self.sessions.create(length, str(content_type), extra)

@@ -27,6 +27,9 @@ class ResumableConfig(ApiConfig):
     short_persist_rate: float = 0.0
     #: Fraction of 308 answers to a chunk sent without ``Range`` (the bytes are kept; a status query shows them).
     no_range_rate: float = 0.0
+    #: Fraction of initiations and chunks answered **403** ``rateLimitExceeded`` (domain ``usageLimits``), which
+    #: Google's clients retry with backoff; a refused chunk keeps nothing.
+    rate_limit_403_rate: float = 0.0
     #: Lifetime of an unfinished session from its creation (404 after it).
     session_lifetime_secs: int = WEEK_SECS
     #: Largest upload a session takes (``X-Upload-Content-Length`` and the bytes).
@@ -39,7 +42,7 @@ class ResumableConfig(ApiConfig):
         tokens = getattr(self, "access_tokens", None)  # each section declares its own, with its default
         if not (isinstance(tokens, list) and all(isinstance(t, str) and t for t in tokens)):
             raise ConfigPatchError(f"{name}.access_tokens must be a list of non-empty strings")
-        for field_name in ("short_persist_rate", "no_range_rate"):
+        for field_name in ("short_persist_rate", "no_range_rate", "rate_limit_403_rate"):
             if not 0 <= getattr(self, field_name) <= 1:
                 raise ConfigPatchError(f"{name}.{field_name} must be between 0 and 1")
         if not _positive_int(self.session_lifetime_secs):

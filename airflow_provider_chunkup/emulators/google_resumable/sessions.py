@@ -136,7 +136,7 @@ class ResumableSessions:
         self.storage = storage
         self.area = area
         self._config = config
-        #: ``FaultInjector.roll``; kinds ``<area>_short_persist`` and ``<area>_no_range``.
+        #: ``FaultInjector.roll``; kinds ``<area>_short_persist``, ``<area>_no_range``, ``<area>_rate_limit_403``.
         self._roll = roll
         self.finish = finish
         self.allow_cancel = allow_cancel
@@ -208,6 +208,12 @@ class ResumableSessions:
         self.sessions.clear()
         self.counts.clear()
 
+    def check_rate_limit(self) -> None:
+        """A 403 ``rateLimitExceeded`` at ``rate_limit_403_rate`` (fault kind ``<area>_rate_limit_403``)."""
+        if self._roll(self.config.rate_limit_403_rate, f"{self.area}_rate_limit_403"):
+            raise GoogleError(403, "rateLimitExceeded", "Rate Limit Exceeded: slow down and retry with backoff.",
+                              "usageLimits")  # fmt: skip
+
     # -- the session URI ------------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
@@ -249,6 +255,11 @@ class ResumableSessions:
         if total is not None and end >= total:
             return text_response(f"Invalid request. The Content-Range end {end} is past the upload's size {total}.",
                                  400, headers)  # fmt: skip
+        try:
+            self.check_rate_limit()
+        except GoogleError as exc:
+            exc.headers.update(headers)
+            return exc.response()
         if session.writing:
             self.count("busy")
             return text_response("Another request is writing to this upload session: query its status, then go on.",

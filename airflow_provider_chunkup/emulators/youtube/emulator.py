@@ -50,7 +50,8 @@ CAPTIONS_PATH = "/upload/youtube/v3/captions"
 TOKEN_PATH = "/token"
 #: Units the methods other than videos.insert cost.
 UNITS = {"list": 1, "thumbnail": 50, "caption": 400, "delete": 50}
-SHORT_PERSIST_FAULT, NO_RANGE_FAULT = "youtube_short_persist", "youtube_no_range"
+SHORT_PERSIST_FAULT, NO_RANGE_FAULT, RATE_LIMIT_FAULT = "youtube_short_persist", "youtube_no_range", \
+    "youtube_rate_limit_403"
 IMAGE_SIGNATURES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 THUMBNAIL_DOMAIN, CAPTION_DOMAIN = "youtube.thumbnail", "youtube.caption"
 STAT_NAMES = ("youtube_inserts", "youtube_videos_uploaded", "youtube_videos_deleted", "youtube_thumbnails_set",
@@ -82,7 +83,9 @@ class YouTubeEmulator(EmulatedApi):
     name = "youtube"
     title = "YouTube Data API v3 (and Google OAuth)"
     config_type = YouTubeEmulatorConfig
-    fault_kinds = (FAILED_FAULT, REJECTED_FAULT, PROCESSING_FAULT, SHORT_PERSIST_FAULT, NO_RANGE_FAULT)
+    #: Processing outcomes drawn at completion, and the session faults drawn per chunk or initiation.
+    fault_kinds = (FAILED_FAULT, REJECTED_FAULT, PROCESSING_FAULT, SHORT_PERSIST_FAULT, NO_RANGE_FAULT,
+                   RATE_LIMIT_FAULT)
 
     def __init__(self, context: EmulatorContext) -> None:
         super().__init__(context)
@@ -184,6 +187,7 @@ class YouTubeEmulator(EmulatedApi):
             raise GoogleError.bad_request(f"Media type '{media_type}' is not supported. Valid media types: "
                                           "[video/*, application/octet-stream]", "badContent")  # fmt: skip
         length = upload_length(request, config.max_size)
+        self.sessions.check_rate_limit()
         self.store.check_upload_limit()
         self.store.take_insert()
         self.count("youtube_inserts")

@@ -19,6 +19,7 @@ from .helpers import (
     GCS_CONTROL,
     YT_CONTROL,
     gcs_session,
+    gcs_start,
     md5_b64,
     persisted,
     put,
@@ -355,3 +356,17 @@ def test_an_upload_of_unknown_size_may_not_grow_past_max_size(google, emulator):
     assert persisted(put(google, url, os.urandom(ALIGN), 0, "*")) == ALIGN
     over = put(google, url, b"x", ALIGN, "*")
     assert over.status_code == 400 and "past the upload size limit" in over.text
+
+
+def test_rate_limit_403_refuses_initiations_and_chunks_and_keeps_nothing(google, emulator, anon):
+    data = os.urandom(ALIGN)
+    url = gcs_session(google, total=len(data))
+    emulator.config.gcs.rate_limit_403_rate = 1.0
+    for answer in (gcs_start(google), put(google, url, data, 0, len(data))):
+        assert answer.status_code == 403
+        error = answer.json()["error"]["errors"][0]
+        assert (error["reason"], error["domain"]) == ("rateLimitExceeded", "usageLimits")
+    assert query(google, url).status_code == 308  # status queries are not refused
+    emulator.config.gcs.rate_limit_403_rate = 0.0
+    assert persisted(query(google, url)) == 0 and put(google, url, data, 0, len(data)).status_code == 200
+    assert anon.get("/_emulator/faults").json()["injected"]["gcs_rate_limit_403"] == 2
