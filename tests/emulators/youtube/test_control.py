@@ -38,6 +38,7 @@ def test_defaults():
         ({"processing_failure_reason": "x"}, "youtube.processing_failure_reason"),
         ({"no_range_rate": 1.5}, "youtube.no_range_rate"),
         ({"short_persist_rate": -1}, "youtube.short_persist_rate"),
+        ({"rate_limit_403_rate": 1.1}, "youtube.rate_limit_403_rate"),
         ({"session_lifetime_secs": 0}, "youtube.session_lifetime_secs"),
         ({"max_size": 0}, "youtube.max_size"),
         ({"completion_status": 204}, "youtube.completion_status"),
