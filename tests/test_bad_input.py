@@ -49,10 +49,12 @@ from airflow_provider_chunkup.errors import (
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
 from airflow_provider_chunkup.hooks.registry import BY_API
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
+from airflow_provider_chunkup.hooks.youtube import YouTubeHook
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood
 from airflow_provider_chunkup.operators.upload import (
     ChunkedUploadOperator,
@@ -71,9 +73,12 @@ DEFAULTS = {
     "vimeo": {"conn_type": "chunkup_vimeo", "password": VIMEO_TOKEN},
     "cloudflare_stream": {"conn_type": "chunkup_cloudflare_stream", "login": CLOUDFLARE_ACCOUNT,
                           "password": CLOUDFLARE_TOKEN},
+    "youtube": {"conn_type": "chunkup_youtube", "extra": {"access_token": "youtube-token"}},
+    "gcs": {"conn_type": "chunkup_gcs", "extra": {"bucket": "media", "access_token": "gcs-token"}},
 }
 HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook,
-         "tus": TusUploadHook, "vimeo": VimeoUploadHook, "cloudflare_stream": CloudflareStreamHook}
+         "tus": TusUploadHook, "vimeo": VimeoUploadHook, "cloudflare_stream": CloudflareStreamHook,
+         "youtube": YouTubeHook, "gcs": GcsDestinationHook}
 REMOTE = "http://media.example.invalid"  # never resolved: the connection check refuses it first
 
 
@@ -573,8 +578,8 @@ CASES = [
               r"unchanged", cause=ConfigurationError),
     Case("session_of_an_unknown_api",
          lambda env, _: append({"api": "dailymotion", "media_id": "1", "total_bytes": 1, "chunk_size": 1}),
-         UFG, r"Unknown upload API 'dailymotion' \(known: apivideo, cloudflare_stream, content_range, tus, vimeo, x\)"
-              r".*Pass the XCom of the previous "
+         UFG, r"Unknown upload API 'dailymotion' \(known: apivideo, cloudflare_stream, content_range, gcs, tus, "
+              r"vimeo, x, youtube\).*Pass the XCom of the previous "
               r"chunkup task unchanged", cause=ConfigurationError),
     Case("segments_out_of_range", lambda env, opened: append(opened, segments="5:9"),
          UFG, r"Segment 5 does not exist: this upload has 2 segments \(0\.\.1\)\. Pass segments within 0\.\.1",
@@ -759,6 +764,98 @@ CASES = [
          lambda env, _: stream_upload(env, env.file(10), conn={"password": "wrong-token"}),
          UFG, r"HTTP 403: Authentication error \(code 10000\)\. Check the API token's permissions \(Stream Edit\) "
               r"and the account id", cause=AuthenticationFailed, requests=1),
+    # -- YouTube --------------------------------------------------------------------------------------
+    Case("youtube_without_credentials", lambda env, _: upload(env, "youtube", env.file(10), conn={"extra": {}}),
+         UFG, r"has no credentials: set the extra refresh_token \(with the OAuth client id and secret",
+         cause=ConfigurationError),
+    Case("youtube_refresh_token_without_the_client",
+         lambda env, _: upload(env, "youtube", env.file(10), conn={"extra": {"refresh_token": "r"}}),
+         UFG, r"has a refresh_token but not the OAuth client's id and secret: put them in the login and password",
+         cause=ConfigurationError),
+    Case("youtube_plain_http_to_a_remote_host",
+         lambda env, _: upload(env, "youtube", env.file(10), conn={"host": REMOTE}),
+         UFG, r"over plain http, which would send credentials unencrypted.*allow_insecure_http",
+         cause=ConfigurationError),
+    Case("youtube_title_too_long",
+         lambda env, _: upload(env, "youtube", env.file(10), upload_options={"title": "t" * 101}),
+         UFG, r"The YouTube title must be 1 to 100 characters without < or > \(invalidTitle\)",
+         cause=ConfigurationError),
+    Case("youtube_title_with_angle_brackets",
+         lambda env, _: upload(env, "youtube", env.file(10), upload_options={"title": "<b>launch</b>"}),
+         UFG, r"without < or > \(invalidTitle\)", cause=ConfigurationError),
+    Case("youtube_category_not_a_number",
+         lambda env, _: upload(env, "youtube", env.file(10), upload_options={"category_id": "music"}),
+         UFG, r"category_id must be YouTube's category number, e\.g\. '22'", cause=ConfigurationError),
+    Case("youtube_unknown_privacy",
+         lambda env, _: upload(env, "youtube", env.file(10), upload_options={"privacy_status": "friends"}),
+         UFG, r"privacy_status must be one of public, unlisted, private, got 'friends'", cause=ConfigurationError),
+    Case("youtube_publish_at_on_a_public_video",
+         lambda env, _: upload(env, "youtube", env.file(10), upload_options={
+             "privacy_status": "public", "publish_at": "2031-01-01T10:00:00Z"}),
+         UFG, r"publish_at schedules a private video's publication: set privacy_status to private",
+         cause=ConfigurationError),
+    Case("youtube_chunk_not_a_256_kib_multiple",
+         lambda env, _: upload(env, "youtube", env.file(10), chunk_size=300 * 1024),
+         UFG, r"chunk_size is 307200 bytes; Google's resumable uploads take chunks that are multiples of 262144",
+         cause=ConfigurationError),
+    Case("youtube_not_a_video",
+         lambda env, _: upload(env, "youtube", env.file(10, "cover.png")),
+         UFG, r"YouTube takes video/\* or application/octet-stream media, not image/png", cause=ConfigurationError),
+    Case("youtube_unknown_option",
+         lambda env, _: upload(env, "youtube", env.file(10), upload_options={"visibility": "private"}),
+         UFG, r"YouTube upload_options take title, .* not visibility", cause=ConfigurationError),
+    Case("youtube_split_init_task",
+         lambda env, _: init(env, "youtube", env.file(10)),
+         UFG, r"YouTube uploads are addressed by a session URI that is itself a credential.*ChunkedUploadOperator",
+         cause=ConfigurationError),
+    Case("youtube_sensor_until_playable",
+         lambda env, _: YouTubeHook(env.conn("youtube")).status("dQw4w9WgXcQ", until="playable"),
+         ConfigurationError, r"YouTube's sensor waits until the video is processed: until must be unset or "
+                             r"'processed', got 'playable'"),
+    # -- Cloud Storage (destination) -----------------------------------------------------------------
+    Case("gcs_without_a_bucket",
+         lambda env, _: upload(env, "gcs", env.file(10), conn={"extra": {"access_token": "t"}}),
+         UFG, r"has no bucket: set the extra bucket", cause=ConfigurationError),
+    Case("gcs_without_credentials",
+         lambda env, _: upload(env, "gcs", env.file(10), conn={"extra": {"bucket": "media"}}),
+         UFG, r"has no credentials: set keyfile_dict or key_path \(a service-account key\), or access_token",
+         cause=ConfigurationError),
+    Case("gcs_two_kinds_of_credentials",
+         lambda env, _: upload(env, "gcs", env.file(10), conn={"extra": {"bucket": "media", "access_token": "t",
+                                                                         "key_path": "/keys/sa.json"}}),
+         UFG, r"sets more than one of keyfile_dict, key_path and access_token \(or password\): keep only one",
+         cause=ConfigurationError),
+    Case("gcs_keyfile_not_json",
+         lambda env, _: upload(env, "gcs", env.file(10), conn={"extra": {"bucket": "media",
+                                                                         "keyfile_dict": "{not json"}}),
+         UFG, r"keyfile_dict is not valid JSON", cause=ConfigurationError),
+    Case("gcs_plain_http_to_a_remote_host",
+         lambda env, _: upload(env, "gcs", env.file(10), conn={"host": REMOTE}),
+         UFG, r"over plain http, which would send credentials unencrypted.*allow_insecure_http",
+         cause=ConfigurationError),
+    Case("gcs_connection_chunk_not_a_256_kib_multiple",
+         lambda env, _: upload(env, "gcs", env.file(10), conn={"extra": {"bucket": "media", "access_token": "t",
+                                                                         "chunk_size": 1000000}}),
+         UFG, r"the connection's chunk_size is 1000000 bytes; Google's resumable uploads take chunks that are "
+              r"multiples of 262144", cause=ConfigurationError),
+    Case("gcs_unknown_option",
+         lambda env, _: upload(env, "gcs", env.file(10), upload_options={"acl": "public-read"}),
+         UFG, r"Cloud Storage upload_options take name, .* not acl", cause=ConfigurationError),
+    Case("gcs_metadata_not_a_mapping",
+         lambda env, _: upload(env, "gcs", env.file(10), upload_options={"metadata": ["a"]}),
+         UFG, r"metadata must be a mapping of your own keys to text", cause=ConfigurationError),
+    Case("gcs_object_name_with_a_line_break",
+         lambda env, _: upload(env, "gcs", env.file(10), upload_options={"name": "a\nb"}),
+         UFG, r"Object name 'a\\nb' is not one Cloud Storage takes: 1 to 1024 bytes of UTF-8, no line breaks",
+         cause=ConfigurationError),
+    Case("gcs_task_chunk_not_a_256_kib_multiple",
+         lambda env, _: upload(env, "gcs", env.file(10), chunk_size=300 * 1024),
+         UFG, r"chunk_size is 307200 bytes; Google's resumable uploads take chunks that are multiples of 262144",
+         cause=ConfigurationError),
+    Case("gcs_split_init_task",
+         lambda env, _: init(env, "gcs", env.file(10)),
+         UFG, r"Cloud Storage \(destination\) uploads are addressed by a session URI that is itself a credential",
+         cause=ConfigurationError),
 ]
 
 
@@ -775,7 +872,7 @@ def _nothing_leaves_the_machine(loopback_only: list[str]) -> list[str]:
 def test_the_table_is_large_and_distinct():
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids)) >= 30
-    assert set(BY_API) == {"x", "apivideo", "content_range", "tus", "vimeo", "cloudflare_stream"}
+    assert set(BY_API) == {"x", "apivideo", "content_range", "tus", "vimeo", "cloudflare_stream", "youtube", "gcs"}
     for api in BY_API:  # every API has cases of its own
         assert sum(case.id.startswith(f"{api}_") or case.id.endswith(f"_{api}") for case in CASES) >= 10, api
 

@@ -141,6 +141,7 @@ class CloudflareStreamUpload(TusUpload):
             metadata = metadata_of(spec.options, default_name=_filename(spec.source))
             url, uid = await self._create(spec.total_bytes, metadata, direct_user=False)
             link_only = False
+            self._opened.add(uid)  # created here: nothing sent yet (a direct upload URL may have been used before)
         return UploadSession(
             api=self.api, media_id=uid, total_bytes=spec.total_bytes, chunk_size=plan.chunk_size, source=spec.source,
             media_type=spec.media_type, media_category=spec.media_category,

@@ -147,6 +147,8 @@ class TusUpload(UploadProtocol):
             policy = dataclasses.replace(policy, statuses=policy.statuses | TUS_RETRYABLE)
         super().__init__(ApiClient(endpoint, auth=auth, timeout=timeout, retry=policy, headers=headers,
                                    error_factory=error_factory or tus_error, transport=transport))
+        self._opened: set[str] = set()
+        """Uploads this instance created and sent nothing to yet: their offset is known without a HEAD."""
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -305,9 +307,11 @@ class TusUpload(UploadProtocol):
                                 remote={"url": url, "offset": _int(response.headers.get("Upload-Offset")) or 0,
                                         "server": server, "checksum": checksum})
         session.expires_at = _expires(response.headers) or session.expires_at
+        self._opened.add(session.media_id)
         return session
 
     async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
+        self._opened.discard(session.media_id)
         if _is_parts(session):
             await self._append_part(session, segment, data)
             return
@@ -543,7 +547,10 @@ class TusUpload(UploadProtocol):
             return have
         if not session.remote.get("url"):
             return None
-        offset = await self._head_offset(session)
+        if session.media_id in self._opened:  # created here a moment ago: the creation answer gave its offset
+            offset = _int(session.remote.get("offset")) or 0
+        else:
+            offset = await self._head_offset(session)
         return {s.index for s in session.plan.segments() if s.end < offset}
 
     async def abort(self, session: UploadSession) -> bool:

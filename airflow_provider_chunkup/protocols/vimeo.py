@@ -144,6 +144,7 @@ class VimeoUpload(TusUpload):
                                     "tus.", status=response.status_code)
         media_id = uri.rsplit("/", 1)[-1]
         self._keep_link(media_id, link)
+        self._opened.add(media_id)
         return UploadSession(
             api=self.api, media_id=media_id, total_bytes=spec.total_bytes, chunk_size=plan.chunk_size,
             source=spec.source, media_type=spec.media_type, media_category=spec.media_category,
@@ -169,6 +170,8 @@ class VimeoUpload(TusUpload):
         """The segments Vimeo holds whole (HEAD on the upload link)."""
         if not session.media_id:
             return None
+        if session.media_id in self._opened:  # created here a moment ago: nothing sent yet
+            return set()
         await self._find_link(session)
         offset = await self._head_offset(session)
         return {s.index for s in session.plan.segments() if s.end < offset}
