@@ -42,10 +42,12 @@ def test_an_injected_429_is_dressed_by_the_one_api_serving_the_path(tmp_path):
     app = build_app(EmulatorConfig(data_dir=tmp_path))
     paths = {
         "apivideo": "/videos/vi1/source", "tus": "/files/abc", "vimeo": "/vimeo/videos/1",
-        "cloudflare_stream": "/client/v4/accounts/a/stream/b",
+        "cloudflare_stream": "/client/v4/accounts/a/stream/b", "youtube": "/upload/youtube/v3/videos",
+        "gcs": "/upload/storage/v1/b/media/o",
     }  # fmt: skip
+    paths["apivideo_token"] = "/upload"
     paths["vimeo_link"], paths["cloudflare_direct"] = "/vimeo/upload/abc", "/cloudflare/tus/abc"
-    owners = {"vimeo_link": "vimeo", "cloudflare_direct": "cloudflare_stream"}
+    owners = {"vimeo_link": "vimeo", "cloudflare_direct": "cloudflare_stream", "apivideo_token": "apivideo"}
     for key, path in paths.items():
         claimed = [api.name for api in APIS if getattr(app.state, api.name).rate_limited("PATCH", path, 1)]
         assert claimed == [owners.get(key, key)], path

@@ -40,8 +40,9 @@ UPLOAD, WRITE, READ = "upload", "write", "read"
 #: Who may call a route: an API key or access token, a delegated upload token, or anyone.
 API_KEY, UPLOAD_TOKEN, NOBODY = "api key", "upload token", "nobody"
 CONTROL = f"{PREFIX}/apivideo"
-#: Paths api.video answers: an injected 429 there is api.video's.
-PATH_PREFIXES = ("/videos", "/upload", "/auth")
+#: Paths api.video answers: an injected 429 there is api.video's (``/upload`` itself, and ``/upload-tokens``:
+#: not ``/upload/...``, which is Google's).
+PATH_PREFIXES = ("/videos", "/upload-tokens", "/auth")
 
 Handler = Callable[["ApiVideoEmulator", Request], Awaitable[Response]]
 
@@ -121,7 +122,7 @@ class ApiVideoEmulator(EmulatedApi):
 
     def rate_limited(self, method: str, path: str, retry_after_secs: int) -> Response | None:
         """api.video's 429, with the limit of the bucket the request counts against."""
-        if not path.startswith(PATH_PREFIXES):
+        if not (path.startswith(PATH_PREFIXES) or path == "/upload"):
             return None
         config = self.config
         if method == "POST" and (path.endswith("/source") or path == "/upload"):
