@@ -279,3 +279,29 @@ def cloudflare_connection(emulator, set_connection) -> Callable[..., str]:
         return set_connection(conn_id, **fields)
 
     return define
+
+
+YOUTUBE_CLIENT = {"login": "chunkup-client", "password": "chunkup-secret"}
+YOUTUBE_REFRESH = "chunkup-refresh"
+
+
+@pytest.fixture
+def youtube_connection(emulator, set_connection) -> Callable[..., str]:
+    """A chunkup_youtube connection to the emulator: the OAuth client and a refresh token (``/token``)."""
+
+    def define(conn_id: str = "chunkup_youtube_default", **extra: Any) -> str:
+        return set_connection(conn_id, conn_type="chunkup_youtube", host=emulator.url, **YOUTUBE_CLIENT,
+                              extra={"refresh_token": YOUTUBE_REFRESH, "token_uri": f"{emulator.url}/token", **extra})
+
+    return define
+
+
+@pytest.fixture
+def gcs_connection(emulator, set_connection) -> Callable[..., str]:
+    """A chunkup_gcs connection to the emulator's Cloud Storage, bucket ``media``."""
+
+    def define(conn_id: str = "chunkup_gcs_default", **extra: Any) -> str:
+        return set_connection(conn_id, conn_type="chunkup_gcs", host=emulator.url,
+                              extra={"bucket": "media", "access_token": "gcs-token", **extra})
+
+    return define

@@ -97,3 +97,56 @@ def test_the_one_task_operator_keeps_the_session_uri_out_of_xcom(bucket, gcs_end
     assert stored(gcs_endpoint, bucket, "videos/kept.mp4") == path.read_bytes()
     assert "upload_id" not in json.dumps(xcom) and "session_uri" not in json.dumps(xcom)
     assert store["chunkup.upload"]["result"]["media_id"] == xcom["media_id"]
+
+
+def test_upload_to_the_emulator_with_partial_persistence(gcs_connection, media_file, emulator):
+    """The emulator keeps only the aligned prefix of a misaligned chunk and answers 503 to gaps: byte-exact anyway."""
+    gcs_connection(chunk_size=256 * KiB)
+    httpx.patch(f"{emulator.url}/_emulator/config", json={"gcs": {"short_persist_rate": 0.5}}).raise_for_status()
+    path = media_file(2 * MiB + 9, "clip.mp4")
+    result = GcsDestinationHook().upload(str(path))
+    got = httpx.get(f"{emulator.url}/_emulator/gcs/objects/media/clip.mp4").json()
+    assert got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result.sha256
+    assert got["crc32c"] == result.details["crc32c"] and got["md5Hash"] == result.details["md5Hash"]
+    stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
+    assert stats["gcs_bytes_dropped"] > 0  # some chunks really were kept in part
+
+
+def test_abort_cancels_the_session(gcs_connection, media_file, emulator):
+    gcs_connection(chunk_size=256 * KiB)
+    hook = GcsDestinationHook()
+    path = media_file(MiB, "cancelled.mp4")
+    import asyncio
+
+    from airflow_provider_chunkup.protocols.session import UploadSpec
+
+    async def open_then_abort() -> bool:
+        async with hook.get_conn() as protocol:
+            session = await protocol.init(UploadSpec(total_bytes=MiB, source=str(path), media_type="video/mp4"))
+            return await protocol.abort(session)
+
+    assert asyncio.run(open_then_abort())
+    assert httpx.get(f"{emulator.url}/_emulator/stats").json()["gcs_sessions_cancelled"] == 1
+
+
+async def test_a_checksum_mismatch_deletes_the_generation():
+    from airflow_provider_chunkup.errors import RemoteRejected
+    from airflow_provider_chunkup.protocols.gcs_destination import GcsObjectUpload
+    from airflow_provider_chunkup.protocols.session import UploadSession
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.raw_path.decode().split("?")[0], dict(request.url.params)))
+        return httpx.Response(204)
+
+    protocol = GcsObjectUpload(bucket="media", api_base="https://storage.googleapis.com", auth=None,
+                               transport=httpx.MockTransport(handler))
+    session = UploadSession(api="gcs", media_id="s", total_bytes=3, chunk_size=256 * KiB,
+                            digests={"md5": hashlib.md5(b"abc").hexdigest()})
+    resource = {"name": "a/b.mp4", "generation": "7", "size": "3",
+                "md5Hash": base64.b64encode(hashlib.md5(b"abd").digest()).decode()}
+    async with protocol:
+        with pytest.raises(RemoteRejected, match=r"md5 .* instead of the file's .*That generation was deleted"):
+            await protocol.result(session, resource)
+    assert seen == [("DELETE", "/storage/v1/b/media/o/a%2Fb.mp4", {"ifGenerationMatch": "7"})]
