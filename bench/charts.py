@@ -13,9 +13,12 @@ Reads ``x_upload.json``, ``apivideo_upload.json``, ``content_range_upload.json``
   appends the split upload, per network condition.
 - ``tus_upload.png``: tus and Vimeo against tuspy, PyVimeo and curl: time relative to curl, peak RSS
   above the idle process per chunk size, bytes sent again after a kill.
+- ``youtube_upload.png``: YouTube (Google's resumable protocol) against google-api-python-client and curl:
+  time relative to curl, peak RSS above the idle process per file and chunk size, bytes sent again after a
+  kill.
 
 Each chart's footer names the machine, the versions and the date the numbers came from, wrapped to the
-figure's width. ``charts.py tus_upload`` draws only the charts named (default: all).
+figure's width. ``charts.py tus_upload youtube_upload`` draws only the charts named (default: all).
 """
 
 from __future__ import annotations
@@ -266,8 +269,55 @@ def tus_upload() -> None:
     plt.close(figure)
 
 
+def youtube_upload() -> None:
+    """Three panels: time / curl's, peak RSS above the idle process, MiB sent again after a kill."""
+    data = load("youtube_upload")
+    if not data:
+        return
+    rows, resumed = data["results"], data.get("resume", [])
+    by_size = data.get("rss_by_size", [])
+    chunk = by_size[0]["chunk_mib"] if by_size else None  # the other chunk sizes: from the timed runs
+    memory_rows = [{**r, "above": r["above_idle_mib"]} for r in by_size] + [
+        {**r, "above": r.get("peak_rss_over_idle_mib")} for r in rows
+        if not r.get("latency_ms") and r["chunk_mib"] != chunk]
+    figure, (times, memory, again) = plt.subplots(
+        3, 1, figsize=(8, 3 + 0.28 * (len(rows) + len(memory_rows) + len(resumed))),
+        gridspec_kw={"height_ratios": [len(rows), max(len(memory_rows), 1), max(len(resumed), 1)]})
+
+    def bars(ax: Any, labels: list[str], values: list[float], fmt: str, names: list[str]) -> None:
+        ax.barh(labels, values, color=["#1f77b4" if n.startswith("chunkup") else "#999999" for n in names])
+        for y, v in enumerate(values):
+            ax.text(v, y, " " + fmt.format(v), va="center", fontsize=7)
+        ax.invert_yaxis()
+        ax.tick_params(labelsize=7)
+        ax.set_xlim(0, max([*values, 1.0]) * 1.15)
+
+    def label(r: dict[str, Any]) -> str:
+        latency = f", {r['latency_ms']} ms/request" if r.get("latency_ms") else ""
+        return f"{r['chunk_mib']:g} MiB chunks{latency}: {r['method']}"
+
+    bars(times, [label(r) for r in rows], [r["time_vs_curl"] for r in rows], "{:.2f}", [r["method"] for r in rows])
+    times.axvline(1.0, color="black", linewidth=0.8)
+    times.set_title(f"YouTube videos.insert, {rows[0]['size_mib']:g} MiB file: median time relative to curl "
+                    "(lower is faster)", fontsize=9, loc="left")
+    bars(memory, [f"{r['size_mib']:g} MiB file, {r['chunk_mib']:g} MiB chunks: {r['method']}" for r in memory_rows],
+         [max(r["above"] or 0.0, 0.0) for r in memory_rows], "{:.0f} MiB", [r["method"] for r in memory_rows])
+    memory.set_title("peak RSS above the same program idle: the chunks it holds", fontsize=9, loc="left")
+    if resumed:
+        labels = [f"{r['size_mib']:g} MiB: {r['method']} ({r['remote_uploads_created']} sessions)" for r in resumed]
+        bars(again, labels, [r["bytes_sent_again_mib"] for r in resumed], "{:.1f} MiB",
+             [r["method"] for r in resumed])
+        again.set_title("killed half-way (SIGKILL) and run again: MiB sent again", fontsize=9, loc="left")
+    else:
+        again.set_visible(False)
+    figure.tight_layout(rect=(0, footer_space(figure, [data]), 1, 1))
+    footer(figure, [data])
+    figure.savefig(RESULTS / "youtube_upload.png", dpi=110, bbox_inches="tight", pad_inches=0.1)  # long labels kept
+    plt.close(figure)
+
+
 CHARTS = {"time_vs_peers": time_vs_peers, "rss_by_size": rss_by_size, "resume": resume, "s3_overlap": s3_overlap,
-          "cluster_fanout": cluster_fanout, "tus_upload": tus_upload}
+          "cluster_fanout": cluster_fanout, "tus_upload": tus_upload, "youtube_upload": youtube_upload}
 
 
 def main(names: list[str]) -> None:
