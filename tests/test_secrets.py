@@ -269,6 +269,46 @@ def test_secrets_stay_out_of_xcom_state_templates_reprs_and_logs(make, emulator,
     assert_absent(secrets, "the task's printed log", printed)
 
 
+@pytest.mark.parametrize("api", ["youtube", "gcs"])
+def test_google_session_uris_stay_in_the_task_state_store(api, emulator, set_connection, tmp_path, caplog, capsys,
+                                                          loopback_only):
+    """Google's session URI is a credential: masked, kept in the task state store for resume, never in XCom or
+    rendered fields; the connection's secrets (client secret, refresh token, access tokens) appear nowhere."""
+    caplog.set_level(logging.DEBUG)
+    if api == "youtube":
+        client_secret, refresh = secret("client-secret"), secret("refresh")
+        emulator.config.youtube.oauth_clients = {"chunkup": {"secret": client_secret, "refresh_tokens": [refresh]}}
+        conn_id = set_connection("secret_youtube", conn_type="chunkup_youtube", host=emulator.url, login="chunkup",
+                                 password=client_secret, extra={"refresh_token": refresh, "chunk_size": 256 * 1024,
+                                                                "token_uri": f"{emulator.url}/token"})
+        secrets = [client_secret, refresh]
+    else:
+        token = secret("gcs-token")
+        emulator.config.gcs.access_tokens = [token]
+        conn_id = set_connection("secret_gcs", conn_type="chunkup_gcs", host=emulator.url,
+                                 extra={"bucket": "media", "access_token": token, "chunk_size": 256 * 1024})
+        secrets = [token]
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\x00" * (MiB + 17))
+    store = MemoryStore()
+    context = {"params": {"source": str(path), "conn_id": conn_id}, "task_state_store": store}
+    rendered, xcom = run_rendered(ChunkedUploadOperator(task_id="upload", source="{{ params.source }}",
+                                                        conn_id="{{ params.conn_id }}"), context)
+    sessions = httpx.get(f"{emulator.url}/_emulator/{api}/sessions").json()
+    upload_ids = [s["upload_id"] for s in sessions]
+    assert len(upload_ids) == 1 and xcom["size"] == path.stat().st_size
+    assert_absent(secrets + upload_ids, "XCom", xcom)
+    assert_absent(secrets + upload_ids, "rendered template fields", rendered)
+    assert_absent(secrets, "the task state store", store)
+    records = [(r.name, r.getMessage()) for r in caplog.records if not r.name.startswith("uvicorn")]  # the server's
+    assert any(name.startswith("airflow_provider_chunkup") for name, _ in records)
+    for name, message in records:
+        if "airflow_provider_chunkup" in name or name.startswith("airflow.task"):
+            assert_absent(secrets + upload_ids, f"chunkup's log line {message!r}", message)
+        assert_absent(secrets + upload_ids, f"the masked log line of {name}", redact(message))  # httpx's too
+    assert_absent(secrets + upload_ids, "the task's printed log", capsys.readouterr().out)
+
+
 def test_runtime_access_token_is_masked_and_never_reaches_repr(emulator, set_connection, media_file):
     """The api.video access token obtained at run time: masked through mask_secret, hidden from every repr."""
     setup = apivideo_bearer(emulator, set_connection)

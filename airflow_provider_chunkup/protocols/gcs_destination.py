@@ -113,7 +113,8 @@ class GcsObjectUpload(GoogleResumableUpload):
                 "way or the source changed while it was read. That generation was deleted; upload again.",
                 status=200, body=dict(resource))
         return UploadResult(
-            api=self.api, media_id=f"{self.bucket}/{name}", size=session.total_bytes, conn_id=session.conn_id,
+            api=self.api, media_id=str(resource.get("id") or f"{self.bucket}/{name}/{generation}"),
+            size=session.total_bytes, conn_id=session.conn_id,
             sha256=session.digests.get("sha256"), md5=session.digests.get("md5"), processing=None,
             details={"url": f"gs://{self.bucket}/{name}", "bucket": self.bucket, "name": name,
                      "generation": generation, "md5Hash": resource.get("md5Hash"),

@@ -30,6 +30,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -93,8 +94,6 @@ class GoogleResumableUpload(UploadProtocol):
             in_order_because=f"{self.display_name} takes one resumable session's bytes in order (Google's resumable "
                              "protocol is sequential)")
         self._on_secret = on_secret
-        self._opened: set[str] = set()
-        """Sessions this instance opened and nothing was sent to yet: no need to ask what they hold."""
         super().__init__(ApiClient(self.api_base, auth=auth, timeout=timeout, retry=retry or RetryPolicy(),
                                    error_factory=google_error, transport=transport, retry_when=rate_limit_403))
 
@@ -114,8 +113,6 @@ class GoogleResumableUpload(UploadProtocol):
         size, limits = spec.chunk_size, self.limits
         if size is not None and limits.min_chunk_bytes <= size <= limits.max_chunk_bytes:  # bounds: the plan's
             check_chunk_multiple(size, "chunk_size")
-        if spec.total_bytes <= 0:
-            raise ConfigurationError(f"The source is empty: {self.display_name} takes no empty upload.")
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -135,16 +132,15 @@ class GoogleResumableUpload(UploadProtocol):
                                     f"URI). {NOT_THE_API}", status=response.status_code)
         uri = str(response.url.join(location))
         self._secret(uri)
-        self._opened.add(session_handle(uri))
         return UploadSession(
             api=self.api, media_id=session_handle(uri), total_bytes=spec.total_bytes, chunk_size=plan.chunk_size,
             source=spec.source, media_type=spec.media_type, media_category=spec.media_category,
-            remote={"session_uri": uri, "offset": 0, "init_options": dict(spec.options)},
+            remote={"session_uri": uri, "offset": 0, "init_options": dict(spec.options), "fresh": True},
         )
 
     async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
         self._secret(self._uri(session))
-        self._opened.discard(session.media_id)
+        session.remote.pop("fresh", None)
         offset = int(session.remote.get("offset") or 0)
         once = dataclasses.replace(self.client.retry, max_attempts=1)  # retried below, after a status query
         failures = stalls = 0
@@ -210,7 +206,7 @@ class GoogleResumableUpload(UploadProtocol):
         """The segments the server persisted whole (a status query); a partial one is finished by append."""
         if not session.remote.get("session_uri"):
             return None
-        if session.media_id in self._opened:  # just opened here: it holds nothing (and a query costs a round trip)
+        if session.remote.get("fresh"):  # opened, nothing sent yet: it holds nothing (a query costs a round trip)
             return set()
         offset = await self._query(session)
         return {s.index for s in session.plan.segments() if s.end < offset}
@@ -264,8 +260,11 @@ class GoogleResumableUpload(UploadProtocol):
         return str(uri)
 
     def _secret(self, uri: str) -> None:
+        """Mask the session URI, and its ``upload_id`` alone (Google echoes it in ``X-GUploader-UploadID``)."""
         if self._on_secret is not None:
             self._on_secret(uri)
+            for upload_id in parse_qs(urlsplit(uri).query).get("upload_id", []):
+                self._on_secret(upload_id)
 
     def _gone(self, error: RemoteRejected, session: UploadSession) -> RemoteRejected:
         if error.status not in (404, 410) or isinstance(error, UploadExpired):

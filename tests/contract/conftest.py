@@ -50,7 +50,9 @@ def connect(profile: ApiProfile, emulator: Any, request: pytest.FixtureRequest,
         control.configure(profile.emulator_config)
 
     def make(**extra: Any) -> Api:
-        return Api(profile, profile.connect(request, **extra), control, emulator, tmp_path)
+        made = Api(profile, profile.connect(request, **extra), control, emulator, tmp_path)
+        made.probes_before = made._probes()
+        return made
 
     return make
 

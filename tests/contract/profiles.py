@@ -40,15 +40,26 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from conftest import APIVIDEO_KEY, CLOUDFLARE_TOKEN, CONTENT_RANGE_TOKEN, EMULATOR_TOKEN, OAUTH1, VIMEO_TOKEN
+from conftest import (
+    APIVIDEO_KEY,
+    CLOUDFLARE_TOKEN,
+    CONTENT_RANGE_TOKEN,
+    EMULATOR_TOKEN,
+    OAUTH1,
+    VIMEO_TOKEN,
+    YOUTUBE_CLIENT,
+    YOUTUBE_REFRESH,
+)
 
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
+from airflow_provider_chunkup.hooks.youtube import YouTubeHook
 from airflow_provider_chunkup.protocols.chunking import KiB, MiB
 
 
@@ -143,6 +154,10 @@ class ApiProfile:
     abilities: Abilities
     emulator_config: dict[str, Any] = field(default_factory=dict)
     """A ``PATCH /_emulator/config`` applied before every check (processing made instant, for one)."""
+    accepted: tuple[str, ...] = ("2",)
+    """Statuses (by prefix) that answer a chunk the server took: 2xx, and Google's 308 "resume incomplete"."""
+    probe_stat: str | None = None
+    """The emulator's count of status queries sent on the chunk route itself (Google's), not counted as chunks."""
 
     def __str__(self) -> str:
         return self.name
@@ -216,6 +231,21 @@ def _connect_cloudflare(request: pytest.FixtureRequest, **extra: Any) -> Connect
                      lambda: control.configure({"cloudflare_stream": {"tokens": ["other"]}}))
 
 
+def _connect_youtube(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    """The OAuth client and a refresh token: the emulator's ``/token`` hands out access tokens."""
+    conn_id = request.getfixturevalue("youtube_connection")("contract_youtube", **extra)
+    control = EmulatorControl(request.getfixturevalue("emulator").url)
+    return Connected(conn_id, (YOUTUBE_CLIENT["password"], YOUTUBE_REFRESH),
+                     lambda: control.configure({"youtube": {"oauth_clients": {  # a merge patch: null removes ours
+                         YOUTUBE_CLIENT["login"]: None, "other": {"secret": "s", "refresh_tokens": ["r"]}}}}))
+
+
+def _connect_gcs(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    conn_id = request.getfixturevalue("gcs_connection")("contract_gcs", **extra)
+    control = EmulatorControl(request.getfixturevalue("emulator").url)
+    return Connected(conn_id, ("gcs-token",), lambda: control.configure({"gcs": {"access_tokens": ["other"]}}))
+
+
 # -- what the emulators stored ------------------------------------------------------------------------------
 
 def _x_stored(control: EmulatorControl, media_id: str) -> Stored:
@@ -272,6 +302,32 @@ def _cloudflare_stored(control: EmulatorControl, uid: str) -> Stored:
 
 def _cloudflare_uploads(control: EmulatorControl) -> set[str]:
     return {video["uid"] for video in control.get("/cloudflare_stream/videos") if not video["deleted"]}
+
+
+def _youtube_stored(control: EmulatorControl, video_id: str) -> Stored:
+    video = control.get(f"/youtube/videos/{video_id}")
+    return Stored(video["size"], video["sha256"])
+
+
+def _youtube_uploads(control: EmulatorControl) -> set[str]:
+    """The resumable sessions, by the name chunkup gives them (the video itself is made at the last byte)."""
+    from airflow_provider_chunkup.protocols.google_resumable import session_handle
+
+    return {session_handle(f"{control.url}/upload/youtube/v3/videos?uploadType=resumable&upload_id={s['upload_id']}")
+            for s in control.get("/youtube/sessions") if s["state"] in ("open", "complete")}
+
+
+def _gcs_stored(control: EmulatorControl, media_id: str) -> Stored:
+    obj = control.get(f"/gcs/objects/{media_id.rsplit('/', 1)[0]}")  # bucket/name/generation
+    return Stored(obj["size"], obj["sha256"])
+
+
+def _gcs_uploads(control: EmulatorControl) -> set[str]:
+    from airflow_provider_chunkup.protocols.google_resumable import session_handle
+
+    return {session_handle(f"{control.url}/upload/storage/v1/b/{s['bucket']}/o?uploadType=resumable&upload_id="
+                           f"{s['upload_id']}") for s in control.get("/gcs/sessions")
+            if s["state"] in ("open", "complete")}
 
 
 # -- the profiles -------------------------------------------------------------------------------------------
@@ -348,7 +404,23 @@ CLOUDFLARE_STREAM = ApiProfile(
     emulator_config={"cloudflare_stream": {"queued_secs": 0, "encode_secs": 0}},
 )
 
-PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS, VIMEO, CLOUDFLARE_STREAM)
+YOUTUBE = ApiProfile(
+    name="youtube", hook=YouTubeHook, connect=_connect_youtube,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,  # Google's smallest chunk but the last
+    stored=_youtube_stored, remote_uploads=_youtube_uploads, chunk_routes=("PUT /upload/youtube/v3/videos",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=False),
+    emulator_config={"youtube": {"processing_secs": 0}}, accepted=("2", "308"), probe_stat="youtube_status_queries",
+)
+GCS = ApiProfile(
+    name="gcs", hook=GcsDestinationHook, connect=_connect_gcs,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,
+    stored=_gcs_stored, remote_uploads=_gcs_uploads, chunk_routes=("PUT /upload/storage/v1/b/{bucket}/o",),
+    abilities=Abilities(parallel_segments=False, processes_media=False, resume_from="server", abortable=True),
+    accepted=("2", "308"), probe_stat="gcs_status_queries",
+)
+
+PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS, VIMEO, CLOUDFLARE_STREAM,
+            YOUTUBE, GCS)
 
 
 def sha256(data: bytes) -> str:

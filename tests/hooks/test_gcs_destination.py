@@ -59,7 +59,8 @@ def test_upload_byte_exact_with_checksums(bucket, gcs_endpoint, media_file):
     result = GcsDestinationHook("gcs_dest").upload(str(path), options={"metadata": {"campaign": "launch"}})
     data = path.read_bytes()
     assert stored(gcs_endpoint, bucket, "videos/launch.mp4") == data
-    assert result.media_id == f"{bucket}/videos/launch.mp4" and result.details["url"] == f"gs://{bucket}/videos/launch.mp4"
+    assert result.media_id == f"{bucket}/videos/launch.mp4/{result.details['generation']}"  # Cloud Storage's id
+    assert result.details["url"] == f"gs://{bucket}/videos/launch.mp4"
     assert result.sha256 == hashlib.sha256(data).hexdigest() and result.md5 == hashlib.md5(data).hexdigest()
     assert base64.b64decode(result.details["md5Hash"]).hex() == result.md5
     meta = httpx.get(f"{gcs_endpoint}/storage/v1/b/{bucket}/o/videos%2Flaunch.mp4").json()

@@ -90,7 +90,7 @@ async def test_initiation_sends_the_resource_and_the_sizes():
     assert post.headers["X-Upload-Content-Length"] == str(SPEC.total_bytes)
     assert post.headers["X-Upload-Content-Type"] == "video/mp4"
     assert json.loads(post.content) == {"snippet": {"title": "Launch"}, "status": {"privacyStatus": "private"}}
-    assert secrets == [SESSION] and session.remote["session_uri"] == SESSION
+    assert secrets == [SESSION, "SECRET-ID"] and session.remote["session_uri"] == SESSION  # the URI and its id
     assert session.media_id == session_handle(SESSION) and "SECRET" not in session.media_id
 
 
