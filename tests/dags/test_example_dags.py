@@ -21,7 +21,7 @@ def test_every_example_dag_imports():
     assert bag.import_errors == {}
     assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload", "chunkup_brochure_producer",
             "chunkup_brochure_upload", "chunkup_s3_video_producer", "chunkup_s3_video_upload", "chunkup_split_upload",
-            "chunkup_s3_fanout", "chunkup_tus_platforms_upload"} <= set(bag.dag_ids)
+            "chunkup_s3_fanout", "chunkup_tus_platforms_upload", "chunkup_youtube_upload"} <= set(bag.dag_ids)
 
 
 @pytest.mark.dag
@@ -109,6 +109,34 @@ def test_tus_platforms_dag_end_to_end(airflow_db, vimeo_connection, cloudflare_c
     assert got["state"] == "ready" and got["max_duration_seconds"] == 3600
     for sensor in ("wait_for_vimeo_transcode", "wait_until_stream_ready"):
         assert run.get_task_instance(sensor).state == "success"
+
+
+@pytest.mark.dag
+@pytest.mark.parametrize("with_captions", [True, False], ids=["with-captions", "without"])
+def test_youtube_dag_end_to_end(with_captions, airflow_db, youtube_connection, media_file, emulator, tmp_path):
+    """A private upload in one task, the sensor until processed, the thumbnail, and captions when given."""
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    youtube_connection()
+    emulator.config.youtube.processing_secs = 1.0
+    path = media_file(20 * 1024 * 1024 + 3)  # 2 chunks of 16 MiB
+    image = tmp_path / "cover.jpg"
+    image.write_bytes(b"\xff\xd8\xff" + os.urandom(50_000))
+    captions = tmp_path / "en.vtt"
+    captions.write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n")
+    dag = load_dags().get_dag("chunkup_youtube_upload")
+    run = dag.test(run_conf={"source": str(path), "thumbnail": str(image), "title": "from dag.test",
+                             "captions": str(captions) if with_captions else ""})
+    assert run.state == DagRunState.SUCCESS
+    result = run.get_task_instance("upload_video").xcom_pull(task_ids="upload_video")
+    got = httpx.get(f"{emulator.url}/_emulator/youtube/videos/{result['media_id']}").json()
+    assert got["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
+    assert got["snippet"]["title"] == "from dag.test" and got["status"]["privacyStatus"] == "private"
+    assert got["thumbnail"]["sha256"] == hashlib.sha256(image.read_bytes()).hexdigest()
+    assert len(got["captions"]) == (1 if with_captions else 0)
+    assert "session_uri" not in json.dumps(result) and "upload_id" not in json.dumps(result)
+    assert run.get_task_instance("add_captions").state == ("success" if with_captions else "skipped")
 
 
 @pytest.mark.dag
