@@ -67,9 +67,14 @@ APIS = {
     "tus": ("chunkup_tus_default", 8 * MiB, "POST /files/", "PATCH /files/{upload_id}", None),
     # Parallel parts: the creation route also takes each part's creation and the final upload's.
     "tus_parts": ("chunkup_tus_parts", 8 * MiB, "POST /files/", "PATCH /files/{upload_id}", None),
+    # Google's resumable session: the PUT route also takes the status query a resumed try asks first.
+    "youtube": ("chunkup_youtube_default", 8 * MiB, "POST /upload/youtube/v3/videos", "PUT /upload/youtube/v3/videos",
+                None),
 }
-SEGMENTS = {"x": 24, "apivideo": 12, "tus": 8, "tus_parts": 8}
-IN_FLIGHT = {"x": 3, "apivideo": 3, "tus": 1, "tus_parts": 3}
+SEGMENTS = {"x": 24, "apivideo": 12, "tus": 8, "tus_parts": 8, "youtube": 8}
+IN_FLIGHT = {"x": 3, "apivideo": 3, "tus": 1, "tus_parts": 3, "youtube": 1}
+PROBES = {"youtube": 1}
+"""Requests on the chunk route a resumed try sends to ask what the server holds (Google's status query)."""
 """Chunk requests a try has open at once: the DAG's max_in_flight; one for a tus upload sent in order."""
 
 
@@ -94,7 +99,7 @@ def tus_connection(emulator, set_connection) -> Callable[..., None]:
 
 @pytest.mark.parametrize("api", sorted(APIS))
 def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, apivideo_connection, tus_connection,
-                                                  emulator, media_file, received):
+                                                  set_connection, emulator, media_file, received):
     """Two tries killed at random chunks, a third completes: one remote media, at most the chunks in flight
     at each kill sent twice. X cannot report what it holds, so for X everything a resumed try skips comes
     from the task state store. A tus server keeps the part of a PATCH the kill cut, and the next try asks
@@ -104,6 +109,8 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
     x_connection(chunk_size=chunk)
     apivideo_connection(chunk_size=chunk)
     tus_connection(chunk_size=chunk)
+    set_connection("chunkup_youtube_default", conn_type="chunkup_youtube", host=emulator.url,
+                   extra={"access_token": "youtube-token", "chunk_size": chunk})
     env = {**crash_env, **{k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}}
     segments = SEGMENTS[api]
     path = media_file(segments * chunk)
@@ -131,10 +138,15 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
         assert route_requests(emulator, init_route) == 1  # one remote upload across three tries
     chunks = route_stats(emulator, chunk_route)
     sent, body_bytes = chunks["requests"], chunks["body_bytes"]
-    assert segments <= sent <= segments + in_flight * len(kills)  # at most those in flight at each kill went twice
+    probes = PROBES.get(api, 0) * len(kills)
+    assert segments <= sent <= segments + (in_flight + PROBES.get(api, 0)) * len(kills)  # in flight at a kill: twice
+    if api == "youtube":  # raw bytes too; what goes again starts where YouTube's Range says, inside a chunk maybe
+        assert segments * chunk <= body_bytes <= (segments + in_flight * len(kills)) * chunk
+        assert httpx.get(f"{emulator.url}/_emulator/stats").json()["youtube_videos"] == 1
     if tus:  # raw bytes in each PATCH body (X and api.video send multipart forms): a chunk again per cut PATCH
         assert segments * chunk <= body_bytes <= (segments + in_flight * len(kills)) * chunk
-    print(f"\ncrash figures: {api}: killed at chunks {kills}, {sent} chunk requests for {segments} chunks, "
+    print(f"\ncrash figures: {api}: killed at chunks {kills}, {sent} chunk requests ({probes} status queries at "
+          f"most) for {segments} chunks, "
           f"{body_bytes - segments * chunk} chunk body bytes beyond the file's")
     if finalize_route:
         assert route_requests(emulator, finalize_route) == 1
@@ -145,7 +157,7 @@ def test_upload_survives_sigkill_at_random_points(api, crash_env, x_connection, 
     if api == "x":
         stored = received(media_id)
     else:
-        kind = "tus/uploads" if tus else "apivideo/videos"
+        kind = "tus/uploads" if tus else "youtube/videos" if api == "youtube" else "apivideo/videos"
         stored = httpx.get(f"{emulator.url}/_emulator/{kind}/{media_id}").json()
     assert stored["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert stored["size"] == segments * chunk
