@@ -150,7 +150,7 @@ def tus_bearer(emulator: Any, set_connection: Callable[..., str]) -> Setup:
 
 def vimeo_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
     """The token, and each video's upload link: it takes bytes without a token, so it is a secret too."""
-    token = secret("vimeo-token")
+    token = secret("vimeo-access")
     emulator.config.vimeo.tokens = [token]
     conn_id = set_connection("secret_vimeo", conn_type="chunkup_vimeo", host=f"{emulator.url}/vimeo", password=token,
                              extra={"chunk_size": MiB})
@@ -163,7 +163,7 @@ def vimeo_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
 
 
 def cloudflare_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
-    token = secret("cf-token")
+    token = secret("stream-api")
     emulator.config.cloudflare_stream.tokens = [token]
     conn_id = set_connection("secret_cloudflare", conn_type="chunkup_cloudflare_stream",
                              host=f"{emulator.url}/client/v4", login="0123456789abcdef0123456789abcdef",
@@ -283,7 +283,7 @@ def test_google_session_uris_stay_in_the_task_state_store(api, emulator, set_con
                                                                 "token_uri": f"{emulator.url}/token"})
         secrets = [client_secret, refresh]
     else:
-        token = secret("gcs-token")
+        token = secret("storage-access")
         emulator.config.gcs.access_tokens = [token]
         conn_id = set_connection("secret_gcs", conn_type="chunkup_gcs", host=emulator.url,
                                  extra={"bucket": "media", "access_token": token, "chunk_size": 256 * 1024})
