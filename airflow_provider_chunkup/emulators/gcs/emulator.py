@@ -30,6 +30,7 @@ from ..core.context import EmulatorContext
 from ..core.control import PREFIX, ControlHandler, guarded
 from ..google_resumable import auth
 from ..google_resumable.common import base_url, json_body, upload_length
+from ..google_resumable.control import SessionControls
 from ..google_resumable.errors import GoogleError, json_response
 from ..google_resumable.sessions import ResumableSession, ResumableSessions, SessionGone
 from .config import GcsEmulatorConfig
@@ -224,10 +225,7 @@ class GcsEmulator(EmulatedApi):
         return [
             Route(f"{CONTROL}/objects", self._control(self._list_objects), methods=["GET"]),
             Route(f"{CONTROL}/objects/{{bucket}}/{{name:path}}", self._control(self._inspect_object), methods=["GET"]),
-            Route(f"{CONTROL}/sessions", self._control(self._list_sessions), methods=["GET"]),
-            Route(f"{CONTROL}/sessions/{{upload_id}}", self._control(self._inspect_session), methods=["GET"]),
-            Route(f"{CONTROL}/sessions/{{upload_id}}/expire", self._control(self._expire), methods=["POST"]),
-            Route(f"{CONTROL}/sessions/{{upload_id}}/kill", self._control(self._kill), methods=["POST"]),
+            *SessionControls(self.sessions, self._session_view, self._control).routes(CONTROL),
         ]
 
     @staticmethod
@@ -248,21 +246,3 @@ class GcsEmulator(EmulatedApi):
 
     def _session_view(self, session: ResumableSession) -> dict[str, Any]:
         return {**self.sessions.inspect(session), "bucket": session.extra["bucket"], "name": session.extra["name"]}
-
-    async def _list_sessions(self, _: Request) -> Response:
-        return json_response([self._session_view(s) for s in self.sessions.newest_first()])
-
-    async def _inspect_session(self, request: Request) -> Response:
-        return json_response(self._session_view(self.sessions.find(request.path_params["upload_id"])))
-
-    async def _expire(self, request: Request) -> Response:
-        """The session expires now: its URI answers 404."""
-        session = self.sessions.find(request.path_params["upload_id"])
-        self.sessions.expire(session)
-        return json_response(self._session_view(session))
-
-    async def _kill(self, request: Request) -> Response:
-        """The session dies now: its URI answers 410."""
-        session = self.sessions.find(request.path_params["upload_id"])
-        self.sessions.kill(session, "killed")
-        return json_response(self._session_view(session))

@@ -37,6 +37,7 @@ from ..core.control import PREFIX, ControlHandler, guarded
 from ..core.storage import Storage
 from ..google_resumable import auth
 from ..google_resumable.common import base_url, json_body, upload_length
+from ..google_resumable.control import SessionControls
 from ..google_resumable.errors import GoogleError, json_response
 from ..google_resumable.sessions import ResumableSession, ResumableSessions, SessionGone
 from .config import YouTubeEmulatorConfig
@@ -365,10 +366,7 @@ class YouTubeEmulator(EmulatedApi):
         return [
             Route(f"{CONTROL}/videos", self._control(self._list_videos), methods=["GET"]),
             Route(f"{CONTROL}/videos/{{video_id}}", self._control(self._inspect_video), methods=["GET"]),
-            Route(f"{CONTROL}/sessions", self._control(self._list_sessions), methods=["GET"]),
-            Route(f"{CONTROL}/sessions/{{upload_id}}", self._control(self._inspect_session), methods=["GET"]),
-            Route(f"{CONTROL}/sessions/{{upload_id}}/expire", self._control(self._expire), methods=["POST"]),
-            Route(f"{CONTROL}/sessions/{{upload_id}}/kill", self._control(self._kill), methods=["POST"]),
+            *SessionControls(self.sessions, self._session_view, self._control).routes(CONTROL),
         ]
 
     @staticmethod
@@ -393,26 +391,6 @@ class YouTubeEmulator(EmulatedApi):
         metadata = session.extra.get("metadata")
         return {**self.sessions.inspect(session), "kind": session.extra["kind"],
                 "video_id": session.extra.get("video_id"), "title": metadata.snippet["title"] if metadata else None}
-
-    async def _list_sessions(self, _: Request) -> Response:
-        return json_response([self._session_view(s) for s in self.sessions.newest_first()])
-
-    async def _inspect_session(self, request: Request) -> Response:
-        return json_response(self._session_view(self.sessions.find(request.path_params["upload_id"])))
-
-    async def _expire(self, request: Request) -> Response:
-        """The session expires now: its URI answers 404."""
-        session = self.sessions.find(request.path_params["upload_id"])
-        self.sessions.expire(session)
-        return json_response(self._session_view(session))
-
-    async def _kill(self, request: Request) -> Response:
-        """The session dies now: its URI answers 410 (``{"reason": ...}`` optional)."""
-        session = self.sessions.find(request.path_params["upload_id"])
-        raw = await request.body()
-        reason = json.loads(raw).get("reason", "killed") if raw.strip() else "killed"
-        self.sessions.kill(session, str(reason))
-        return json_response(self._session_view(session))
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:
