@@ -69,6 +69,7 @@ class CloudflareStreamUpload(TusUpload):
 
     api: ClassVar[str] = "cloudflare_stream"
     display_name: ClassVar[str] = "Cloudflare Stream"
+    known_server: ClassVar[dict[str, Any] | None] = SERVER
 
     def __init__(self, *, account_id: str, token: str | None, api_base: str = DEFAULT_BASE,
                  headers: Mapping[str, str] | None = None, default_chunk_bytes: int = DEFAULT_CHUNK,
@@ -95,11 +96,6 @@ class CloudflareStreamUpload(TusUpload):
             parallel_segments=False, reports_committed=True, abortable=self.has_token, processes_media=True,
             in_order_because="Cloudflare Stream takes a video's bytes over tus, in order, one PATCH at a time")
         self._on_secret = on_secret
-
-    async def _discover(self, session: UploadSession | None = None) -> dict[str, Any]:
-        """No OPTIONS: Stream's tus support is documented, and the capabilities above stay as they are."""
-        server = session.remote.get("server") if session is not None else None
-        return dict(server) if isinstance(server, dict) else dict(SERVER)
 
     # -- validation ---------------------------------------------------------------------------
 

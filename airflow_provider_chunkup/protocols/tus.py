@@ -115,6 +115,9 @@ class TusUpload(UploadProtocol):
 
     api: ClassVar[str] = "tus"
     display_name: ClassVar[str] = "tus server"
+    known_server: ClassVar[dict[str, Any] | None] = None
+    """What a platform's tus endpoint supports, as ``server_facts`` says it, where its docs fix it (Vimeo,
+    Cloudflare Stream): then no OPTIONS is asked, and the capabilities a subclass set are kept."""
 
     def __init__(self, *, endpoint: str, auth: httpx.Auth | None = None, headers: Mapping[str, str] | None = None,
                  metadata: Mapping[str, Any] | None = None, checksum: str | None = None,
@@ -172,8 +175,11 @@ class TusUpload(UploadProtocol):
     # -- discovery ----------------------------------------------------------------------------
 
     async def _discover(self, session: UploadSession | None = None) -> dict[str, Any]:
-        """What the server supports (OPTIONS), asked once per session and kept in ``session.remote``."""
+        """What the server supports (OPTIONS), asked once per session and kept in ``session.remote``; for a
+        platform whose tus support is documented (``known_server``), no request and the capabilities unchanged."""
         server = session.remote.get("server") if session is not None else None
+        if self.known_server is not None:
+            return dict(server) if isinstance(server, dict) else dict(self.known_server)
         if not isinstance(server, dict):
             response = await self.client.request("OPTIONS", self.endpoint, step=f"OPTIONS {self.endpoint}")
             server = server_facts(response.headers)

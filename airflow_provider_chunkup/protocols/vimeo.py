@@ -67,6 +67,7 @@ class VimeoUpload(TusUpload):
 
     api: ClassVar[str] = "vimeo"
     display_name: ClassVar[str] = "Vimeo"
+    known_server: ClassVar[dict[str, Any] | None] = LINK_SERVER
 
     def __init__(self, *, api_base: str = DEFAULT_BASE, token: str, headers: Mapping[str, str] | None = None,
                  default_chunk_bytes: int = DEFAULT_CHUNK, max_chunk_bytes: int = MAX_CHUNK,
@@ -85,11 +86,6 @@ class VimeoUpload(TusUpload):
             in_order_because="Vimeo takes a video's bytes over tus, in order, one PATCH at a time")
         self._on_secret = on_secret
         self._links: dict[str, str] = {}
-
-    async def _discover(self, session: UploadSession | None = None) -> dict[str, Any]:
-        """No OPTIONS: an upload link is plain tus 1.0.0, and the capabilities above stay as they are."""
-        server = session.remote.get("server") if session is not None else None
-        return dict(server) if isinstance(server, dict) else dict(LINK_SERVER)
 
     # -- validation ---------------------------------------------------------------------------
 
