@@ -41,6 +41,7 @@ from airflow_provider_chunkup.protocols.session import (
     UploadResult,
     UploadSession,
     UploadSpec,
+    file_name,
 )
 
 PRODUCTION = "https://ws.api.video"
@@ -405,4 +406,4 @@ def _video_summary(video: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _filename(session: UploadSession) -> str:
-    return (session.source or "video").rstrip("/").rsplit("/", 1)[-1] or "video"
+    return file_name(session.source, "video")

@@ -30,8 +30,14 @@ from airflow_provider_chunkup.protocols.base import Capabilities
 from airflow_provider_chunkup.protocols.chunking import Limits, MiB
 from airflow_provider_chunkup.protocols.http import NOT_THE_API, error_class, json_object, response_body
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
-from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
-from airflow_provider_chunkup.protocols.tus import TUS_VERSION, TusUpload, _filename, encode_metadata, tus_error
+from airflow_provider_chunkup.protocols.session import (
+    ProcessingStatus,
+    UploadResult,
+    UploadSession,
+    UploadSpec,
+    file_name,
+)
+from airflow_provider_chunkup.protocols.tus import TUS_VERSION, TusUpload, encode_metadata, tus_error
 
 DEFAULT_BASE = "https://api.cloudflare.com/client/v4"
 CHUNK_MULTIPLE = 256 * 1024
@@ -134,7 +140,7 @@ class CloudflareStreamUpload(TusUpload):
                 raise ConfigurationError("Creating a Cloudflare Stream upload needs an API token (Stream Edit) in the "
                                          "connection's password; without one, pass upload_options={'upload_url': ...} "
                                          "with a direct creator upload URL.")
-            metadata = metadata_of(spec.options, default_name=_filename(spec.source))
+            metadata = metadata_of(spec.options, default_name=file_name(spec.source))
             url, uid = await self._create(spec.total_bytes, metadata, direct_user=False)
             link_only = False
             self._opened.add(uid)  # created here: nothing sent yet (a direct upload URL may have been used before)

@@ -43,6 +43,7 @@ from airflow_provider_chunkup.protocols.session import (
     UploadResult,
     UploadSession,
     UploadSpec,
+    file_name,
 )
 
 CHUNK_PATH = "/api/v2/media/upload/chunk/"
@@ -274,4 +275,4 @@ def _int(value: Any) -> int | None:
 
 
 def _filename(session: UploadSession) -> str:
-    return (session.source or "upload").rstrip("/").rsplit("/", 1)[-1] or "upload"
+    return file_name(session.source, "upload")

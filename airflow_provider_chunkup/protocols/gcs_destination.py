@@ -19,7 +19,13 @@ from urllib.parse import quote
 
 from airflow_provider_chunkup.errors import ConfigurationError, RemoteRejected
 from airflow_provider_chunkup.protocols.google_resumable import GoogleResumableUpload
-from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
+from airflow_provider_chunkup.protocols.session import (
+    ProcessingStatus,
+    UploadResult,
+    UploadSession,
+    UploadSpec,
+    file_name,
+)
 
 MAX_OBJECT = 5 * 1024**4
 """Largest object Cloud Storage takes (5 TiB)."""
@@ -55,8 +61,7 @@ class GcsObjectUpload(GoogleResumableUpload):
     def object_name(self, spec: UploadSpec) -> str:
         name = spec.options.get("name")
         if name is None:
-            base = (spec.source or "").split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-            name = f"{self.prefix}{base}"
+            name = f"{self.prefix}{file_name(spec.source)}"
         name = str(name)
         if not name or len(name.encode()) > 1024 or name in (".", "..") or any(c in name for c in "\r\n"):
             raise ConfigurationError(f"Object name {name!r} is not one Cloud Storage takes: 1 to 1024 bytes of UTF-8, "

@@ -215,3 +215,8 @@ class UploadResult(_Record):
         if not self.transfer_seconds:
             return None
         return self.size / self.transfer_seconds / (1024 * 1024)
+
+
+def file_name(source: str | None, default: str = "") -> str:
+    """The file name a source ends with (its URL's last path segment, without a query), else ``default``."""
+    return (source or "").split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or default

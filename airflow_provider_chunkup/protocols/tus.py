@@ -61,6 +61,7 @@ from airflow_provider_chunkup.protocols.session import (
     UploadResult,
     UploadSession,
     UploadSpec,
+    file_name,
 )
 from airflow_provider_chunkup.protocols.split import describe_indexes
 
@@ -261,7 +262,7 @@ class TusUpload(UploadProtocol):
     def _metadata(self, source: str | None, media_type: str | None, options: Mapping[str, Any]) -> dict[str, str]:
         """``Upload-Metadata`` pairs: the connection's, the task's, then the source's name and media type."""
         metadata = {**self.metadata, **{str(k): _text(v) for k, v in (options.get("metadata") or {}).items()}}
-        name = _filename(source)
+        name = file_name(source)
         if name:
             metadata.setdefault(self.name_key, name)
         if media_type:
@@ -743,5 +744,3 @@ def _last_segment(url: str) -> str:
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _filename(source: str | None) -> str:
-    return (source or "").split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]

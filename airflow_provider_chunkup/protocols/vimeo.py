@@ -36,7 +36,13 @@ from airflow_provider_chunkup.protocols.base import Capabilities
 from airflow_provider_chunkup.protocols.chunking import GiB, MiB
 from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, NOT_THE_API, error_class, json_object, response_body
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
-from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
+from airflow_provider_chunkup.protocols.session import (
+    ProcessingStatus,
+    UploadResult,
+    UploadSession,
+    UploadSpec,
+    file_name,
+)
 from airflow_provider_chunkup.protocols.tus import TUS_VERSION, TusUpload, tus_error
 
 API_VERSION = "3.4"
@@ -119,7 +125,7 @@ class VimeoUpload(TusUpload):
             if spec.options.get(key) is not None:
                 body[key] = spec.options[key]
         if body.get("name") is None:
-            name = (spec.source or "").split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            name = file_name(spec.source)
             if name:
                 body["name"] = name[:MAX_NAME]
         privacy = _privacy(spec.options)

@@ -22,7 +22,13 @@ from typing import Any, ClassVar
 from airflow_provider_chunkup.errors import ConfigurationError, RemoteRejected
 from airflow_provider_chunkup.protocols.google_resumable import GoogleResumableUpload
 from airflow_provider_chunkup.protocols.http import json_object
-from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
+from airflow_provider_chunkup.protocols.session import (
+    ProcessingStatus,
+    UploadResult,
+    UploadSession,
+    UploadSpec,
+    file_name,
+)
 
 INSERT_PATH = "/upload/youtube/v3/videos"
 VIDEOS_PATH = "/youtube/v3/videos"
@@ -59,7 +65,7 @@ class YouTubeUpload(GoogleResumableUpload):
 
     def validate(self, spec: UploadSpec) -> None:
         super().validate(spec)
-        video_resource(spec.options, _filename(spec.source))  # its own checks
+        video_resource(spec.options, file_name(spec.source))  # its own checks
         if spec.total_bytes > MAX_VIDEO:
             raise ConfigurationError(f"The source is {spec.total_bytes} bytes; YouTube takes videos up to {MAX_VIDEO} "
                                      "bytes (256 GB).")
@@ -75,7 +81,7 @@ class YouTubeUpload(GoogleResumableUpload):
         notify = spec.options.get("notify_subscribers")
         if notify is not None:
             params["notifySubscribers"] = "true" if notify else "false"
-        return INSERT_PATH, params, video_resource(spec.options, _filename(spec.source))
+        return INSERT_PATH, params, video_resource(spec.options, file_name(spec.source))
 
     async def result(self, session: UploadSession, resource: Mapping[str, Any]) -> UploadResult:
         video_id = str(resource.get("id") or "")
@@ -270,10 +276,6 @@ def _rfc3339(value: Any) -> str:
     if moment.tzinfo is None:
         raise ConfigurationError("publish_at must carry a time zone (e.g. 2026-12-31T18:00:00Z).")
     return text
-
-
-def _filename(source: str | None) -> str:
-    return (source or "").split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 class _Framed:
