@@ -144,8 +144,9 @@ YOUTUBE_CONN_FIELDS = {
                             "client id and secret.", format="password"),
     "access_token": _field("Access token", ["string", "null"], "Instead of a refresh token: an access token (it "
                            "expires in about an hour).", format="password"),
-    "token_uri": _field("Token URI", ["string", "null"], "Where refresh tokens are exchanged.",
-                        default="https://oauth2.googleapis.com/token"),
+    "oauth_endpoint": _field("OAuth endpoint", ["string", "null"], "Where refresh tokens are exchanged for access "
+                             "tokens (named without 'token': Airflow's UI masks such fields).",
+                             default="https://oauth2.googleapis.com/token"),
     "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per PUT, a multiple of 262144 (256 KiB); "
                          "default 16 MiB.", default=16777216),
     **_common(timeout=120),

@@ -291,7 +291,8 @@ def youtube_connection(emulator, set_connection) -> Callable[..., str]:
 
     def define(conn_id: str = "chunkup_youtube_default", **extra: Any) -> str:
         return set_connection(conn_id, conn_type="chunkup_youtube", host=emulator.url, **YOUTUBE_CLIENT,
-                              extra={"refresh_token": YOUTUBE_REFRESH, "token_uri": f"{emulator.url}/token", **extra})
+                              extra={"refresh_token": YOUTUBE_REFRESH, "oauth_endpoint": f"{emulator.url}/token",
+                                     **extra})
 
     return define
 

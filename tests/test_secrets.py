@@ -280,7 +280,7 @@ def test_google_session_uris_stay_in_the_task_state_store(api, emulator, set_con
         emulator.config.youtube.oauth_clients = {"chunkup": {"secret": client_secret, "refresh_tokens": [refresh]}}
         conn_id = set_connection("secret_youtube", conn_type="chunkup_youtube", host=emulator.url, login="chunkup",
                                  password=client_secret, extra={"refresh_token": refresh, "chunk_size": 256 * 1024,
-                                                                "token_uri": f"{emulator.url}/token"})
+                                                                "oauth_endpoint": f"{emulator.url}/token"})
         secrets = [client_secret, refresh]
     else:
         token = secret("storage-access")

@@ -4,7 +4,7 @@ Connection fields:
 
 - host: the API base URL; empty for ``https://www.googleapis.com`` (the emulator: ``http://127.0.0.1:PORT``).
 - login / password: the OAuth 2.0 client id and client secret.
-- extra: ``refresh_token`` (the channel owner's consent, exchanged for access tokens at ``token_uri``, default
+- extra: ``refresh_token`` (the channel owner's consent, exchanged for access tokens at ``oauth_endpoint``, default
   ``https://oauth2.googleapis.com/token``, renewed when they expire mid-upload), or ``access_token`` alone
   (about an hour of life: for short jobs and tests); ``chunk_size`` (default 16 MiB, a multiple of 256 KiB),
   ``restart_expired``, ``timeout``, ``retry_*``, ``allow_insecure_http``.
@@ -122,7 +122,7 @@ def google_user_auth(conn_id: str, conn: Connection, options: ConnectionOptions)
             raise ConfigurationError(f"Connection {conn_id!r} has a refresh_token but not the OAuth client's id and "
                                      "secret: put them in the login and password.")
         return GoogleOAuth(client_id=conn.login, client_secret=conn.password, refresh_token=refresh,
-                           token_uri=options.get_str("token_uri") or GOOGLE_TOKEN_URI, on_token=_mask)
+                           token_uri=options.get_str("oauth_endpoint") or GOOGLE_TOKEN_URI, on_token=_mask)
     if access:
         return BearerAuth(access)
     raise ConfigurationError(f"Connection {conn_id!r} has no credentials: set the extra refresh_token (with the "
