@@ -25,6 +25,9 @@ from .core.faults import FaultInjector
 from .core.middleware import EmulatorMiddleware
 from .core.storage import Storage
 from .gcs import GcsEmulator
+from .linkedin import LinkedInEmulator
+from .meta import MetaEmulator
+from .tiktok import TikTokEmulator
 from .tus import TusEmulator
 from .vimeo import VimeoEmulator
 from .x import XEmulator
@@ -34,7 +37,7 @@ from .youtube import YouTubeEmulator
 #: here and its section (named as the API) in ``EmulatorConfig``.
 APIS: tuple[type[EmulatedApi], ...] = (
     XEmulator, ApiVideoEmulator, ContentRangeEmulator, TusEmulator, VimeoEmulator, CloudflareStreamEmulator,
-    YouTubeEmulator, GcsEmulator,
+    YouTubeEmulator, GcsEmulator, MetaEmulator, TikTokEmulator, LinkedInEmulator,
 )
 
 

@@ -15,6 +15,9 @@ from .cloudflare_stream.config import CloudflareStreamEmulatorConfig
 from .content_range.config import ContentRangeEmulatorConfig
 from .core.config import ProcessConfig
 from .gcs.config import GcsEmulatorConfig
+from .linkedin.config import LinkedInEmulatorConfig
+from .meta.config import MetaEmulatorConfig
+from .tiktok.config import TikTokEmulatorConfig
 from .tus.config import TusEmulatorConfig
 from .vimeo.config import VimeoEmulatorConfig
 from .x.config import XEmulatorConfig
@@ -39,3 +42,6 @@ class EmulatorConfig(ProcessConfig):
     cloudflare_stream: CloudflareStreamEmulatorConfig = field(default_factory=CloudflareStreamEmulatorConfig)
     youtube: YouTubeEmulatorConfig = field(default_factory=YouTubeEmulatorConfig)
     gcs: GcsEmulatorConfig = field(default_factory=GcsEmulatorConfig)
+    meta: MetaEmulatorConfig = field(default_factory=MetaEmulatorConfig)
+    tiktok: TikTokEmulatorConfig = field(default_factory=TikTokEmulatorConfig)
+    linkedin: LinkedInEmulatorConfig = field(default_factory=LinkedInEmulatorConfig)
