@@ -46,8 +46,10 @@ def test_an_injected_429_is_dressed_by_the_one_api_serving_the_path(tmp_path):
         "gcs": "/upload/storage/v1/b/media/o",
     }  # fmt: skip
     paths["apivideo_token"] = "/upload"
+    paths["tiktok"], paths["tiktok_upload"] = "/v2/post/publish/video/init/", "/tiktok-upload/v_pub_file~v2-1.1"
     paths["vimeo_link"], paths["cloudflare_direct"] = "/vimeo/upload/abc", "/cloudflare/tus/abc"
-    owners = {"vimeo_link": "vimeo", "cloudflare_direct": "cloudflare_stream", "apivideo_token": "apivideo"}
+    owners = {"vimeo_link": "vimeo", "cloudflare_direct": "cloudflare_stream", "apivideo_token": "apivideo",
+              "tiktok_upload": "tiktok"}
     for key, path in paths.items():
         claimed = [api.name for api in APIS if getattr(app.state, api.name).rate_limited("PATCH", path, 1)]
         assert claimed == [owners.get(key, key)], path

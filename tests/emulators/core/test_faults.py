@@ -492,7 +492,8 @@ def test_counters_per_action_and_in_stats(client, anon):
         "error": 2, "rate_limit": 1, "drop": 1, "delay": 1, "processing_failure": 0, "encoding_failure": 0,
         "vimeo_upload": 0, "vimeo_transcode": 0, "cloudflare_stream_encode": 0, "youtube_failed": 0,
         "youtube_rejected": 0, "youtube_processing_failed": 0, "youtube_short_persist": 0, "youtube_no_range": 0,
-        "youtube_rate_limit_403": 0, "gcs_short_persist": 0, "gcs_no_range": 0, "gcs_rate_limit_403": 0, "total": 5,
+        "youtube_rate_limit_403": 0, "gcs_short_persist": 0, "gcs_no_range": 0, "gcs_rate_limit_403": 0,
+        "tiktok_failed": 0, "total": 5,
     }  # fmt: skip
     stats = anon.get("/_emulator/stats").json()
     assert stats["faults_injected"] == 5
