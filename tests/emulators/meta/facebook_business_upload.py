@@ -29,7 +29,7 @@ class ToEmulator(HTTPAdapter):
     def send(self, request: Any, **kwargs: Any) -> Any:
         for host in HOSTS:
             if request.url.startswith(host):
-                request.url = self.emulator + request.url[len(host):]
+                request.url = self.emulator + request.url[len(host) :]
         return super().send(request, **kwargs)
 
 
