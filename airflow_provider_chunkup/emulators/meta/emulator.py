@@ -485,6 +485,10 @@ class MetaEmulator(EmulatedApi):
                 f"offset {offset} is not the bytes held ({media.size}): resume from uploading_phase.bytes_transferred.",
                 retriable=True,
             )
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and offset + int(length) > size:
+            return rupload_error(400, "ProcessingFailedError", f"The body's {length} bytes at offset {offset} run past "
+                                 f"file_size {size}.")  # fmt: skip
         target.file_size = size
         received = await self._receive(request, media, size - offset)
         if received is None:
