@@ -50,6 +50,9 @@ def test_an_injected_429_is_dressed_by_the_one_api_serving_the_path(tmp_path):
     paths["vimeo_link"], paths["cloudflare_direct"] = "/vimeo/upload/abc", "/cloudflare/tus/abc"
     owners = {"vimeo_link": "vimeo", "cloudflare_direct": "cloudflare_stream", "apivideo_token": "apivideo",
               "tiktok_upload": "tiktok"}
+    paths["meta"], paths["meta_rupload"] = "/v23.0/act_1/advideos", "/ig-api-upload/v23.0/17841"
+    paths["meta_reels"] = "/video-upload/v23.0/1234"
+    owners.update(meta_rupload="meta", meta_reels="meta")
     for key, path in paths.items():
         claimed = [api.name for api in APIS if getattr(app.state, api.name).rate_limited("PATCH", path, 1)]
         assert claimed == [owners.get(key, key)], path

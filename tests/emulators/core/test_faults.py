@@ -493,6 +493,7 @@ def test_counters_per_action_and_in_stats(client, anon):
         "vimeo_upload": 0, "vimeo_transcode": 0, "cloudflare_stream_encode": 0, "youtube_failed": 0,
         "youtube_rejected": 0, "youtube_processing_failed": 0, "youtube_short_persist": 0, "youtube_no_range": 0,
         "youtube_rate_limit_403": 0, "gcs_short_persist": 0, "gcs_no_range": 0, "gcs_rate_limit_403": 0,
+        "meta_processing": 0, "meta_transient": 0, "meta_wrong_offset": 0, "meta_session_lost": 0,
         "tiktok_failed": 0, "total": 5,
     }  # fmt: skip
     stats = anon.get("/_emulator/stats").json()
