@@ -47,9 +47,10 @@ def test_an_injected_429_is_dressed_by_the_one_api_serving_the_path(tmp_path):
     }  # fmt: skip
     paths["apivideo_token"] = "/upload"
     paths["tiktok"], paths["tiktok_upload"] = "/v2/post/publish/video/init/", "/tiktok-upload/v_pub_file~v2-1.1"
+    paths["linkedin"], paths["linkedin_upload"] = "/rest/videos/urn:li:video:C5F1", "/linkedin-upload/C5F1/0"
     paths["vimeo_link"], paths["cloudflare_direct"] = "/vimeo/upload/abc", "/cloudflare/tus/abc"
     owners = {"vimeo_link": "vimeo", "cloudflare_direct": "cloudflare_stream", "apivideo_token": "apivideo",
-              "tiktok_upload": "tiktok"}
+              "tiktok_upload": "tiktok", "linkedin_upload": "linkedin"}
     paths["meta"], paths["meta_rupload"] = "/v23.0/act_1/advideos", "/ig-api-upload/v23.0/17841"
     paths["meta_reels"] = "/video-upload/v23.0/1234"
     owners.update(meta_rupload="meta", meta_reels="meta")

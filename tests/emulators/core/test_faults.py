@@ -494,7 +494,7 @@ def test_counters_per_action_and_in_stats(client, anon):
         "youtube_rejected": 0, "youtube_processing_failed": 0, "youtube_short_persist": 0, "youtube_no_range": 0,
         "youtube_rate_limit_403": 0, "gcs_short_persist": 0, "gcs_no_range": 0, "gcs_rate_limit_403": 0,
         "meta_processing": 0, "meta_transient": 0, "meta_wrong_offset": 0, "meta_session_lost": 0,
-        "tiktok_failed": 0, "total": 5,
+        "tiktok_failed": 0, "linkedin_processing_failed": 0, "total": 5,
     }  # fmt: skip
     stats = anon.get("/_emulator/stats").json()
     assert stats["faults_injected"] == 5
