@@ -2,7 +2,8 @@
 
 Graph's hosts are hard-coded in the SDK, so an ``HTTPAdapter`` mounted on its session rewrites
 ``https://graph-video.facebook.com`` and ``https://graph.facebook.com`` to the emulator (a proxy cannot: HTTPS
-CONNECT). Prints ``{"id": ..., "answer": ...}`` as JSON, or ``{"error": {...}}`` when the SDK raised a Graph error.
+CONNECT). Prints ``{"id": ..., "answer": ...}`` as JSON, ``{"error": {...}}`` when the SDK raised a Graph error, or
+``{"failed": "..."}`` when it raised another of its errors (``--wait``: encoding that did not end ready).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from facebook_business.adobjects.advideo import AdVideo
 from facebook_business.api import FacebookAdsApi
-from facebook_business.exceptions import FacebookRequestError
+from facebook_business.exceptions import FacebookError, FacebookRequestError
 from requests.adapters import HTTPAdapter
 
 HOSTS = ("https://graph-video.facebook.com", "https://graph.facebook.com")
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--account", required=True)
     parser.add_argument("--file", required=True)
+    parser.add_argument("--wait", action="store_true", help="wait for encoding (the SDK polls fields=status)")
     args = parser.parse_args()
     api = FacebookAdsApi.init(access_token=args.token, crash_log=False, timeout=60)
     adapter = ToEmulator(args.emulator)
@@ -48,8 +50,13 @@ def main() -> None:
     video[AdVideo.Field.filepath] = args.file
     try:
         answer = video.remote_create()
+        if args.wait:
+            video.waitUntilEncodingReady(interval=1, timeout=60)
     except FacebookRequestError as exc:
         print(json.dumps({"error": exc.body()}))
+        return
+    except FacebookError as exc:
+        print(json.dumps({"failed": str(exc)}))
         return
     print(json.dumps({"id": video["id"], "answer": dict(answer)}))
 

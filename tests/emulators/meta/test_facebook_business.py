@@ -19,12 +19,12 @@ SCRIPT = Path(__file__).with_name("facebook_business_upload.py")
 KIB = 1024
 
 
-def remote_create(emulator: Any, source: Path) -> dict[str, Any]:
+def remote_create(emulator: Any, source: Path, *extra: str) -> dict[str, Any]:
     python = peers_python()
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     run = subprocess.run(
         [str(python), str(SCRIPT), "--emulator", emulator.url, "--token", TOKEN, "--account", "4242",
-         "--file", str(source)],
+         "--file", str(source), *extra],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -70,3 +70,15 @@ def test_remote_create_raises_on_a_lost_session(emulator, anon, tmp_path):
     anon.post(f"{CONTROL}/transfer-faults", json={"answers": ["session_lost"]})
     out = remote_create(emulator, source)
     assert out["error"]["error"]["error_subcode"] == 1363030
+
+
+def test_remote_create_waits_for_encoding_through_the_status(emulator, anon, tmp_path):
+    emulator.config.meta.processing_secs = 0
+    source = tmp_path / "ad.mp4"
+    source.write_bytes(os.urandom(5000))
+    out = remote_create(emulator, source, "--wait")
+    assert "error" not in out and "failed" not in out, out
+    routes = anon.get("/_emulator/stats").json()["routes"]
+    assert routes["GET /{ver}/{object_id}"]["statuses"] == {"200": 1}  # one poll: ready at once
+    emulator.config.meta.processing_failure_rate = 1.0
+    assert remote_create(emulator, source, "--wait") == {"failed": "video encoding status: error"}
