@@ -13,7 +13,8 @@ Graph paths start with a version (``/v23.0/...``), rupload's with ``/ig-api-uplo
   ``file_size``, raw body; what arrives of a broken body is kept.
 - ``GET /{ver}/{id}?fields=``: a video's ``status`` or a container's ``status_code``, ``status``, ``video_status``.
 
-Every Graph answer carries ``X-App-Usage`` (``call_count`` in percent of ``meta.rate_limit``); past it, the
+Every Graph answer carries ``X-App-Usage`` (``call_count`` in percent of ``meta.rate_limit``), and with Page
+throttling (``rate_limit_code`` 32) ``X-Business-Use-Case-Usage`` for the path's node; past the limit, the
 throttling error of ``meta.rate_limit_code``. Sources: ``/work/shared/api/meta-tiktok-linkedin.md`` (1, 3).
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -86,18 +88,18 @@ def graph_endpoint(handler: Handler) -> Endpoint:
             self.authenticate(params.get("access_token"), request.headers.get("authorization"))
         except GraphError as exc:
             form.discard()
-            return self._finish(exc.response(), self._rate(take=False))
+            return self._finish(exc.response(), self._rate(take=False), request)
         rate = self._rate(take=True)
         if not rate.allowed:
             form.discard()
-            return self._finish(GraphError.throttled(self.config.rate_limit_code).response(), rate)
+            return self._finish(GraphError.throttled(self.config.rate_limit_code).response(), rate, request)
         try:
             response = await handler(self, request, params, form)
         except GraphError as exc:
             response = exc.response()
         finally:
             form.discard()
-        return self._finish(response, rate)
+        return self._finish(response, rate, request)
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -216,10 +218,17 @@ class MetaEmulator(EmulatedApi):
         count = self.context.limiter.take if take else self.context.limiter.peek
         return count("meta.graph", config.rate_limit, config.rate_limit_window_secs)
 
-    @staticmethod
-    def _finish(response: Response, rate: RateLimitState) -> Response:
+    def _finish(self, response: Response, rate: RateLimitState, request: Request) -> Response:
+        """``X-App-Usage`` on every answer; with Page throttling (32), ``X-Business-Use-Case-Usage`` for the node."""
         used = rate.limit - rate.remaining
-        response.headers["X-App-Usage"] = usage(100 if rate.limit == 0 else min(100, 100 * used // rate.limit))
+        percent = 100 if rate.limit == 0 else min(100, 100 * used // rate.limit)
+        response.headers["X-App-Usage"] = usage(percent)
+        node = request.path_params.get("node")
+        if self.config.rate_limit_code == 32 and node:
+            regain = int(max(0.0, rate.reset - time.time()) // 60) if percent >= 100 else 0
+            entry = {"type": "pages", "call_count": percent, "total_cputime": 0, "total_time": 0,
+                     "estimated_time_to_regain_access": regain}  # fmt: skip
+            response.headers["X-Business-Use-Case-Usage"] = json.dumps({node: [entry]})
         return response
 
     # -- requests ---------------------------------------------------------------------------------

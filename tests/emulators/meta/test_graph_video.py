@@ -213,3 +213,19 @@ def test_an_injected_429_is_graphs_throttle_and_rules_single_out_transfers(graph
     preset = anon.post("/_emulator/faults", json={"preset": "chunks:1"}).json()
     assert any("transfer" in rule["match"] for rule in preset["rules"])
     assert start(graph, 2048).status_code == 200  # the preset leaves start alone
+
+
+def test_page_throttling_adds_business_use_case_usage(emulator, graph, clock):
+    emulator.config.meta.rate_limit = 2
+    emulator.config.meta.rate_limit_code = 32
+    first = start(graph, 2048, "1234/videos")
+    assert json.loads(first.headers["X-Business-Use-Case-Usage"]) == {"1234": [{
+        "type": "pages", "call_count": 50, "total_cputime": 0, "total_time": 0,
+        "estimated_time_to_regain_access": 0}]}  # fmt: skip
+    start(graph, 2048, "1234/videos")
+    clock.advance(600)
+    refused = start(graph, 2048, "1234/videos")
+    assert graph_error(refused)["code"] == 32 and "Page request limit" in refused.json()["error"]["message"]
+    usage = json.loads(refused.headers["X-Business-Use-Case-Usage"])["1234"][0]
+    assert (usage["call_count"], usage["estimated_time_to_regain_access"]) == (100, 50)
+    assert "X-Business-Use-Case-Usage" not in graph.get("/1", params={"fields": "status"}).headers
