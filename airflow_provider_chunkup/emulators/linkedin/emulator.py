@@ -209,11 +209,11 @@ class LinkedInEmulator(EmulatedApi):
             raise LinkedInError.bad(f"Parts {missing} were not uploaded: PUT every instruction's bytes first.")
         if ids != [p.etag for p in video.parts]:
             raise LinkedInError.bad("uploadedPartIds must be the ETags of the part uploads, in instruction order.")
+        video.finalized_at = time.time()  # before the await: a second finalize or a late part is refused
         storage = self.context.storage
         assembled = await asyncio.to_thread(storage.assemble, "linkedin", video.id, range(len(video.parts)))
-        self.context.storage.discard_segments("linkedin", video.id)
+        storage.discard_segments("linkedin", video.id)
         video.sha256 = assembled.sha256
-        video.finalized_at = time.time()
         video.failed = self.context.faults.roll(self.config.failure_rate, FAILED_FAULT)
         self.count("linkedin_videos_finalized")
         return Response(status_code=200)
