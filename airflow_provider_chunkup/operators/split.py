@@ -20,7 +20,7 @@ from airflow_provider_chunkup.hooks.registry import hook_for_api
 from airflow_provider_chunkup.operators.resume import failing_for_good
 from airflow_provider_chunkup.protocols.base import Capabilities
 from airflow_provider_chunkup.protocols.session import UploadSession
-from airflow_provider_chunkup.protocols.split import segment_ranges
+from airflow_provider_chunkup.protocols.split import refuse_windows, segment_ranges
 
 SessionLike = UploadSession | Mapping[str, Any] | str
 
@@ -63,6 +63,7 @@ class ChunkUploadSplitOperator(BaseOperator):
 
     def _split(self) -> list[dict[str, Any]]:
         session = UploadSession.from_dict(self.session)
+        refuse_windows(session)  # before any connection is looked up: the session alone says so
         hook = hook_for_api(session.api, self.conn_id or session.conn_id)
         capabilities = upload_capabilities(hook, session)
         if not capabilities.parallel_segments:

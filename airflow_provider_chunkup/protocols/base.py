@@ -40,6 +40,9 @@ class Capabilities:
     secret_session: bool = False
     """The session names the remote upload by a URL that is itself a credential (Google's session URI): it may
     be kept in the task state store, never in XCom, so the upload runs in one task (``ChunkedUploadOperator``)."""
+    server_windows: bool = False
+    """The server names each byte window to send in its answer to the previous one (Meta Graph): the transfer
+    asks :meth:`UploadProtocol.next_window` what to send, in order, one window at a time."""
     in_order_because: str = ""
     """Without ``parallel_segments``: why segments must go in order, and any setting that lifts it, in
     the user's words (it ends the message when a split over parallel tasks is refused)."""
@@ -92,6 +95,14 @@ class UploadProtocol(ABC):
         ``until`` says what "done" means where the API distinguishes (api.video: ``playable`` or
         ``encoded``); ``None`` takes the API's default.
         """
+
+    async def next_window(self, session: UploadSession) -> Segment | None:
+        """For ``Capabilities.server_windows``: the window the server last asked for, ``None`` once it has all.
+
+        ``append`` keeps the server's answer in ``session.remote`` (so a checkpoint carries it): a window asked
+        again after an error is simply returned again.
+        """
+        raise NotImplementedError(f"{self.display_name} does not dictate windows: its segments are planned.")
 
     async def committed(self, session: UploadSession) -> set[int] | None:
         """Segments the server already holds, where it can tell (``None``: it cannot)."""

@@ -48,9 +48,16 @@ class ChunkPlan:
     total_bytes: int
     chunk_size: int
 
+    kind = "fixed"  # FIXED
+
     @property
     def segment_count(self) -> int:
         return -(-self.total_bytes // self.chunk_size)
+
+    @property
+    def buffer_bytes(self) -> int:
+        """What one read buffer must hold: a whole chunk."""
+        return self.chunk_size
 
     def segment(self, index: int) -> Segment:
         if not 0 <= index < self.segment_count:
@@ -105,3 +112,132 @@ def plan_chunks(total_bytes: int, limits: Limits, chunk_size: int | None = None,
         )
     size = max(limits.default_chunk_bytes, -(-total_bytes // limits.max_segments))
     return ChunkPlan(total_bytes, size)
+
+
+FIXED = "fixed"
+"""Plan kind: the client's ``chunk_size`` chunks, the last one shorter (:class:`ChunkPlan`)."""
+MERGED = "merged"
+"""Plan kind: ``floor(total / chunk_size)`` chunks, the remainder merged into the last (TikTok)."""
+SERVER_PARTS = "server_parts"
+"""Plan kind: the parts the server listed when the upload was opened (LinkedIn's upload instructions)."""
+WINDOWS = "windows"
+"""Plan kind: no plan up front; each answer names the next byte window to send (Meta Graph)."""
+PLAN_KINDS = (FIXED, MERGED, SERVER_PARTS, WINDOWS)
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """An explicit list of segments: ``parts`` as ``(offset, length)`` pairs, contiguous from byte 0."""
+
+    total_bytes: int
+    parts: tuple[tuple[int, int], ...]
+    kind: str = SERVER_PARTS
+    chunk_size: int = 0
+    """The nominal chunk size the plan was made with (0: the server chose); :attr:`buffer_bytes` bounds memory."""
+
+    def __post_init__(self) -> None:
+        expected = 0
+        for number, (offset, length) in enumerate(self.parts):
+            if offset != expected or length <= 0:
+                raise PlanError(
+                    f"The {self.kind} plan's part {number} is bytes {offset}+{length}, expected to start at byte "
+                    f"{expected} with a positive length: parts must cover the file in order, without gap or overlap."
+                    " The server's upload instructions do not fit this file: open a new upload."
+                )
+            expected = offset + length
+        if expected != self.total_bytes or not self.parts:
+            raise PlanError(
+                f"The {self.kind} plan covers {expected} bytes of a {self.total_bytes}-byte file: its parts must "
+                "cover it exactly. The server's upload instructions do not fit this file: open a new upload."
+            )
+
+    @property
+    def segment_count(self) -> int:
+        return len(self.parts)
+
+    @property
+    def buffer_bytes(self) -> int:
+        """The longest segment: what one read buffer must hold."""
+        return max(length for _, length in self.parts)
+
+    def segment(self, index: int) -> Segment:
+        if not 0 <= index < len(self.parts):
+            last = len(self.parts) - 1
+            raise SegmentOutOfRange(
+                f"Segment {index} does not exist: this upload has {len(self.parts)} segments (0..{last}). "
+                f"Pass segments within 0..{last}, or leave segments unset to send them all."
+            )
+        offset, length = self.parts[index]
+        return Segment(index, offset, length)
+
+    def segments(self, indexes: Iterable[int] | None = None) -> Iterator[Segment]:
+        for index in range(len(self.parts)) if indexes is None else indexes:
+            yield self.segment(index)
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """Windows the server dictates one answer at a time; ``max_window`` bytes at most (one buffer)."""
+
+    total_bytes: int
+    max_window: int
+    kind: str = WINDOWS
+
+    @property
+    def chunk_size(self) -> int:
+        return self.max_window
+
+    @property
+    def buffer_bytes(self) -> int:
+        return self.max_window
+
+    @property
+    def segment_count(self) -> int:
+        """The fewest windows the file can take; the real count is known only when the server says done."""
+        return -(-self.total_bytes // self.max_window)
+
+    def segment(self, index: int) -> Segment:
+        raise PlanError(
+            "This upload's windows are dictated by the server, one answer at a time: there is no segment "
+            f"{index} to address. Send it whole (leave segments unset), in one task."
+        )
+
+    def segments(self, indexes: Iterable[int] | None = None) -> Iterator[Segment]:
+        yield self.segment(0 if indexes is None else next(iter(indexes), 0))
+
+    def check(self, window: Segment, api: str = "the API") -> None:
+        """Raise unless ``window`` lies in the file and fits the buffer (memory stays bounded)."""
+        if window.offset < 0 or window.length <= 0 or window.offset + window.length > self.total_bytes:
+            raise PlanError(
+                f"{api} asked for bytes {window.offset}+{window.length} of a {self.total_bytes}-byte file: no such "
+                "window. The upload is out of step with the server: open a new upload."
+            )
+        if window.length > self.max_window:
+            raise PlanError(
+                f"{api} asked for a window of {window.length} bytes; chunk_size={self.max_window} bounds what is "
+                f"held in memory. Set chunk_size to at least {window.length} (within {api}'s limits) and upload again."
+            )
+
+
+Plan = ChunkPlan | SegmentPlan | WindowPlan
+"""Any plan kind; each has ``total_bytes``, ``segment_count``, ``segment()``, ``segments()``, ``buffer_bytes``."""
+
+
+def plan_floor_merged(total_bytes: int, chunk_size: int) -> SegmentPlan:
+    """``floor(total / chunk_size)`` chunks (at least one), the remainder merged into the last (TikTok).
+
+    50,000,123 bytes at 10,000,000: four of 10,000,000 and a last of 10,000,123; a file smaller than
+    ``chunk_size`` is one chunk.
+    """
+    if total_bytes <= 0 or chunk_size <= 0:
+        raise PlanError(f"Cannot plan {total_bytes} bytes in chunks of {chunk_size}: both must be positive.")
+    count = max(1, total_bytes // chunk_size)
+    parts = [(i * chunk_size, chunk_size) for i in range(count - 1)]
+    parts.append(((count - 1) * chunk_size, total_bytes - (count - 1) * chunk_size))
+    return SegmentPlan(total_bytes, tuple(parts), MERGED, chunk_size)
+
+
+def plan_from_parts(total_bytes: int, parts: Iterable[tuple[int, int]]) -> SegmentPlan:
+    """The parts the server gave, in its order, as ``(first_byte, last_byte)``, ``last_byte`` inclusive (LinkedIn)."""
+    pairs = tuple((int(first), int(last) - int(first) + 1) for first, last in parts)
+    return SegmentPlan(total_bytes, pairs, SERVER_PARTS)

@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from airflow_provider_chunkup.errors import ConfigurationError
-from airflow_provider_chunkup.protocols.chunking import ChunkPlan
+from airflow_provider_chunkup.protocols.chunking import (
+    FIXED,
+    MERGED,
+    PLAN_KINDS,
+    SERVER_PARTS,
+    WINDOWS,
+    ChunkPlan,
+    Plan,
+    SegmentPlan,
+    WindowPlan,
+    plan_floor_merged,
+)
 
 T = TypeVar("T", bound="_Record")
 
@@ -111,10 +122,43 @@ class UploadSession(_Record):
     task need not send again, for APIs that cannot say themselves (X)."""
     sent_bytes: int = 0
     transfer_seconds: float = 0.0
+    plan_kind: str = FIXED
+    """How the file is cut (``chunking.PLAN_KINDS``): ``fixed`` (also a session from before plan kinds),
+    ``merged`` (remainder in the last chunk), ``server_parts`` (:attr:`parts`, from the server at init) or
+    ``windows`` (each answer names the next window; ``chunk_size`` is the largest window held in memory)."""
+    parts: list[list[int]] = field(default_factory=list)
+    """``[offset, length]`` of each segment, in the server's order, for a ``server_parts`` plan."""
+    committed_bytes: int = 0
+    """For a ``windows`` plan: the bytes the server last said it holds (where a resumed task continues)."""
 
     @property
-    def plan(self) -> ChunkPlan:
-        return ChunkPlan(self.total_bytes, self.chunk_size)
+    def plan(self) -> Plan:
+        """The chunk plan this session was opened with, rebuilt from its JSON-safe fields."""
+        if self.plan_kind == FIXED:
+            return ChunkPlan(self.total_bytes, self.chunk_size)
+        if self.plan_kind == MERGED:
+            return plan_floor_merged(self.total_bytes, self.chunk_size)
+        if self.plan_kind == SERVER_PARTS:
+            return SegmentPlan(self.total_bytes, tuple((int(o), int(n)) for o, n in self.parts), SERVER_PARTS)
+        if self.plan_kind == WINDOWS:
+            return WindowPlan(self.total_bytes, self.chunk_size)
+        raise ConfigurationError(
+            f"Unknown chunk plan kind {self.plan_kind!r} (known: {', '.join(PLAN_KINDS)}): pass the XCom of the "
+            "previous chunkup task unchanged."
+        )
+
+    def use_plan(self, plan: Plan) -> None:
+        """Record ``plan`` in the session's fields (``chunk_size`` becomes its read buffer's size where it has none)."""
+        self.plan_kind = plan.kind
+        server = isinstance(plan, SegmentPlan) and plan.kind == SERVER_PARTS
+        self.parts = [[offset, length] for offset, length in plan.parts] if isinstance(plan, SegmentPlan) and server \
+            else []
+        self.chunk_size = plan.chunk_size or plan.buffer_bytes
+
+    @property
+    def windowed(self) -> bool:
+        """Whether the server dictates each window (progress is :attr:`committed_bytes`, not :attr:`stored`)."""
+        return self.plan_kind == WINDOWS
 
     def mark_stored(self, index: int) -> None:
         """Record segment ``index`` as acknowledged, merging it into :attr:`stored`'s ranges."""

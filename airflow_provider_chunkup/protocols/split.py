@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_chunkup.errors import ConfigurationError
-from airflow_provider_chunkup.protocols.chunking import ChunkPlan, MiB, Segment
+from airflow_provider_chunkup.protocols.chunking import MiB, Plan, Segment
 from airflow_provider_chunkup.protocols.session import UploadSession
 from airflow_provider_chunkup.sources import ChunkSource, SourceLike
 
@@ -43,7 +43,9 @@ def segment_ranges(session: SessionLike, parts: int, *, hold_last: bool = False)
     """
     if isinstance(parts, bool) or not isinstance(parts, int) or parts < 1:
         raise ConfigurationError(f"parts must be a whole number of at least 1, got {parts!r}. Pass for example 4.")
-    count = UploadSession.from_dict(session).segment_count
+    record = UploadSession.from_dict(session)
+    refuse_windows(record)
+    count = record.segment_count
     sendable = count - 1 if hold_last and count > 1 else count
     parts = min(parts, sendable)
     size, longer = divmod(sendable, parts)
@@ -54,6 +56,16 @@ def segment_ranges(session: SessionLike, parts: int, *, hold_last: bool = False)
         ranges.append(f"{start}:{stop}")
         start = stop
     return ranges
+
+
+def refuse_windows(session: UploadSession) -> None:
+    """Raise when the server dictates the session's windows: there are no segments to fan out over tasks."""
+    if session.windowed:
+        raise ConfigurationError(
+            f"The {session.api} upload {session.media_id} cannot be split over parallel append tasks: the server "
+            "names each window to send in its answer to the previous one, so the windows are neither known up "
+            "front nor sendable side by side. Upload it from one task (ChunkedUploadOperator, or a single append)."
+        )
 
 
 def session_list(value: Any) -> list[Any] | None:
@@ -101,7 +113,8 @@ def merge_sessions(sessions: Iterable[SessionLike]) -> UploadSession:
                 f"{other.media_id!r}); one finalize closes one upload. Pass it the output of the append tasks "
                 "of a single init task."
             )
-        if (other.total_bytes, other.chunk_size) != (first.total_bytes, first.chunk_size):
+        if (other.total_bytes, other.chunk_size, other.plan_kind, other.parts) != \
+                (first.total_bytes, first.chunk_size, first.plan_kind, first.parts):
             raise ConfigurationError(
                 f"The sessions of upload {first.media_id} disagree on its size or chunk size "
                 f"({first.total_bytes}/{first.chunk_size} and {other.total_bytes}/{other.chunk_size}): they were "
@@ -118,6 +131,7 @@ def merge_sessions(sessions: Iterable[SessionLike]) -> UploadSession:
         for key, value in record.remote.items():
             merged.remote.setdefault(key, value)
         merged.sent_bytes += record.sent_bytes
+        merged.committed_bytes = max(merged.committed_bytes, record.committed_bytes)
         merged.transfer_seconds = max(merged.transfer_seconds, record.transfer_seconds)
         if record.digests and not merged.digests:  # a task that did read the whole file
             merged.digests = dict(record.digests)
@@ -125,7 +139,12 @@ def merge_sessions(sessions: Iterable[SessionLike]) -> UploadSession:
 
 
 def missing_segments(session: UploadSession, hold: Iterable[int] = ()) -> list[int]:
-    """Segments neither stored nor held back for finalize, in order."""
+    """Segments neither stored nor held back for finalize, in order.
+
+    Where the server dictates windows there are no segments: ``[]`` once it holds every byte, else ``[0]``.
+    """
+    if session.windowed:
+        return [] if session.committed_bytes >= session.total_bytes else [0]
     have = session.stored_segments() | set(hold)
     return [i for i in range(session.segment_count) if i not in have]
 
@@ -133,6 +152,11 @@ def missing_segments(session: UploadSession, hold: Iterable[int] = ()) -> list[i
 def check_complete(session: UploadSession, hold: Iterable[int] = (), *, api: str = "the API") -> None:
     """Raise :class:`SegmentsMissing`, naming the segments, unless every segment was stored (or is held)."""
     missing = missing_segments(session, hold)
+    if missing and session.windowed:
+        raise SegmentsMissing(
+            f"{api} upload {session.media_id} holds {session.committed_bytes} of {session.total_bytes} bytes: the "
+            "append did not finish. Run the append task again (it resumes where the server stopped), then finalize."
+        )
     if missing:
         raise SegmentsMissing(
             f"{api} upload {session.media_id} lacks segment{'s' if len(missing) > 1 else ''} "
@@ -154,7 +178,7 @@ def describe_indexes(indexes: Sequence[int], most: int = 8) -> str:
     return text + (f" and {len(runs) - most} more ranges" if len(runs) > most else "")
 
 
-def range_digest(plan: ChunkPlan, start: int, stop: int, sha256: str) -> RangeDigest:
+def range_digest(plan: Plan, start: int, stop: int, sha256: str) -> RangeDigest:
     """The record of segments ``start:stop``'s bytes and their sha256."""
     first, last = plan.segment(start), plan.segment(stop - 1)
     return {"segments": f"{start}:{stop}", "offset": first.offset, "length": last.offset + last.length - first.offset,
@@ -176,7 +200,7 @@ def covered(session: UploadSession, segment: Segment) -> bool:
 class RangeHasher:
     """sha256 of each run of consecutive segments, fed in reading order (one segment at a time)."""
 
-    def __init__(self, plan: ChunkPlan) -> None:
+    def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._records: list[RangeDigest] = []
         self._start = self._stop = -1

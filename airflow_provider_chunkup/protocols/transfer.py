@@ -14,16 +14,20 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
-from airflow_provider_chunkup.errors import ConfigurationError, UploadExpired
+from airflow_provider_chunkup.errors import ConfigurationError, RetryExhausted, UploadExpired
 from airflow_provider_chunkup.protocols.base import UploadProtocol
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint
-from airflow_provider_chunkup.protocols.chunking import Segment
+from airflow_provider_chunkup.protocols.chunking import Segment, WindowPlan
 from airflow_provider_chunkup.protocols.progress import ProgressCallback
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession, UploadSpec
 from airflow_provider_chunkup.protocols.split import RangeHasher, add_range_digest, covered, range_digest
 from airflow_provider_chunkup.sources import ChunkSource, StreamingDigest
 
 log = logging.getLogger(__name__)
+
+MAX_STALLED_WINDOWS = 8
+"""How many answers in a row may leave the server's position where it was (a window asked again) before
+the transfer gives up: a server stuck on one window must not loop forever."""
 
 
 async def send_segments(protocol: UploadProtocol, session: UploadSession, source: ChunkSource, *,
@@ -42,8 +46,18 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     read by this call, the session gains the whole file's sha256 (unless ``checksum`` is off) and any
     checksum the API itself needs; when only some were (a range, for one of several tasks sharing the
     upload), it gains the sha256 of each run of consecutive segments in ``range_digests``.
+
+    For a session whose plan is ``windows`` (the server names each window), see :func:`send_windows`.
     """
     _check_in_flight(max_in_flight)
+    if session.windowed:
+        if indexes is not None:
+            raise ConfigurationError(
+                f"{protocol.display_name} dictates each window of upload {session.media_id}: it cannot be sent "
+                "by segment range. Leave segments unset and send it from one task."
+            )
+        return await send_windows(protocol, session, source, progress=progress, checksum=checksum,
+                                  checkpoint=checkpoint)
     if max_in_flight > 1 and not protocol.capabilities.parallel_segments:
         max_in_flight = 1
     if source.size != session.total_bytes:
@@ -73,7 +87,7 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
     slots = asyncio.Semaphore(max_in_flight)
     buffers: asyncio.Queue[bytearray] = asyncio.Queue()
     for _ in range(max_in_flight + 1):
-        buffers.put_nowait(bytearray(plan.chunk_size))
+        buffers.put_nowait(bytearray(plan.buffer_bytes))
     pending: set[asyncio.Task[None]] = set()
     failures: list[BaseException] = []
     started = time.monotonic()
@@ -111,7 +125,7 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
             if index in skip:  # read for the checksum only
                 if keep is not None and index in held:
                     keep[index] = data  # finish() sends it; the pool gets a fresh buffer instead
-                    buffer = bytearray(plan.chunk_size)
+                    buffer = bytearray(plan.buffer_bytes)
                 buffers.put_nowait(buffer)
                 continue
             await slots.acquire()
@@ -142,14 +156,14 @@ async def send_segments(protocol: UploadProtocol, session: UploadSession, source
 
 
 def held_back(protocol: UploadProtocol, session: UploadSession) -> tuple[int, ...]:
-    """The segments :func:`finish` sends rather than the append step."""
-    if protocol.capabilities.completes_with_last_segment and session.segment_count > 1:
+    """The segments :func:`finish` sends rather than the append step (none where the server dictates windows)."""
+    if protocol.capabilities.completes_with_last_segment and not session.windowed and session.segment_count > 1:
         return (session.segment_count - 1,)
     return ()
 
 
 async def _already_sent(protocol: UploadProtocol, session: UploadSession) -> set[int]:
-    if not (protocol.capabilities.reports_committed and session.media_id):
+    if not (protocol.capabilities.reports_committed and session.media_id) or session.windowed:
         return set()
     have = await protocol.committed(session) or set()
     if have:
@@ -190,6 +204,92 @@ async def finish(protocol: UploadProtocol, session: UploadSession, source: Chunk
     if checkpoint is not None:
         checkpoint.save_result(result)
     return result
+
+
+async def send_windows(protocol: UploadProtocol, session: UploadSession, source: ChunkSource, *,
+                       progress: ProgressCallback | None = None, checksum: bool = True,
+                       checkpoint: Checkpoint | None = None) -> UploadSession:
+    """Send the windows the server dictates, one at a time, until it says it has the whole file.
+
+    The protocol names each window (:meth:`~UploadProtocol.next_window`, from the server's last answer kept
+    in the session); after each, ``session.committed_bytes`` becomes where the server's next window starts
+    (the file's size once it has all) and the checkpoint is saved: a task killed and retried continues from
+    what the server last said. One buffer of ``chunk_size`` bytes holds every window (a larger window is
+    refused): the next window is known only from the answer, so nothing is read ahead. Progress reports the
+    server's position; ``sent_bytes`` counts every byte sent, a window asked again included.
+    """
+    plan = session.plan
+    if not isinstance(plan, WindowPlan) or not protocol.capabilities.server_windows:
+        raise ConfigurationError(
+            f"Upload {session.media_id} has a {session.plan_kind!r} plan on {protocol.display_name}, which "
+            f"{'dictates' if protocol.capabilities.server_windows else 'does not dictate'} windows: the session "
+            "belongs to another connection. Pass the init task's output with its own connection."
+        )
+    if source.size != session.total_bytes:
+        raise ConfigurationError(
+            f"Source {source.url} is {source.size} bytes but the upload was opened for "
+            f"{session.total_bytes}; the file changed since init. Start a new upload."
+        )
+    algorithms = (("sha256",) if checksum else ()) + protocol.digests
+    digest = StreamingDigest(algorithms) if algorithms else None
+    hashed = 0
+    view = memoryview(bytearray(plan.buffer_bytes))
+    base = session.committed_bytes
+    total = session.total_bytes - base
+    best = base
+    stalled = sent = 0
+    started = time.monotonic()
+    window = await protocol.next_window(session)
+    if base:
+        log.info("%s holds %d of %d bytes of %s; sending the rest.", protocol.display_name, base,
+                 session.total_bytes, session.media_id)
+    try:
+        while window is not None:
+            plan.check(window, protocol.display_name)
+            data, hashed = await asyncio.to_thread(_read_window, source, window, view, digest, hashed)
+            await protocol.append(session, window, data)
+            del data
+            sent += window.length
+            window = await protocol.next_window(session)
+            position = session.total_bytes if window is None else window.offset
+            session.committed_bytes = position
+            if checkpoint is not None:
+                checkpoint.save_session(session)
+            if progress is not None:
+                progress(max(0, position - base), total)
+            stalled = 0 if position > best else stalled + 1
+            best = max(best, position)
+            if stalled > MAX_STALLED_WINDOWS:
+                raise RetryExhausted(
+                    f"{protocol.display_name} asked for bytes from {position} again {stalled} times in a row without "
+                    f"taking more of upload {session.media_id}: giving up. Retry the task; it resumes from byte {best}."
+                )
+    finally:
+        session.sent_bytes += sent
+        session.transfer_seconds += time.monotonic() - started
+    if digest is not None and hashed == session.total_bytes:
+        session.digests = digest.hexdigests()
+    return session
+
+
+def _read_window(source: ChunkSource, window: Segment, view: memoryview, digest: StreamingDigest | None,
+                 hashed: int) -> tuple[memoryview, int]:
+    """Read ``window`` into ``view``; feed the digest the bytes past ``hashed`` (returned advanced).
+
+    A resumed task first hashes, through the same buffer, the bytes an earlier try sent: the whole-file
+    checksum still covers the file in order. Bytes of a window asked again are not hashed twice.
+    """
+    if digest is not None:
+        while hashed < window.offset:
+            n = min(len(view), window.offset - hashed)
+            digest.update(source.read_into(hashed, view[:n]))
+            hashed += n
+    data = source.read_into(window.offset, view[: window.length])
+    end = window.offset + window.length
+    if digest is not None and window.offset <= hashed < end:
+        digest.update(data[hashed - window.offset:])
+        hashed = end
+    return data, hashed
 
 
 def _sha256(data: bytes | memoryview) -> str:
