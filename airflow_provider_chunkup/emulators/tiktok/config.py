@@ -33,9 +33,11 @@ class TikTokEmulatorConfig(ApiConfig):
     processing_secs: float = 1.0
     #: Fraction (0..1) of uploaded posts that end ``FAILED``, drawn when the last chunk arrives.
     failure_rate: float = 0.0
-    #: Inbox (draft) uploads a token may have pending per ``pending_window_secs`` (403 beyond).
+    #: Inbox (draft) uploads a token may have pending, and direct posts it may make, per ``spam_window_secs``
+    #: (a day; 403 ``spam_risk_too_many_pending_share`` / ``spam_risk_too_many_posts`` beyond).
     max_pending_shares: int = 5
-    pending_window_secs: float = 86400.0
+    max_daily_posts: int = 15
+    spam_window_secs: float = 86400.0
     #: Requests per token and window: init (direct and inbox together) and status fetch (429 beyond).
     init_rate_limit: int = 6
     status_rate_limit: int = 30
@@ -52,10 +54,11 @@ class TikTokEmulatorConfig(ApiConfig):
             raise ConfigPatchError(f"tiktok.privacy_level_options: unknown {unknown}; use {list(PRIVACY_LEVELS)}")
         if not 0 <= self.failure_rate <= 1:
             raise ConfigPatchError("tiktok.failure_rate must be between 0 and 1")
-        for name in ("processing_secs", "max_pending_shares", "init_rate_limit", "status_rate_limit"):
+        for name in ("processing_secs", "max_pending_shares", "max_daily_posts", "init_rate_limit",
+                     "status_rate_limit"):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigPatchError(f"tiktok.{name} must not be negative")
-        for name in ("upload_url_expiry_secs", "max_video_post_duration_sec", "pending_window_secs",
+        for name in ("upload_url_expiry_secs", "max_video_post_duration_sec", "spam_window_secs",
                      "rate_limit_window_secs"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ConfigPatchError(f"tiktok.{name} must be positive")

@@ -2,8 +2,8 @@
 
 - ``POST /v2/post/publish/creator_info/query/`` (scope ``video.publish``): the creator's privacy options.
 - ``POST /v2/post/publish/video/init/`` (direct post, ``video.publish``) and ``/v2/post/publish/inbox/video/init/``
-  (draft, ``video.upload``; at most ``max_pending_shares`` per day): ``{"data": {"publish_id", "upload_url"}}``,
-  the chunk plan checked exactly by TikTok's rule.
+  (draft, ``video.upload``), each within its daily cap (``max_daily_posts``, ``max_pending_shares``):
+  ``{"data": {"publish_id", "upload_url"}}``, the chunk plan checked exactly by TikTok's rule.
 - ``PUT /tiktok-upload/{publish_id}?upload_token=...`` (no auth; the URL is the credential, valid
   ``upload_url_expiry_secs``): the chunks strictly in order, ``Content-Range`` naming exactly the next one;
   **206** with ``Content-Range: bytes 0-{last byte held}/{total}``, **201** on the last; 416 off the plan.
@@ -169,19 +169,27 @@ class TikTokEmulator(EmulatedApi):
     async def direct_init(self, request: Request, token: str) -> Response:
         body = await self._body(request)
         info = post_info(body.get("post_info"), self.config.privacy_level_options, self.config.audited)
-        return self._create(request, token, "direct", chunk_plan(body.get("source_info")), info)
+        plan = chunk_plan(body.get("source_info"))
+        posts = self._recent(token, "direct")
+        if posts >= self.config.max_daily_posts:
+            raise TikTokError(403, "spam_risk_too_many_posts", f"The user has made {posts} posts in the last 24 hours: "
+                              "the daily post cap is reached.")  # fmt: skip
+        return self._create(request, token, "direct", plan, info)
 
     @tiktok_endpoint(("video.upload",), "init")
     async def inbox_init(self, request: Request, token: str) -> Response:
         body = await self._body(request)
         plan = chunk_plan(body.get("source_info"))
-        config = self.config
-        since = time.time() - config.pending_window_secs
-        pending = sum(1 for p in self.posts.values() if p.token == token and p.kind == "inbox" and p.created_at > since)
-        if pending >= config.max_pending_shares:
+        pending = self._recent(token, "inbox")
+        if pending >= self.config.max_pending_shares:
             raise TikTokError(403, "spam_risk_too_many_pending_share", f"The user has {pending} pending shares in "
                               "the last 24 hours: they must act on them in the TikTok app first.")  # fmt: skip
         return self._create(request, token, "inbox", plan, None)
+
+    def _recent(self, token: str, kind: str) -> int:
+        """The token's inits of ``kind`` in the last ``spam_window_secs``."""
+        since = time.time() - self.config.spam_window_secs
+        return sum(1 for p in self.posts.values() if p.token == token and p.kind == kind and p.created_at > since)
 
     def _create(self, request: Request, token: str, kind: str, plan: Any, info: dict[str, Any] | None) -> Response:
         now = time.time()

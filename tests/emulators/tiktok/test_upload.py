@@ -185,8 +185,19 @@ def test_at_most_five_pending_shares_a_day(tiktok, emulator, clock):
         new_post(tiktok, 3, 3, inbox=True)
     assert_error(init(tiktok, 3, 3, inbox=True), 403, "spam_risk_too_many_pending_share")
     assert init(tiktok, 3, 3).status_code == 200  # direct posts are not shares
-    clock.advance(emulator.config.tiktok.pending_window_secs)
+    clock.advance(emulator.config.tiktok.spam_window_secs)
     assert init(tiktok, 3, 3, inbox=True).status_code == 200
+
+
+def test_a_daily_cap_on_direct_posts(tiktok, emulator, clock):
+    emulator.config.tiktok.init_rate_limit = 100
+    emulator.config.tiktok.max_daily_posts = 2
+    for _ in range(2):
+        new_post(tiktok, 3, 3)
+    assert_error(init(tiktok, 3, 3), 403, "spam_risk_too_many_posts")
+    assert init(tiktok, 3, 3, inbox=True).status_code == 200  # drafts have their own cap
+    clock.advance(emulator.config.tiktok.spam_window_secs)
+    assert init(tiktok, 3, 3).status_code == 200
 
 
 def test_rate_limits_per_token(tiktok, anon, emulator, clock):
