@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args
-from airflow_provider_chunkup.emulators.linkedin import LinkedInEmulatorConfig
+from airflow_provider_chunkup.emulators.linkedin import LinkedInEmulator, LinkedInEmulatorConfig
 
 
 @pytest.mark.parametrize(
@@ -45,3 +47,10 @@ def test_cli_flags_map_to_config():
     assert config.processing_secs == 2.5 and config.failure_rate == 0.25
     config.validate()
     assert config_from_args(build_parser().parse_args([])).linkedin == LinkedInEmulatorConfig()
+
+
+def test_the_chunks_preset_targets_the_part_urls_only():
+    (target,) = LinkedInEmulator.chunk_targets(LinkedInEmulatorConfig())
+    assert re.fullmatch(target, "PUT /linkedin-upload/C5F10AQ000000001/3?sig=abc")
+    assert not re.fullmatch(target, "PUT /linkedin-upload/C5F10AQ000000001/captions?sig=abc")
+    assert not re.fullmatch(target, "POST /rest/videos?action=finalizeUpload")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_chunkup.emulators.cli import build_parser, config_from_args
-from airflow_provider_chunkup.emulators.tiktok import TikTokEmulatorConfig
+from airflow_provider_chunkup.emulators.tiktok import TikTokEmulator, TikTokEmulatorConfig
 
 
 @pytest.mark.parametrize(
@@ -49,3 +51,9 @@ def test_cli_flags_map_to_config():
     assert config.failure_rate == 0.25 and config.audited is False
     config.validate()
     assert config_from_args(build_parser().parse_args([])).tiktok == TikTokEmulatorConfig()
+
+
+def test_the_chunks_preset_targets_the_upload_url_only():
+    (target,) = TikTokEmulator.chunk_targets(TikTokEmulatorConfig())
+    assert re.fullmatch(target, "PUT /tiktok-upload/v_pub_file~v2-1.7?upload_token=abc")
+    assert not re.fullmatch(target, "POST /v2/post/publish/video/init/")
