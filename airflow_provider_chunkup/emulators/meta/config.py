@@ -34,6 +34,10 @@ class MetaEmulatorConfig(ApiConfig):
     transient_rate: float = 0.0
     wrong_offset_rate: float = 0.0
     session_lost_rate: float = 0.0
+    #: Pages and ad accounts (``act_<id>``) the token may upload to; empty: any (1363042 for the others).
+    nodes: list[str] = field(default_factory=list)
+    #: A Graph upload session with no transfer for this long is lost (1363030); None: never.
+    session_idle_secs: float | None = None
     #: Instagram containers left unpublished this long are ``EXPIRED`` (24 h).
     container_expiry_secs: int = 86400
     #: Longest Instagram caption.
@@ -59,6 +63,12 @@ class MetaEmulatorConfig(ApiConfig):
                 raise ConfigPatchError(f"meta.{name} must be between 0 and 1")
         if self.window_variation >= 1:
             raise ConfigPatchError("meta.window_variation must be below 1 (a window of no bytes)")
+        nodes = self.nodes
+        if not (isinstance(nodes, list) and all(isinstance(n, str) and n for n in nodes)):
+            raise ConfigPatchError("meta.nodes must be a list of non-empty strings (Page ids, act_<id>)")
+        idle = self.session_idle_secs
+        if idle is not None and (isinstance(idle, bool) or not isinstance(idle, (int, float)) or idle <= 0):
+            raise ConfigPatchError("meta.session_idle_secs must be null or a positive number")
         if self.processing_secs < 0 or self.rate_limit < 0:
             raise ConfigPatchError("meta.processing_secs and meta.rate_limit must not be negative")
         if self.rate_limit_window_secs <= 0:

@@ -290,6 +290,7 @@ class MetaEmulator(EmulatedApi):
                              f"{config.max_file_size}).", SIZE_LARGE,
                              user_msg="The video file you tried to upload is too large.")  # fmt: skip
         node = request.path_params["node"]
+        self._permitted(node)
         vid = next_id(10**15)
         kind = "advideo" if request.url.path.endswith("/advideos") else "page"
         video = Video(id=vid, kind=kind, parent=node, media=self.store.new_media(vid), file_size=size,
@@ -300,6 +301,10 @@ class MetaEmulator(EmulatedApi):
         start, end = video.window
         return json_answer({"upload_session_id": video.session_id, "video_id": vid, "start_offset": str(start),
                             "end_offset": str(end)})  # fmt: skip
+
+    def _permitted(self, node: str) -> None:
+        if self.config.nodes and node not in self.config.nodes:
+            raise GraphError.no_permission(node)
 
     def _serve_window(self, video: Video, start: int) -> None:
         assert video.file_size is not None
@@ -316,6 +321,9 @@ class MetaEmulator(EmulatedApi):
         video = self.store.sessions.get(session_id)
         if video is None:
             raise GraphError.invalid(f"Invalid upload_session_id {session_id!r}: no such upload session.")
+        idle = self.config.session_idle_secs
+        if not video.finished and idle is not None and time.time() >= video.active_at + idle:
+            video.lost = True
         if video.lost:
             raise GraphError.session_lost()
         return video
@@ -362,6 +370,7 @@ class MetaEmulator(EmulatedApi):
         if start < end:
             await asyncio.to_thread(video.media.append_file, chunk.path)
             video.transfers += 1
+            video.active_at = time.time()
             self._serve_window(video, end)
         start, end = video.window
         return json_answer({"start_offset": str(start), "end_offset": str(end)})
@@ -385,8 +394,9 @@ class MetaEmulator(EmulatedApi):
     async def reels(self, request: Request, params: dict[str, str], form: ReceivedForm) -> Response:
         phase = params.get("upload_phase")
         if phase == "start":
-            vid = next_id(10**15)
             node = request.path_params["node"]
+            self._permitted(node)
+            vid = next_id(10**15)
             self.store.videos[vid] = Video(id=vid, kind="reel", parent=node, media=self.store.new_media(vid),
                                            file_size=None)  # fmt: skip
             ver = request.path_params["ver"]

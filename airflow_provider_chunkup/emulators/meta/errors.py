@@ -2,10 +2,11 @@
 "fbtrace_id", "error_data"?}}`` and the codes the emulator answers.
 
 From ``/work/shared/api/meta-tiktok-linkedin.md`` (section 1): the subcodes 1363019, 1363033 (transient), 1363030
-(session lost), 1363037 (wrong offset, code 6001, with ``error_data``), 1363045 (size differs), 1363022/1363023
-(size bounds). The notes give the code only for 1363037; the emulator answers 6001 for the transfer's retryable
-ones and 6000 for the others. Beyond the notes, Graph's well-known 100 (invalid parameter; subcode 33 for an
-unknown object), 190 (token), 4/17/32/613 (throttling) and Instagram's 9007/2207027 (not ready to publish).
+(session lost), 1363037 (wrong offset, code 6001, with ``error_data``), 1363042 (no permission), 1363045 (size
+differs), 1363022/1363023 (size bounds). The notes give the code only for 1363037; the emulator answers 6001 for
+the transfer's retryable ones and 6000 for the others. Beyond the notes, Graph's well-known 100 (invalid parameter;
+subcode 33 for an unknown object), 190 (token), 4/17/32/613 (throttling) and Instagram's 9007/2207027 (not ready to
+publish).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ INVALID_PARAMETER = 100
 UNKNOWN_OBJECT = 33
 INVALID_TOKEN = 190
 UPLOAD_FAILED, UPLOAD_TRANSIENT = 6000, 6001
-TRANSIENT, LOST, SIZE_SMALL, SIZE_LARGE, PARTIAL, WRONG_OFFSET, SIZE_MISMATCH = (
-    1363019, 1363030, 1363022, 1363023, 1363033, 1363037, 1363045)  # fmt: skip
+TRANSIENT, LOST, SIZE_SMALL, SIZE_LARGE, PARTIAL, WRONG_OFFSET, NO_PERMISSION, SIZE_MISMATCH = (
+    1363019, 1363030, 1363022, 1363023, 1363033, 1363037, 1363042, 1363045)  # fmt: skip
 NOT_READY, NOT_READY_SUBCODE = 9007, 2207027
 THROTTLE_MESSAGES = {
     4: "Application request limit reached",
@@ -95,6 +96,11 @@ class GraphError(Exception):
     def session_lost(cls) -> GraphError:
         return cls(UPLOAD_FAILED, "Your video upload timed out before it could be completed.", LOST,
                    user_msg="The upload session is gone: start a new upload.")  # fmt: skip
+
+    @classmethod
+    def no_permission(cls, node: str) -> GraphError:
+        return cls(UPLOAD_FAILED, f"No permission to upload videos to {node!r}.", NO_PERMISSION,
+                   user_msg="This token may not upload videos here.")  # fmt: skip
 
     @classmethod
     def throttled(cls, code: int) -> GraphError:

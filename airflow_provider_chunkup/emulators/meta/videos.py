@@ -112,6 +112,8 @@ class Video:
     fields: dict[str, str] = field(default_factory=dict)
     processing: Processing = field(default_factory=Processing)
     created_at: float = field(default_factory=lambda: time.time())
+    #: When the session was last used (start or a transfer), for ``session_idle_secs``.
+    active_at: float = field(default_factory=lambda: time.time())
 
     @property
     def uploaded(self) -> bool:

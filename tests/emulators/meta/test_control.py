@@ -48,7 +48,8 @@ def test_reset_forgets_everything(emulator, graph, anon):
     [({"tokens": ["", "x"]}, "tokens"), ({"window_bytes": 0}, "window_bytes"), ({"max_file_size": 10}, "1024"),
      ({"window_variation": 1}, "below 1"), ({"transient_rate": 2}, "transient_rate"),
      ({"processing_secs": -1}, "processing_secs"), ({"rate_limit_window_secs": 0}, "rate_limit_window_secs"),
-     ({"rate_limit_code": 5}, "4, 17, 32, 613"), ({"container_expiry_secs": 0}, "container_expiry_secs")],
+     ({"rate_limit_code": 5}, "4, 17, 32, 613"), ({"container_expiry_secs": 0}, "container_expiry_secs"),
+     ({"nodes": [""]}, "nodes"), ({"session_idle_secs": 0}, "session_idle_secs")],
 )  # fmt: skip
 def test_config_patches_are_validated(anon, patch, word):
     response = anon.patch("/_emulator/config", json={"meta": patch})

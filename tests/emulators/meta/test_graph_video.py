@@ -229,3 +229,23 @@ def test_page_throttling_adds_business_use_case_usage(emulator, graph, clock):
     usage = json.loads(refused.headers["X-Business-Use-Case-Usage"])["1234"][0]
     assert (usage["call_count"], usage["estimated_time_to_regain_access"]) == (100, 50)
     assert "X-Business-Use-Case-Usage" not in graph.get("/1", params={"fields": "status"}).headers
+
+
+def test_uploads_only_to_permitted_nodes(emulator, graph):
+    emulator.config.meta.nodes = ["act_7", "1234"]
+    assert start(graph, 2048).status_code == 200 and start(graph, 2048, "1234/videos").status_code == 200
+    error = graph_error(start(graph, 2048, "act_8/advideos"))
+    assert (error["code"], error["error_subcode"]) == (6000, 1363042) and "act_8" in error["message"]
+    assert graph_error(graph.post("/999/video_reels", data={"upload_phase": "start"}))["error_subcode"] == 1363042
+
+
+def test_an_idle_session_is_lost(emulator, graph, clock):
+    emulator.config.meta.session_idle_secs = 60
+    answer = started(graph, 100 * KIB)
+    session = answer["upload_session_id"]
+    clock.advance(59)
+    assert transfer(graph, session, 0, b"a" * 64 * KIB).status_code == 200
+    clock.advance(59)  # the transfer started the idle time again
+    assert transfer(graph, session, 64 * KIB, b"b" * 36 * KIB).status_code == 200
+    clock.advance(60)
+    assert graph_error(finish(graph, session))["error_subcode"] == 1363030
