@@ -9,7 +9,8 @@
   ``AVAILABLE`` or ``PROCESSING_FAILED`` (a drawn fault).
 
 The API wants ``Authorization: Bearer``, ``LinkedIn-Version: YYYYMM`` (missing: 400 ``VERSION_MISSING``; older
-than ``oldest_version`` or malformed: 426 ``NONEXISTENT_VERSION``) and ``X-Restli-Protocol-Version: 2.0.0``.
+than ``oldest_version``, later than this month, or malformed: 426 ``NONEXISTENT_VERSION``) and
+``X-Restli-Protocol-Version: 2.0.0``.
 Errors are ``{"message", "status"}``. Sources: ``/work/shared/api/meta-tiktok-linkedin.md`` (section 5).
 """
 
@@ -140,7 +141,8 @@ class LinkedInEmulator(EmulatedApi):
             raise LinkedInError(400, "A version must be present. Please specify a version by adding the "
                                 "LinkedIn-Version header.", "VERSION_MISSING")  # fmt: skip
         found = VERSION.fullmatch(version.strip())
-        if found is None or found.group(1) < config.oldest_version[:6]:
+        current = time.strftime("%Y%m", time.gmtime(time.time()))
+        if found is None or not config.oldest_version[:6] <= found.group(1) <= current:
             raise LinkedInError(426, f"Requested version {version} is not active", "NONEXISTENT_VERSION")
         if config.require_restli_protocol and request.headers.get("x-restli-protocol-version") != "2.0.0":
             raise LinkedInError.bad("X-Restli-Protocol-Version: 2.0.0 is required.")

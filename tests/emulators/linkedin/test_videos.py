@@ -156,8 +156,9 @@ def test_headers_token_version_protocol(anon, linkedin, emulator):
     wrong = {**HEADERS, "Authorization": "Bearer nope"}
     response = anon.post("/rest/videos?action=initializeUpload", headers=wrong, json={})
     assert_error(response, 401, code="INVALID_ACCESS_TOKEN")
-    for header, status, code in [("", 400, "VERSION_MISSING"), ("202001", 426, "NONEXISTENT_VERSION"),
-                                 ("2025-11", 426, "NONEXISTENT_VERSION")]:  # fmt: skip
+    refused = [("", 400, "VERSION_MISSING"), ("202001", 426, "NONEXISTENT_VERSION"),  # missing, too old
+               ("2025-11", 426, "NONEXISTENT_VERSION"), ("209901", 426, "NONEXISTENT_VERSION")]  # fmt: skip
+    for header, status, code in refused:
         headers = {k: v for k, v in HEADERS.items() if k != "LinkedIn-Version"}
         if header:
             headers["LinkedIn-Version"] = header
