@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from urllib.parse import urlsplit
@@ -141,3 +142,14 @@ def test_a_page_reel_start_bytes_finish_and_status(emulator, graph, plain, anon,
     assert info["description"] == "a reel"
     assert "not a reel" in graph_error(graph.post("/1234/video_reels", data={"upload_phase": "finish",
                                                                             "video_id": "5"}))["message"]  # fmt: skip
+
+
+def test_an_injected_rate_limit_on_rupload_is_graphs_throttle_and_keeps_no_byte(graph, plain, anon):
+    made = container(graph)
+    data = os.urandom(4096)
+    anon.post("/_emulator/faults", json={"match": "ig-api-upload", "action": "rate_limit", "times": 1})
+    throttled = rupload(plain, made["uri"], 0, len(data), data)
+    assert graph_error(throttled)["code"] == 4 and json.loads(throttled.headers["X-App-Usage"])["call_count"] == 100
+    assert status(graph, made["id"])["video_status"]["uploading_phase"]["bytes_transferred"] == 0
+    assert rupload(plain, made["uri"], 0, len(data), data).status_code == 200
+    assert inspect(anon, "containers", made["id"])["sha256"] == sha256(data)
