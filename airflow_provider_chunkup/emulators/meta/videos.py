@@ -83,7 +83,8 @@ class Processing:
             return 0
         if self.secs <= 0:
             return 100
-        return min(100, int(100 * (time.time() - self.started_at) / self.secs))
+        elapsed = round(time.time() - self.started_at, 6)  # no float noise from large timestamps at the boundaries
+        return min(100, int(100 * elapsed / self.secs))
 
     def state(self) -> str:
         """``not_started``, ``in_progress``, ``complete`` or ``error``."""
