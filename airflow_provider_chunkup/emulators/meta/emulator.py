@@ -42,7 +42,7 @@ from ..core.storage import COPY_BLOCK_BYTES
 from .config import MIN_FILE_SIZE, MetaEmulatorConfig
 from .errors import PARTIAL, SIZE_LARGE, SIZE_MISMATCH, SIZE_SMALL, TRANSIENT, UPLOAD_FAILED, GraphError
 from .routes import VERSION, VersionedRoute
-from .videos import MEDIA_TYPES, PROCESSING_FAULT, VIDEO_STATES, Container, MetaStore, Video, next_id, trim
+from .videos import MEDIA_TYPES, PROCESSING_FAULT, VIDEO_STATES, Container, MediaFile, MetaStore, Video, next_id, trim
 
 CONTROL = f"{PREFIX}/meta"
 #: Fault kinds: processing that ends in error, and transfers answered with an upload error.
@@ -119,6 +119,8 @@ class MetaEmulator(EmulatedApi):
         self.store = MetaStore(lambda: self.config, context.faults.roll, context.storage.root / "meta")
         #: Answers the next transfers give, in order (``POST /_emulator/meta/transfer-faults``).
         self.forced: list[str] = []
+        #: rupload ids a request is writing (a second one at the same time is refused).
+        self.writing: set[str] = set()
 
     @property
     def config(self) -> MetaEmulatorConfig:
@@ -508,15 +510,22 @@ class MetaEmulator(EmulatedApi):
         if length.isdigit() and offset + int(length) > size:
             return rupload_error(400, "ProcessingFailedError", f"The body's {length} bytes at offset {offset} run past "
                                  f"file_size {size}.")  # fmt: skip
+        if oid in self.writing:
+            return rupload_error(409, "ProcessingFailedError", "Another request is writing this upload: wait for it, "
+                                 "then resume from uploading_phase.bytes_transferred.", retriable=True)  # fmt: skip
         target.file_size = size
-        received = await self._receive(request, media, size - offset)
+        self.writing.add(oid)
+        try:
+            received = await self._receive(request, media, size - offset)
+        finally:
+            self.writing.discard(oid)
         if received is None:
             return rupload_error(400, "ProcessingFailedError", f"The body runs past file_size {size}.")
         if media.size == size and isinstance(target, Container) and target.processing.started_at is None:
             self.store.start_processing(target.processing)
         return json_answer({"success": True, "message": "Upload successful."})
 
-    async def _receive(self, request: Request, media: Any, room: int) -> int | None:
+    async def _receive(self, request: Request, media: MediaFile, room: int) -> int | None:
         """Append the body (at most ``room`` bytes; None past it, keeping ``room``); kept up to a break."""
         pending = bytearray()
         received = 0

@@ -165,3 +165,26 @@ def test_an_injected_rate_limit_on_rupload_is_graphs_throttle_and_keeps_no_byte(
     assert status(graph, made["id"])["video_status"]["uploading_phase"]["bytes_transferred"] == 0
     assert rupload(plain, made["uri"], 0, len(data), data).status_code == 200
     assert inspect(anon, "containers", made["id"])["sha256"] == sha256(data)
+
+
+def test_a_second_writer_at_the_same_time_is_refused(graph, plain):
+    made = container(graph)
+    data = os.urandom(2 * MIB)
+    url = urlsplit(made["uri"])
+
+    def held() -> int:
+        return status(graph, made["id"])["video_status"]["uploading_phase"]["bytes_transferred"]
+
+    with socket.create_connection((url.hostname, url.port)) as raw:
+        head = (f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: OAuth meta-token\r\n"
+                f"offset: 0\r\nfile_size: {len(data)}\r\nContent-Length: {len(data)}\r\n\r\n")  # fmt: skip
+        raw.sendall(head.encode() + data[: MIB + KIB])
+        wait_for(lambda: held() >= MIB, "1 MiB stored")
+        second = rupload(plain, made["uri"], held(), len(data), data[held() :])
+        assert second.status_code == 409 and second.json()["debug_info"]["retriable"] is True
+        raw.sendall(data[MIB + KIB :])
+        answer = b""
+        while b"\r\n" not in answer:
+            answer += raw.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200 ")
+    assert held() == len(data)
