@@ -185,6 +185,7 @@ class MetaEmulator(EmulatedApi):
     def reset(self) -> None:
         self.store.forget_all()
         self.forced.clear()
+        self.writing.clear()
 
     def stats(self) -> dict[str, int]:
         return {"meta_videos": len(self.store.videos), "meta_containers": len(self.store.containers),
