@@ -214,7 +214,8 @@ async def send_windows(protocol: UploadProtocol, session: UploadSession, source:
     The protocol names each window (:meth:`~UploadProtocol.next_window`, from the server's last answer kept
     in the session); after each, ``session.committed_bytes`` becomes where the server's next window starts
     (the file's size once it has all) and the checkpoint is saved: a task killed and retried continues from
-    what the server last said. One buffer of ``chunk_size`` bytes holds every window (a larger window is
+    what the server last said (a session handed over by XCom, older than this task's checkpoint of the same
+    upload, takes the checkpoint's position). One buffer of ``chunk_size`` bytes holds every window (a larger window is
     refused): the next window is known only from the answer, so nothing is read ahead. Progress reports the
     server's position; ``sent_bytes`` counts every byte sent, a window asked again included.
     """
@@ -230,6 +231,9 @@ async def send_windows(protocol: UploadProtocol, session: UploadSession, source:
             f"Source {source.url} is {source.size} bytes but the upload was opened for "
             f"{session.total_bytes}; the file changed since init. Start a new upload."
         )
+    if checkpoint is not None and (earlier := checkpoint.session()) is not None and earlier.windowed \
+            and (earlier.api, earlier.media_id) == (session.api, session.media_id):
+        session.remote, session.committed_bytes = dict(earlier.remote), earlier.committed_bytes
     algorithms = (("sha256",) if checksum else ()) + protocol.digests
     digest = StreamingDigest(algorithms) if algorithms else None
     hashed = 0
@@ -387,8 +391,12 @@ async def _resumable(protocol: UploadProtocol, session: UploadSession | None,
             "server. Set restart_expired=true on the connection to start a new upload of the same file, or clear "
             "the task's state."
         )
-    log.info("Resuming %s upload %s from an earlier try: %d of %d segments already acknowledged.",
-             protocol.display_name, session.media_id, len(session.stored_segments()), session.segment_count)
+    if session.windowed:
+        log.info("Resuming %s upload %s from an earlier try: the server last held %d of %d bytes.",
+                 protocol.display_name, session.media_id, session.committed_bytes, session.total_bytes)
+    else:
+        log.info("Resuming %s upload %s from an earlier try: %d of %d segments already acknowledged.",
+                 protocol.display_name, session.media_id, len(session.stored_segments()), session.segment_count)
     return session
 
 

@@ -1,6 +1,7 @@
 """The transfer loop over every plan kind, with small in-memory servers: bytes, resume, memory, progress."""
 
 import hashlib
+import json
 import tracemalloc
 
 import pytest
@@ -306,3 +307,23 @@ async def test_parts_fan_out_over_parallel_tasks(clip):
     assert bytes(server.file) == clip.read_bytes()
     assert first.stored == [[0, 2]] and second.stored == [[2, 3]]
     assert [r["segments"] for r in first.range_digests + second.range_digests] == ["0:2", "2:3"]
+
+
+async def test_a_retried_append_task_takes_the_server_position_from_its_checkpoint(clip):
+    """The 3-task flow: the append task gets init's session from XCom; its own checkpoint knows better."""
+    server = Server(5_000_123)
+    store = MemoryStore()
+    killed = kinds(server, fail_after=3)["windows"]
+    from_init = json.dumps((await killed.init(spec_of(clip))).to_dict())  # what XCom holds, never updated
+    with pytest.raises(RemoteRejected, match="dropped"):
+        await send_segments(killed, UploadSession.from_dict(from_init), ChunkSource(clip),
+                            checkpoint=Checkpoint(store))
+    held = server.sent()
+    server.requests.clear()
+    session = await send_segments(kinds(server)["windows"], UploadSession.from_dict(from_init), ChunkSource(clip),
+                                  checkpoint=Checkpoint(store))
+    data = clip.read_bytes()
+    assert bytes(server.file) == data
+    assert server.sent() == len(data) - held
+    assert session.committed_bytes == len(data)
+    assert session.digests["sha256"] == hashlib.sha256(data).hexdigest()
