@@ -1,0 +1,340 @@
+"""LinkedIn Videos API uploads (``/rest/videos``): parts the server lists at init, each PUT to its own signed URL.
+
+Sources: learn.microsoft.com/linkedin/marketing/community-management/shares/videos-api, LinkedIn's official
+``linkedin-api-client`` (0.3.0) and the notes in ``meta-tiktok-linkedin.md`` (section 5).
+
+How the steps map: init POSTs ``/rest/videos?action=initializeUpload`` with the owner (a member or an
+organization URN) and ``fileSizeBytes``; LinkedIn answers with the video URN (the media id), its
+``uploadInstructions`` (``firstByte``/``lastByte`` inclusive, 4 MiB each, the last shorter: a ``server_parts``
+plan), an ``uploadToken`` and ``uploadUrlsExpireAt``. Append PUTs each part's exact bytes to its instruction's
+``uploadUrl`` with **no** Authorization or version header and keeps the ``ETag`` the answer carries, by part
+index in ``session.remote["etags"]``: parts are independent, so several go at once, and a resumed upload sends
+only the parts without an ETag. Finalize POSTs ``?action=finalizeUpload`` with the ETags in instruction order;
+LinkedIn answers 200 with an empty body. The sensor polls ``GET /rest/videos/{URN}`` (``WAITING_UPLOAD``,
+``PROCESSING``, ``AVAILABLE``, ``PROCESSING_FAILED``). There is no publish step: a post is the Posts API's.
+
+The part URLs are pre-signed (anyone holding one can write the part) and LinkedIn has no request that gives
+them again: they are masked in logs and kept in the session for resume from the task state store, and the
+session never goes to XCom (``Capabilities.secret_session``): the upload runs in one task.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from airflow_provider_chunkup.errors import (
+    ConfigurationError,
+    MalformedResponse,
+    PlanError,
+    RemoteError,
+    RemoteRejected,
+    UploadExpired,
+)
+from airflow_provider_chunkup.protocols.auth import BearerAuth
+from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
+from airflow_provider_chunkup.protocols.chunking import ChunkPlan, KiB, Limits, MiB, Segment, plan_from_parts
+from airflow_provider_chunkup.protocols.http import (
+    BODY_EXCERPT,
+    NOT_THE_API,
+    ApiClient,
+    error_class,
+    generic_error,
+    json_object,
+    response_body,
+)
+from airflow_provider_chunkup.protocols.multipart import PIECE
+from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
+
+DEFAULT_BASE = "https://api.linkedin.com"
+DEFAULT_VERSION = "202610"
+"""``LinkedIn-Version`` sent unless the connection names another (LinkedIn keeps a version about a year)."""
+RESTLI_PROTOCOL = "2.0.0"
+PART_BYTES = 4 * MiB
+"""LinkedIn's part size (4,194,304 bytes; the last part shorter)."""
+MAX_PART = 64 * MiB
+"""Largest part chunkup takes into memory from the instructions (a guard: LinkedIn's are 4 MiB)."""
+MIN_FILE = 75 * KiB
+MAX_FILE = 500 * MiB
+"""LinkedIn's documented video sizes: 75 KB to 500 MB (init itself accepts more, processing does not)."""
+MEDIA_TYPES = ("video/mp4",)
+OWNER = re.compile(r"urn:li:(person|organization):[^\s:]+")
+VERSION = re.compile(r"(\d{4})(\d{2})(\.\d{2})?")
+OPTIONS = ("owner",)
+"""What ``upload_options`` may carry: ``owner`` (overrides the connection's)."""
+CHECK_AFTER = 5.0
+"""Seconds between status polls while LinkedIn processes the video."""
+IN_PROGRESS = ("WAITING_UPLOAD", "PROCESSING")
+
+
+class LinkedInUpload(UploadProtocol):
+    """Uploads a video to LinkedIn's Videos API.
+
+    :param api_base: ``https://api.linkedin.com`` (or the emulator's ``http://127.0.0.1:PORT``); ``/rest`` is added.
+    :param token: an access token with ``w_member_social`` (a member owner) or ``w_organization_social``.
+    :param owner: the video's owner, ``urn:li:person:...`` or ``urn:li:organization:...``.
+    :param version: ``LinkedIn-Version``, ``YYYYMM``.
+    :param on_secret: called with each signed part URL, so the caller can mask it in logs.
+    """
+
+    api: ClassVar[str] = "linkedin"
+    display_name: ClassVar[str] = "LinkedIn"
+
+    def __init__(self, *, api_base: str = DEFAULT_BASE, token: str, owner: str | None = None,
+                 version: str = DEFAULT_VERSION, max_part_bytes: int = MAX_PART, retry: RetryPolicy | None = None,
+                 timeout: float = 120.0, transport: httpx.AsyncBaseTransport | None = None,
+                 on_secret: Callable[[str], None] | None = None) -> None:
+        if not token:
+            raise ConfigurationError("LinkedIn needs an access token (w_member_social or w_organization_social): set "
+                                     "it as the connection's password.")
+        if owner is not None:
+            check_owner(owner)
+        self.version = check_version(version)
+        self.owner = owner
+        self.api_base = api_base.rstrip("/")
+        self.limits = Limits(default_chunk_bytes=PART_BYTES, max_chunk_bytes=max_part_bytes, max_segments=10**6)
+        self.capabilities = Capabilities(parallel_segments=True, reports_committed=True, abortable=False,
+                                         processes_media=True, secret_session=True)
+        self._on_secret = on_secret
+        headers = {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}
+        policy = retry or RetryPolicy()
+        super().__init__(ApiClient(self.api_base + "/rest", auth=BearerAuth(token), headers=headers, timeout=timeout,
+                                   retry=policy, error_factory=linkedin_error, transport=transport))
+        self.parts_client = ApiClient(self.api_base, timeout=timeout, retry=policy, error_factory=part_error,
+                                      transport=transport)
+        """The signed part URLs: no token, no version header (they carry their own authority)."""
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.parts_client.aclose()
+        finally:
+            await super().__aexit__(*exc)
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def plan(self, spec: UploadSpec) -> ChunkPlan:
+        """Validate ``spec``; the parts themselves are LinkedIn's, given at init (a nominal 4 MiB plan here)."""
+        self.validate(spec)
+        return ChunkPlan(spec.total_bytes, PART_BYTES)
+
+    def validate(self, spec: UploadSpec) -> None:
+        unknown = sorted(set(spec.options) - set(OPTIONS))
+        if unknown:
+            raise ConfigurationError(f"LinkedIn upload_options take {', '.join(OPTIONS)}, not {', '.join(unknown)}: "
+                                     "the caption of a post goes to the Posts API, not to the video upload.")
+        self._owner(spec)
+        if not MIN_FILE <= spec.total_bytes <= MAX_FILE:
+            raise ConfigurationError(
+                f"LinkedIn takes videos of 75 KB to 500 MB ({MIN_FILE} to {MAX_FILE} bytes); this file is "
+                f"{spec.total_bytes} bytes. Trim or re-encode it (or, below 75 KB, check it is the video meant).")
+        if spec.media_type and spec.media_type.split(";")[0].strip().lower() not in MEDIA_TYPES:
+            raise ConfigurationError(f"LinkedIn videos are MP4 (video/mp4), not {spec.media_type}: re-encode the "
+                                     "file to MP4 or pass media_type='video/mp4' if it is one.")
+
+    def _owner(self, spec: UploadSpec) -> str:
+        owner = spec.options.get("owner") or self.owner
+        if not owner:
+            raise ConfigurationError("A LinkedIn video needs an owner: set the connection's extra owner (or the "
+                                     "upload option owner) to urn:li:person:<id> or urn:li:organization:<id>.")
+        return check_owner(owner)
+
+    # -- steps --------------------------------------------------------------------------------
+
+    async def init(self, spec: UploadSpec) -> UploadSession:
+        self.plan(spec)
+        owner = self._owner(spec)
+        step = f"LinkedIn initializeUpload ({spec.total_bytes} bytes for {owner})"
+        body = {"initializeUploadRequest": {"owner": owner, "fileSizeBytes": spec.total_bytes,
+                                            "uploadCaptions": False, "uploadThumbnail": False}}
+        response = await self.client.request("POST", "/videos", params={"action": "initializeUpload"}, json=body,
+                                             step=step)
+        value = json_object(response, step).get("value")
+        value = value if isinstance(value, Mapping) else {}
+        urn = value.get("video")
+        instructions = value.get("uploadInstructions")
+        if not (isinstance(urn, str) and urn.startswith("urn:li:video:") and isinstance(instructions, list)
+                and instructions and all(_instruction(i) for i in instructions)):
+            shown = {k: v for k, v in value.items() if k != "uploadInstructions"}
+            raise MalformedResponse(f"{step} answered without a video URN and upload instructions (uploadUrl, "
+                                    f"firstByte, lastByte): {json.dumps(shown)[:BODY_EXCERPT]}. {NOT_THE_API}",
+                                    status=response.status_code)
+        try:
+            plan = plan_from_parts(spec.total_bytes, [(i["firstByte"], i["lastByte"]) for i in instructions])
+        except PlanError as e:
+            raise MalformedResponse(f"{step}: {e}", status=response.status_code) from e
+        if plan.buffer_bytes > self.limits.max_chunk_bytes:
+            raise ConfigurationError(
+                f"{step}: LinkedIn asked for parts of up to {plan.buffer_bytes} bytes, more than the connection's "
+                f"max_chunk_size ({self.limits.max_chunk_bytes}) allows in memory: raise max_chunk_size.")
+        urls = [str(i["uploadUrl"]) for i in instructions]
+        for url in urls:
+            self._secret(url)
+        expires = value.get("uploadUrlsExpireAt")
+        session = UploadSession(
+            api=self.api, media_id=urn, total_bytes=spec.total_bytes, chunk_size=PART_BYTES, source=spec.source,
+            media_type=spec.media_type, media_category=spec.media_category,
+            expires_at=expires / 1000 if isinstance(expires, int | float) else None,
+            remote={"urls": urls, "etags": [None] * len(urls), "upload_token": str(value.get("uploadToken") or ""),
+                    "owner": owner, "upload_urls_expire_at": expires, "init_options": dict(spec.options)},
+        )
+        session.use_plan(plan)
+        return session
+
+    async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
+        urls = session.remote.get("urls") or []
+        if not 0 <= segment.index < len(urls):
+            raise ConfigurationError(f"LinkedIn video {session.media_id} has no upload URL for part {segment.index}: "
+                                     "resume from the task state store, or start a new upload.")
+        if session.expired():
+            raise UploadExpired(f"The upload URLs of LinkedIn video {session.media_id} expired (uploadUrlsExpireAt): "
+                                "start a new upload, or set restart_expired=true on the connection.")
+        url = str(urls[segment.index])
+        self._secret(url)  # a resumed task masks what it read from the task state store
+        step = f"LinkedIn part {segment.index + 1} of {session.segment_count} of {session.media_id}"
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}
+        response = await self.parts_client.request("PUT", url, content=_Pieces(memoryview(data)), headers=headers,
+                                                   step=step)
+        etag = response.headers.get("ETag")
+        if not etag:
+            raise MalformedResponse(f"{step} answered HTTP {response.status_code} without an ETag, which finalize "
+                                    f"needs. {NOT_THE_API}", status=response.status_code)
+        etags = list(session.remote.get("etags") or [None] * len(urls))
+        etags[segment.index] = etag
+        session.remote["etags"] = etags  # a new list: a checkpoint may hold the old one
+
+    async def committed(self, session: UploadSession) -> set[int] | None:
+        """The parts that have an ETag (LinkedIn cannot list what it holds: the session can)."""
+        return {i for i, etag in enumerate(session.remote.get("etags") or []) if etag}
+
+    async def finalize(self, session: UploadSession) -> UploadResult:
+        etags = list(session.remote.get("etags") or [])
+        missing = [i for i in range(session.segment_count) if i >= len(etags) or not etags[i]]
+        if missing:
+            raise ConfigurationError(f"LinkedIn video {session.media_id} lacks the ETags of parts {missing}: append "
+                                     "them before finalizing.")
+        step = f"LinkedIn finalizeUpload of {session.media_id}"
+        body = {"finalizeUploadRequest": {"video": session.media_id, "uploadToken": session.remote.get("upload_token")
+                                          or "", "uploadedPartIds": etags}}
+        try:
+            await self.client.request("POST", "/videos", params={"action": "finalizeUpload"}, json=body, step=step)
+        except RemoteRejected as e:  # a retry of a finalize whose answer was lost: "already finalized"
+            if e.status != 400 or (await self._status(session.media_id)).get("status") == "WAITING_UPLOAD":
+                raise
+        status = await self.status(session.media_id)
+        return UploadResult(
+            api=self.api, media_id=session.media_id, size=session.total_bytes, conn_id=session.conn_id,
+            sha256=session.digests.get("sha256"), processing=status.to_dict(),
+            details={"urn": session.media_id, "owner": session.remote.get("owner")},
+            transfer_seconds=session.transfer_seconds,
+        )
+
+    async def status(self, media_id: str, until: str | None = None) -> ProcessingStatus:
+        if until not in (None, "available"):
+            raise ConfigurationError(f"LinkedIn's sensor waits until the video is AVAILABLE: until must be unset or "
+                                     f"'available', got {until!r}.")
+        return video_status(await self._status(media_id))
+
+    async def _status(self, media_id: str) -> dict[str, Any]:
+        if not media_id.startswith("urn:li:video:"):
+            raise ConfigurationError(f"A LinkedIn video id is a URN (urn:li:video:...), not {media_id!r}.")
+        step = f"LinkedIn status of {media_id}"
+        response = await self.client.request("GET", f"/videos/{quote(media_id, safe='')}", step=step)
+        return json_object(response, step)
+
+    def _secret(self, url: str) -> None:
+        if self._on_secret is not None:
+            self._on_secret(url)
+
+
+def video_status(video: Mapping[str, Any]) -> ProcessingStatus:
+    """A LinkedIn video's ``status`` as a :class:`ProcessingStatus`, LinkedIn's words kept."""
+    state = video.get("status")
+    if state == "AVAILABLE":
+        return ProcessingStatus(state="succeeded", progress_percent=100)
+    if state in IN_PROGRESS:
+        return ProcessingStatus(state="in_progress", check_after_secs=CHECK_AFTER)
+    if state == "PROCESSING_FAILED":
+        reason = video.get("processingFailureReason")
+        return ProcessingStatus(state="failed", error={
+            "name": "status", "code": "PROCESSING_FAILED",
+            "message": str(reason) if reason else "LinkedIn could not process the video (PROCESSING_FAILED): it "
+                       "takes MP4 files of 3 seconds to 30 minutes and 75 KB to 500 MB."})
+    raise MalformedResponse(f"LinkedIn answered video status {state!r}, not one of WAITING_UPLOAD, PROCESSING, "
+                            f"AVAILABLE, PROCESSING_FAILED. {NOT_THE_API}")
+
+
+def check_owner(owner: Any) -> str:
+    if not isinstance(owner, str) or not OWNER.fullmatch(owner):
+        raise ConfigurationError(f"A LinkedIn owner is urn:li:person:<id> or urn:li:organization:<id>, not "
+                                 f"{owner!r}: set the connection's extra owner (or the upload option owner).")
+    return owner
+
+
+def check_version(version: Any, now: float | None = None) -> str:
+    """``LinkedIn-Version`` as ``YYYYMM`` (or ``YYYYMM.RR``), not a month still to come (LinkedIn answers 426)."""
+    found = VERSION.fullmatch(str(version or "").strip())
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        raise ConfigurationError(f"linkedin_version must be a LinkedIn API version as YYYYMM (such as "
+                                 f"{DEFAULT_VERSION}), not {version!r}.")
+    if found.group(1) + found.group(2) > time.strftime("%Y%m", time.gmtime(now)):
+        raise ConfigurationError(f"linkedin_version {version} is a month still to come: LinkedIn answers 426 "
+                                 "NONEXISTENT_VERSION. Use this month's or an earlier active version.")
+    return found.group(0)
+
+
+def linkedin_error(response: httpx.Response, step: str) -> RemoteError:
+    """LinkedIn's ``{"message", "status"}`` in words, with the fix for what a user can cause."""
+    body = response_body(response)
+    if not isinstance(body, Mapping) or "message" not in body:
+        return generic_error(response, step)
+    status = response.status_code
+    code = body.get("code") or body.get("serviceErrorCode")
+    message = f"{step} failed with HTTP {status}: {body.get('message')}" + (f" ({code})" if code else "")
+    hint = HINTS.get(str(code)) or HINTS.get(status)
+    if hint:
+        message = f"{message}. {hint}"
+    return error_class(status)(message, status=status, body=body)
+
+
+def part_error(response: httpx.Response, step: str) -> RemoteError:
+    """A part PUT's refusal: an expired or unknown signed URL means the upload must start again."""
+    error = linkedin_error(response, step)
+    if response.status_code in (403, 404):
+        return UploadExpired(f"{error}. The signed upload URL no longer takes bytes: start a new upload, or set "
+                             "restart_expired=true on the connection.", status=error.status, body=error.body)
+    return error
+
+
+HINTS: dict[int | str, str] = {
+    401: "Check the access token in the connection's password: it must be valid and not expired (LinkedIn's last "
+         "60 days).",
+    403: "The token may not upload for this owner: it needs w_member_social for urn:li:person, or "
+         "w_organization_social with the ADMINISTRATOR or DIRECT_SPONSORED_CONTENT_POSTER role for the "
+         "urn:li:organization in the connection's owner.",
+    426: "Set the connection's extra linkedin_version to an active version (YYYYMM, within the last year).",
+    "VERSION_MISSING": "Set the connection's extra linkedin_version (YYYYMM).",
+    429: "LinkedIn's daily throttle for this application or member: wait for the day's window to pass.",
+}
+
+
+def _instruction(item: Any) -> bool:
+    return (isinstance(item, Mapping) and isinstance(item.get("uploadUrl"), str)
+            and all(isinstance(item.get(k), int) for k in ("firstByte", "lastByte")))
+
+
+class _Pieces:
+    """A part's bytes in pieces, never copied whole; iterable again for a retry."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+
+    async def __aiter__(self) -> AsyncIterator[memoryview]:
+        for start in range(0, len(self._view), PIECE):
+            yield self._view[start:start + PIECE]
