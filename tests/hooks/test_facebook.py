@@ -1,0 +1,144 @@
+"""FacebookVideoHook against the emulator's Graph video front door: byte-exact windows, resume, status, Test."""
+
+import hashlib
+import hmac
+from typing import Any
+
+import httpx
+import pytest
+
+from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, RetryExhausted, UploadExpired
+from airflow_provider_chunkup.hooks.facebook import CONN_FIELDS, UI_FIELD_BEHAVIOUR, FacebookVideoHook
+from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
+from airflow_provider_chunkup.protocols.meta_graph import DEFAULT_BASE, STATUS_BASE
+
+KiB = 1024
+MiB = 1024 * KiB
+TOKEN = "meta-token"
+
+
+@pytest.fixture
+def facebook_connection(emulator, set_connection):
+    """A chunkup_facebook connection to the emulator (which serves Graph's video and status hosts)."""
+
+    def define(conn_id: str = "chunkup_facebook_default", *, password: str = TOKEN, target: str = "page:1234",
+               **extra: Any) -> str:
+        return set_connection(conn_id, conn_type="chunkup_facebook", host=emulator.url, password=password,
+                              extra={"target": target, **extra})
+
+    return define
+
+
+def video(emulator, media_id: str) -> dict:
+    response = httpx.get(f"{emulator.url}/_emulator/meta/videos/{media_id}")
+    response.raise_for_status()
+    return response.json()
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_connection_settings(set_connection):
+    set_connection("fb_prod", conn_type="chunkup_facebook", password="tok",
+                   extra={"target": "act_77", "app_secret": "s3cret", "chunk_size": 8 * MiB})
+    hook = FacebookVideoHook("fb_prod")
+    protocol = hook.get_conn()
+    assert protocol.client.base_url.rstrip("/") == DEFAULT_BASE and protocol.status_base == STATUS_BASE
+    assert protocol.target_path == "/v23.0/act_77/advideos" and hook.chunk_size() == 8 * MiB
+    assert protocol.capabilities.server_windows and not protocol.capabilities.parallel_segments
+    assert protocol.proof == hmac.new(b"s3cret", b"tok", hashlib.sha256).hexdigest()
+    assert set(CONN_FIELDS) >= {"target", "graph_version", "app_secret", "chunk_size", "timeout"}
+    assert "login" in UI_FIELD_BEHAVIOUR["hidden-fields"]
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"extra": {"target": "page:1"}}, "access token"),
+    ({"password": "t", "extra": {"target": "1234"}}, "page:<page-id>"),
+    ({"password": "t", "extra": {"target": "page:1", "graph_version": "23"}}, "v23.0"),
+    ({"password": "t", "host": "http://graph.example.com", "extra": {"target": "page:1"}}, "allow_insecure_http"),
+])
+def test_connection_errors(set_connection, fields, message):
+    set_connection("fb_bad", conn_type="chunkup_facebook", **fields)
+    with pytest.raises(ConfigurationError, match=message):
+        FacebookVideoHook("fb_bad").get_conn()
+
+
+@pytest.mark.parametrize("target", ["page:1234", "act_5678"])
+def test_upload_follows_the_servers_windows_byte_exact(facebook_connection, media_file, emulator, target):
+    facebook_connection(target=target, chunk_size=MiB)
+    emulator.config.meta.window_bytes = 256 * KiB
+    emulator.config.meta.window_variation = 0.5
+    emulator.config.meta.processing_secs = 0.2
+    path = media_file(3 * MiB + 5, "launch.mp4")
+    hook = FacebookVideoHook()
+    result = hook.upload(str(path), options={"title": "Launch", "description": "d", "published": False})
+    got = video(emulator, result.media_id)
+    assert got["sha256"] == sha256(path) == result.sha256
+    assert got["kind"] == ("page" if target.startswith("page") else "advideo")
+    assert got["title"] == "Launch" and got["description"] == "d" and got["published"] == "false"
+    assert got["finished"] and result.size == 3 * MiB + 5
+    status = hook.status(result.media_id)
+    while not status.done:  # the emulator's processing clock: a fraction of a second
+        assert status.state in ("pending", "in_progress")
+        status = hook.status(result.media_id)
+    assert status.state == "succeeded"
+
+
+def test_wrong_offsets_and_transient_errors_are_followed(facebook_connection, media_file, emulator):
+    facebook_connection(chunk_size=MiB, retry_backoff_initial=0.01, retry_backoff_max=0.02)
+    emulator.config.meta.window_bytes = 512 * KiB
+    path = media_file(2 * MiB)
+    answers = {"answers": ["transient", "wrong_offset", "partial", "wrong_offset"]}
+    httpx.post(f"{emulator.url}/_emulator/meta/transfer-faults", json=answers).raise_for_status()
+    result = FacebookVideoHook().upload(str(path))
+    assert video(emulator, result.media_id)["sha256"] == sha256(path)
+
+
+def test_resume_after_a_kill_sends_only_what_the_server_lacked(facebook_connection, media_file, emulator):
+    """A transfer that fails (one attempt allowed) leaves the checkpoint at Graph's last window; a new try sends
+    the rest only."""
+    facebook_connection(chunk_size=MiB, retry_max_attempts=1)
+    emulator.config.meta.window_bytes = 512 * KiB
+    path = media_file(2 * MiB + 100)
+    checkpoint = Checkpoint(MemoryStore())
+    rule = {"match": r"POST /v23.0/1234/videos transfer", "action": "drop", "when": "mid_body", "times": 1}
+
+    def cut_after_two_windows(done: int, total: int) -> None:  # the third transfer breaks mid-body
+        if done == 1 * MiB:
+            httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+
+    with pytest.raises(RetryExhausted):
+        FacebookVideoHook().upload(str(path), checkpoint=checkpoint, progress=cut_after_two_windows)
+    held = checkpoint.session()
+    assert held is not None and held.committed_bytes == 1 * MiB
+    first = video(emulator, held.media_id)
+    assert first["bytes"] == 1 * MiB
+    result = FacebookVideoHook().upload(str(path), checkpoint=checkpoint)
+    got = video(emulator, result.media_id)
+    assert result.media_id == held.media_id and got["sha256"] == sha256(path) == result.sha256
+    assert got["transfers"] - first["transfers"] == 3  # 512 KiB, 512 KiB, 100 bytes: nothing sent again
+
+
+def test_a_lost_session_is_expired(facebook_connection, media_file, emulator):
+    facebook_connection(chunk_size=MiB)
+    emulator.config.meta.window_bytes = 512 * KiB
+    httpx.post(f"{emulator.url}/_emulator/meta/transfer-faults",
+               json={"answers": ["session_lost"]}).raise_for_status()
+    with pytest.raises(UploadExpired, match=r"1363030.*restart_expired"):
+        FacebookVideoHook().upload(str(media_file(2 * MiB)))
+
+
+def test_wrong_token_fails_without_retry(facebook_connection, media_file):
+    facebook_connection(password="not-the-token")
+    with pytest.raises(AuthenticationFailed, match="190"):
+        FacebookVideoHook().upload(str(media_file(2 * KiB)))
+
+
+def test_test_connection(facebook_connection):
+    facebook_connection(app_secret="app-s3cret")
+    ok, message = FacebookVideoHook().test_connection()
+    assert ok, message
+    facebook_connection(password="wrong-token")
+    ok, message = FacebookVideoHook().test_connection()
+    assert not ok and "wrong-token" not in message and "190" in message
