@@ -1,0 +1,330 @@
+"""LinkedIn's client on a mock transport: init's parts, what goes to the signed URLs, finalize, status, errors."""
+
+import json
+import time
+
+import httpx
+import pytest
+
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    MalformedResponse,
+    RateLimited,
+    RemoteRejected,
+    UploadExpired,
+)
+from airflow_provider_chunkup.protocols.chunking import MiB, Segment
+from airflow_provider_chunkup.protocols.linkedin import (
+    DEFAULT_VERSION,
+    MAX_FILE,
+    MIN_FILE,
+    LinkedInUpload,
+    check_version,
+    video_status,
+)
+from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.session import UploadSpec
+
+BASE = "https://api.linkedin.com"
+OWNER = "urn:li:organization:2414183"
+URN = "urn:li:video:C5F10AQE"
+SIZE = 10 * MiB
+FAST = RetryPolicy(max_attempts=2, backoff_initial=0.001, backoff_max=0.002)
+SPEC = UploadSpec(total_bytes=SIZE, source="/data/launch.mp4", media_type="video/mp4")
+
+
+def url(part: int) -> str:
+    return f"https://www.linkedin.com/dms-uploads/sp/v2/C5F10AQE/{part}?ca=vector_feedshare&sig=s3cr3t{part}"
+
+
+def instructions(size: int = SIZE, part: int = 4 * MiB) -> list[dict]:
+    return [{"uploadUrl": url(i), "firstByte": first, "lastByte": min(first + part, size) - 1}
+            for i, first in enumerate(range(0, size, part))]
+
+
+def initialized(request: httpx.Request, **value) -> httpx.Response:
+    size = json.loads(request.content)["initializeUploadRequest"]["fileSizeBytes"]
+    body = {"uploadUrlsExpireAt": int((time.time() + 86400) * 1000), "video": URN,
+            "uploadInstructions": instructions(size), "uploadToken": "tok-parts", **value}
+    return httpx.Response(200, json={"value": body})
+
+
+def linkedin(handler, secrets=None, **kwargs) -> LinkedInUpload:
+    return LinkedInUpload(api_base=BASE, token="tok-123", owner=OWNER, transport=httpx.MockTransport(handler),
+                          retry=FAST, on_secret=(secrets.append if secrets is not None else None), **kwargs)
+
+
+def never(request):
+    raise AssertionError(f"no request may be sent: {request.method} {request.url}")
+
+
+async def opened(spec: UploadSpec = SPEC):
+    async with linkedin(initialized) as li:
+        return await li.init(spec)
+
+
+async def test_init_sends_owner_and_size_with_the_version_headers_and_plans_linkedins_parts():
+    seen, secrets = [], []
+
+    def handler(request):
+        seen.append(request)
+        return initialized(request)
+
+    async with linkedin(handler, secrets) as li:
+        session = await li.init(SPEC)
+    request = seen[0]
+    assert request.method == "POST" and request.url.path == "/rest/videos"
+    assert request.url.params["action"] == "initializeUpload"
+    assert request.headers["Authorization"] == "Bearer tok-123"
+    assert request.headers["LinkedIn-Version"] == DEFAULT_VERSION
+    assert request.headers["X-Restli-Protocol-Version"] == "2.0.0"
+    assert json.loads(request.content) == {"initializeUploadRequest": {
+        "owner": OWNER, "fileSizeBytes": SIZE, "uploadCaptions": False, "uploadThumbnail": False}}
+    assert session.media_id == URN and session.plan_kind == "server_parts"
+    assert [(s.offset, s.length) for s in session.plan.segments()] == [(0, 4 * MiB), (4 * MiB, 4 * MiB),
+                                                                        (8 * MiB, 2 * MiB)]
+    assert session.remote["etags"] == [None, None, None] and session.remote["upload_token"] == "tok-parts"
+    assert secrets == [url(0), url(1), url(2)]  # the signed URLs take bytes without a token: masked
+    assert session.expires_at is not None and session.expires_at > time.time()
+
+
+async def test_an_upload_option_owner_overrides_the_connections():
+    seen = []
+
+    def handler(request):
+        seen.append(json.loads(request.content))
+        return initialized(request)
+
+    spec = UploadSpec(total_bytes=SIZE, options={"owner": "urn:li:person:abc"})
+    async with linkedin(handler) as li:
+        await li.init(spec)
+    assert seen[0]["initializeUploadRequest"]["owner"] == "urn:li:person:abc"
+
+
+async def test_parts_go_to_their_urls_without_token_or_version_and_their_etags_are_kept_by_index():
+    session = await opened()
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(201, headers={"ETag": f"etag-{request.url.path.rsplit('/', 1)[-1]}"})
+
+    async with linkedin(handler) as li:
+        await li.append(session, session.plan.segment(2), b"z" * (2 * MiB))  # any order: parts are independent
+        await li.append(session, session.plan.segment(0), b"a" * (4 * MiB))
+        assert await li.committed(session) == {0, 2}
+    assert [str(r.url) for r in seen] == [url(2), url(0)]
+    for request in seen:
+        assert request.method == "PUT" and request.headers["Content-Type"] == "application/octet-stream"
+        assert not {"Authorization", "LinkedIn-Version", "X-Restli-Protocol-Version"} & set(request.headers)
+    assert seen[0].content == b"z" * (2 * MiB) and seen[0].headers["Content-Length"] == str(2 * MiB)
+    assert session.remote["etags"] == ["etag-0", None, "etag-2"]
+
+
+async def test_a_part_answer_without_etag_is_malformed():
+    session = await opened()
+    async with linkedin(lambda r: httpx.Response(201)) as li:
+        with pytest.raises(MalformedResponse, match="without an ETag"):
+            await li.append(session, session.plan.segment(0), b"a" * (4 * MiB))
+    assert session.remote["etags"] == [None, None, None]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_an_expired_or_unknown_signed_url_means_a_new_upload(status):
+    session = await opened()
+    answer = httpx.Response(status, json={"message": "The upload URL expired", "status": status})
+    async with linkedin(lambda r: answer) as li:
+        with pytest.raises(UploadExpired, match="restart_expired"):
+            await li.append(session, session.plan.segment(0), b"a" * (4 * MiB))
+
+
+async def test_past_upload_urls_expire_at_no_part_is_sent():
+    session = await opened()
+    session.expires_at = time.time() - 1
+    async with linkedin(never) as li:
+        with pytest.raises(UploadExpired, match="uploadUrlsExpireAt"):
+            await li.append(session, session.plan.segment(0), b"a" * (4 * MiB))
+
+
+async def test_finalize_sends_the_etags_in_instruction_order_and_takes_an_empty_200():
+    session = await opened()
+    session.remote["etags"] = ["e0", "e1", "e2"]
+    session.digests["sha256"] = "ab" * 32
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if request.method == "POST":
+            return httpx.Response(200)  # LinkedIn's answer: no body at all
+        return httpx.Response(200, json={"id": URN, "status": "PROCESSING"})
+
+    async with linkedin(handler) as li:
+        result = await li.finalize(session)
+    post, get = seen
+    assert post.url.params["action"] == "finalizeUpload"
+    assert json.loads(post.content) == {"finalizeUploadRequest": {"video": URN, "uploadToken": "tok-parts",
+                                                                  "uploadedPartIds": ["e0", "e1", "e2"]}}
+    assert get.url.raw_path == b"/rest/videos/urn%3Ali%3Avideo%3AC5F10AQE"  # the URN percent-encoded
+    assert result.media_id == URN and result.sha256 == "ab" * 32 and result.details["owner"] == OWNER
+    assert result.processing_status.state == "in_progress"
+
+
+async def test_finalize_refuses_before_any_request_while_a_part_has_no_etag():
+    session = await opened()
+    session.remote["etags"] = ["e0", None, "e2"]
+    async with linkedin(never) as li:
+        with pytest.raises(ConfigurationError, match=r"ETags of parts \[1\]"):
+            await li.finalize(session)
+
+
+@pytest.mark.parametrize(("state", "ok"), [("PROCESSING", True), ("WAITING_UPLOAD", False)])
+async def test_a_finalize_retried_after_a_lost_answer(state, ok):
+    """LinkedIn refuses a second finalize (400): the video's status says whether the first one went through."""
+    session = await opened()
+    session.remote["etags"] = ["e0", "e1", "e2"]
+
+    def handler(request):
+        if request.method == "POST":
+            return httpx.Response(400, json={"message": f"{URN} is already finalized.", "status": 400})
+        return httpx.Response(200, json={"id": URN, "status": state})
+
+    async with linkedin(handler) as li:
+        if ok:
+            assert (await li.finalize(session)).processing_status.state == "in_progress"
+        else:
+            with pytest.raises(RemoteRejected, match="already finalized"):
+                await li.finalize(session)
+
+
+@pytest.mark.parametrize(("video", "state"), [
+    ({"status": "WAITING_UPLOAD"}, "in_progress"),
+    ({"status": "PROCESSING"}, "in_progress"),
+    ({"status": "AVAILABLE"}, "succeeded"),
+    ({"status": "PROCESSING_FAILED"}, "failed"),
+])
+def test_states_in_linkedins_words(video, state):
+    assert video_status(video).state == state
+
+
+def test_a_failure_reason_is_kept_verbatim():
+    status = video_status({"status": "PROCESSING_FAILED", "processingFailureReason": "Video duration too short"})
+    assert status.failed and status.reason() == "status PROCESSING_FAILED: Video duration too short"
+    assert "3 seconds to 30 minutes" in video_status({"status": "PROCESSING_FAILED"}).reason()
+
+
+def test_an_unknown_state_is_not_guessed():
+    with pytest.raises(MalformedResponse, match="'DELETED'"):
+        video_status({"status": "DELETED"})
+
+
+async def test_status_wants_a_video_urn_and_an_until_it_knows():
+    async with linkedin(never) as li:
+        with pytest.raises(ConfigurationError, match="urn:li:video"):
+            await li.status("C5F10AQE")
+        with pytest.raises(ConfigurationError, match="AVAILABLE"):
+            await li.status(URN, until="published")
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    (UploadSpec(total_bytes=MIN_FILE - 1), "75 KB to 500 MB"),
+    (UploadSpec(total_bytes=MAX_FILE + 1), "75 KB to 500 MB"),
+    (UploadSpec(total_bytes=SIZE, media_type="video/quicktime"), "MP4"),
+    (UploadSpec(total_bytes=SIZE, options={"commentary": "hi"}), "Posts API"),
+    (UploadSpec(total_bytes=SIZE, options={"owner": "urn:li:company:1"}), "urn:li:person"),
+])
+async def test_bad_input_is_refused_before_any_request(spec, message):
+    async with linkedin(never) as li:
+        with pytest.raises(ConfigurationError, match=message):
+            await li.init(spec)
+
+
+async def test_no_owner_anywhere_is_refused_before_any_request():
+    async with LinkedInUpload(api_base=BASE, token="t", transport=httpx.MockTransport(never)) as li:
+        with pytest.raises(ConfigurationError, match="needs an owner"):
+            await li.init(SPEC)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"token": ""}, "access token"),
+    ({"token": "t", "owner": "urn:li:video:1"}, "urn:li:organization"),
+    ({"token": "t", "version": "2024-11"}, "YYYYMM"),
+    ({"token": "t", "version": "202413"}, "YYYYMM"),
+])
+def test_bad_settings_are_refused(kwargs, message):
+    with pytest.raises(ConfigurationError, match=message):
+        LinkedInUpload(api_base=BASE, **kwargs)
+
+
+def test_a_version_still_to_come_is_refused():
+    now = time.mktime((2026, 6, 15, 0, 0, 0, 0, 0, 0))
+    assert check_version("202606", now) == "202606" and check_version("202411.01", now) == "202411.01"
+    with pytest.raises(ConfigurationError, match="still to come"):
+        check_version("202607", now)
+
+
+async def test_parts_larger_than_max_chunk_size_are_refused_before_any_put():
+    async with linkedin(initialized, max_part_bytes=2 * MiB) as li:
+        with pytest.raises(ConfigurationError, match="raise max_chunk_size"):
+            await li.init(SPEC)
+
+
+@pytest.mark.parametrize("value", [
+    {"video": URN, "uploadInstructions": []},
+    {"video": "urn:li:image:1", "uploadInstructions": instructions()},
+    {"video": URN, "uploadInstructions": [{"uploadUrl": url(0), "firstByte": 0}]},
+    {"video": URN, "uploadInstructions": instructions()[:2]},  # parts that do not cover the file
+])
+async def test_init_answers_that_are_not_linkedins_are_malformed(value):
+    answer = httpx.Response(200, json={"value": value})
+    async with linkedin(lambda r: answer) as li:
+        with pytest.raises(MalformedResponse, match="initializeUpload"):
+            await li.init(SPEC)
+
+
+@pytest.mark.parametrize(("status", "body", "error", "message"), [
+    (401, {"message": "Invalid access token", "status": 401, "code": "INVALID_ACCESS_TOKEN"}, AuthenticationFailed,
+     r"401: Invalid access token \(INVALID_ACCESS_TOKEN\)\. Check the access token"),
+    (403, {"message": "Not enough permissions to access: partnerApiVideos.CREATE", "status": 403},
+     AuthenticationFailed, r"Not enough permissions.*w_organization_social.*ADMINISTRATOR"),
+    (426, {"message": "Requested version 202301 is not active", "status": 426, "code": "NONEXISTENT_VERSION"},
+     RemoteRejected, r"not active.*linkedin_version"),
+    (400, {"message": "A version must be present.", "status": 400, "code": "VERSION_MISSING"}, RemoteRejected,
+     r"VERSION_MISSING.*linkedin_version"),
+    (429, {"message": "Resource level throttle APPLICATION DAY limit", "status": 429}, RateLimited,
+     r"throttle.*day's window"),
+])
+async def test_errors_in_words(status, body, error, message):
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(status, json=body)
+
+    async with linkedin(handler) as li:
+        with pytest.raises(error, match=message):
+            await li.init(SPEC)
+    assert len(seen) == (FAST.max_attempts if status == 429 else 1)  # only the throttle is retried
+
+
+async def test_a_part_is_retried_whole_after_a_5xx():
+    session = await opened()
+    bodies = []
+
+    def handler(request):
+        bodies.append(request.content)
+        if len(bodies) == 1:
+            return httpx.Response(503, text="upstream")
+        return httpx.Response(201, headers={"ETag": "e1"})
+
+    async with linkedin(handler) as li:
+        await li.append(session, session.plan.segment(1), b"b" * (4 * MiB))
+    assert bodies == [b"b" * (4 * MiB)] * 2 and session.remote["etags"][1] == "e1"
+
+
+async def test_a_part_without_a_url_is_refused():
+    session = await opened()
+    session.remote["urls"] = []
+    async with linkedin(never) as li:
+        with pytest.raises(ConfigurationError, match="no upload URL for part 0"):
+            await li.append(session, Segment(0, 0, 4 * MiB), b"a" * (4 * MiB))
