@@ -6,7 +6,13 @@ import json
 import httpx
 import pytest
 
-from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, RemoteRejected, RetryExhausted
+from airflow_provider_chunkup.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    RemoteRejected,
+    RetryExhausted,
+    UploadExpired,
+)
 from airflow_provider_chunkup.hooks.linkedin import CONN_FIELDS, UI_FIELD_BEHAVIOUR, LinkedInHook
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 from airflow_provider_chunkup.protocols.linkedin import DEFAULT_BASE, DEFAULT_VERSION
@@ -162,3 +168,27 @@ def test_test_connection(linkedin_connection, emulator):
     linkedin_connection(password="wrong-token")
     ok, message = LinkedInHook().test_connection()
     assert not ok and "wrong-token" not in message and "401" in message
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_expired_upload_urls_fail_or_open_a_new_upload(linkedin_connection, media_file, emulator, restart):
+    """A checkpointed upload past uploadUrlsExpireAt: refused, or (restart_expired) sent again as a new video."""
+    linkedin_connection(max_in_flight=1, retry_max_attempts=1, restart_expired=restart)
+    emulator.config.linkedin.part_bytes = MiB
+    path = media_file(2 * MiB + 5, "late.mp4")
+    store = MemoryStore()
+    rule = {"match": r"PUT /linkedin-upload/\w+/1\?", "action": "drop", "when": "mid_body", "times": 1}
+    httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+    with pytest.raises(RetryExhausted):
+        LinkedInHook().upload(str(path), checkpoint=Checkpoint(store), abort_on_failure=False)
+    record = store["chunkup.upload"]
+    record["session"]["expires_at"] = 1.0  # the signed URLs' day has passed
+    store["chunkup.upload"] = record
+    if not restart:
+        with pytest.raises(UploadExpired, match="restart_expired=true"):
+            LinkedInHook().upload(str(path), checkpoint=Checkpoint(store))
+        return
+    result = LinkedInHook().upload(str(path), checkpoint=Checkpoint(store))
+    assert result.media_id != record["session"]["media_id"]
+    assert inspect(emulator, result.media_id)["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert httpx.get(f"{emulator.url}/_emulator/stats").json()["linkedin_videos_created"] == 2
