@@ -142,3 +142,37 @@ def test_test_connection(facebook_connection):
     facebook_connection(password="wrong-token")
     ok, message = FacebookVideoHook().test_connection()
     assert not ok and "wrong-token" not in message and "190" in message
+
+
+def test_steps_as_separate_tasks(facebook_connection, media_file, emulator):
+    """init, append and finalize in three tasks, the session handed over as XCom would (a dict)."""
+    facebook_connection(chunk_size=MiB)
+    emulator.config.meta.window_bytes = 300 * KiB
+    path = media_file(MiB + 7, "talk.mp4")
+    session = FacebookVideoHook().init(str(path), options={"title": "Talk"})
+    assert session.plan_kind == "windows" and session.remote["end_offset"] == str(300 * KiB)
+    session = FacebookVideoHook().append(session.to_dict())
+    assert session.committed_bytes == MiB + 7
+    result = FacebookVideoHook().finalize(session.to_dict())
+    got = video(emulator, result.media_id)
+    assert got["sha256"] == sha256(path) and got["title"] == "Talk" and got["windows_served"] == 4
+
+
+def test_restart_expired_sends_the_file_again_to_a_new_session(facebook_connection, media_file, emulator):
+    facebook_connection(chunk_size=MiB, restart_expired=True)
+    emulator.config.meta.window_bytes = 512 * KiB
+    path = media_file(MiB)
+    checkpoint = Checkpoint(MemoryStore())
+    httpx.post(f"{emulator.url}/_emulator/meta/transfer-faults",
+               json={"answers": ["session_lost"]}).raise_for_status()
+    result = FacebookVideoHook().upload(str(path), checkpoint=checkpoint)
+    assert video(emulator, result.media_id)["sha256"] == sha256(path)
+
+
+def test_processing_failure_is_reported(facebook_connection, media_file, emulator):
+    facebook_connection(chunk_size=MiB)
+    emulator.config.meta.processing_secs = 0
+    emulator.config.meta.processing_failure_rate = 1.0
+    result = FacebookVideoHook().upload(str(media_file(4 * KiB)))
+    status = FacebookVideoHook().status(result.media_id)
+    assert status.failed and "video_status 'error'" in status.error["message"]
