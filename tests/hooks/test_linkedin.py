@@ -192,3 +192,26 @@ def test_expired_upload_urls_fail_or_open_a_new_upload(linkedin_connection, medi
     assert result.media_id != record["session"]["media_id"]
     assert inspect(emulator, result.media_id)["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert httpx.get(f"{emulator.url}/_emulator/stats").json()["linkedin_videos_created"] == 2
+
+
+@pytest.mark.parametrize(("failure_rate", "outcome"), [(0.0, "succeeded"), (1.0, "PROCESSING_FAILED")])
+def test_the_sensor_reads_linkedins_states(linkedin_connection, media_file, emulator, monkeypatch, failure_rate,
+                                           outcome):
+    """The processing sensor polls the video (registered here as the registry will list it) to its last state."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_chunkup.hooks import registry
+    from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
+
+    monkeypatch.setitem(registry.BY_API, "linkedin", LinkedInHook)
+    linkedin_connection()
+    emulator.config.linkedin.processing_secs = 0.0
+    emulator.config.linkedin.failure_rate = failure_rate
+    uploaded = LinkedInHook().upload(str(media_file(100 * 1024))).to_dict()
+    uploaded["processing"] = {"state": "in_progress"}  # as finalize saw it: the sensor must ask LinkedIn
+    sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, poke_interval=0.1, timeout=30)
+    if outcome == "succeeded":
+        assert sensor.execute({})["state"] == "succeeded"
+    else:
+        with pytest.raises(AirflowFailException, match="PROCESSING_FAILED"):
+            sensor.execute({})
