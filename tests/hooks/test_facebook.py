@@ -176,3 +176,52 @@ def test_processing_failure_is_reported(facebook_connection, media_file, emulato
     result = FacebookVideoHook().upload(str(media_file(4 * KiB)))
     status = FacebookVideoHook().status(result.media_id)
     assert status.failed and "video_status 'error'" in status.error["message"]
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """The Facebook hook listed as the registry will list it (the registry is a shared file)."""
+    from airflow_provider_chunkup.hooks import registry
+
+    monkeypatch.setitem(registry.BY_API, "facebook", FacebookVideoHook)
+    monkeypatch.setitem(registry.BY_CONN_TYPE, "chunkup_facebook", FacebookVideoHook)
+
+
+def test_split_operators_upload_byte_exact(registered, facebook_connection, media_file, emulator):
+    from airflow_provider_chunkup.operators.upload import (
+        ChunkUploadAppendOperator,
+        ChunkUploadFinalizeOperator,
+        ChunkUploadInitOperator,
+    )
+
+    facebook_connection("fb", chunk_size=MiB)
+    emulator.config.meta.window_bytes = 400 * KiB
+    path = media_file(2 * MiB + 3)
+    session = ChunkUploadInitOperator(task_id="init", conn_id="fb", source=str(path),
+                                      upload_options={"title": "Ops"}).execute({})
+    session = ChunkUploadAppendOperator(task_id="append", session=session).execute({})
+    result = ChunkUploadFinalizeOperator(task_id="finalize", session=session).execute({})
+    got = video(emulator, result["media_id"])
+    assert got["sha256"] == sha256(path) == result["sha256"] and got["title"] == "Ops"
+
+
+@pytest.mark.parametrize(("failure_rate", "outcome"), [(0.0, "succeeded"), (1.0, "failed")])
+def test_the_sensor_reads_facebooks_states(registered, facebook_connection, media_file, emulator, failure_rate,
+                                           outcome):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator
+    from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
+
+    facebook_connection("fb")
+    emulator.config.meta.processing_secs = 0.0
+    emulator.config.meta.processing_failure_rate = failure_rate
+    uploaded = ChunkedUploadOperator(task_id="upload", conn_id="fb", source=str(media_file(8 * KiB))).execute({})
+    assert uploaded["api"] == "facebook"
+    uploaded["processing"] = {"state": "in_progress"}  # as finalize saw it: the sensor must ask Graph
+    sensor = MediaProcessingSensor(task_id="wait", upload=uploaded, poke_interval=0.1, timeout=30)
+    if outcome == "succeeded":
+        assert sensor.execute({})["state"] == "succeeded"
+    else:
+        with pytest.raises(AirflowFailException, match="video_status 'error'"):
+            sensor.execute({})
