@@ -39,7 +39,15 @@ from airflow_provider_chunkup.errors import (
 )
 from airflow_provider_chunkup.protocols.auth import BearerAuth
 from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
-from airflow_provider_chunkup.protocols.chunking import ChunkPlan, KiB, Limits, MiB, Segment, plan_from_parts
+from airflow_provider_chunkup.protocols.chunking import (
+    ChunkPlan,
+    KiB,
+    Limits,
+    MiB,
+    Segment,
+    plan_chunks,
+    plan_from_parts,
+)
 from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
     NOT_THE_API,
@@ -100,8 +108,9 @@ class LinkedInUpload(UploadProtocol):
         self.owner = owner
         self.api_base = api_base.rstrip("/")
         self.limits = Limits(default_chunk_bytes=PART_BYTES, max_chunk_bytes=max_part_bytes, max_segments=10**6)
-        self.capabilities = Capabilities(parallel_segments=True, reports_committed=True, abortable=False,
+        self.capabilities = Capabilities(parallel_segments=True, reports_committed=False, abortable=False,
                                          processes_media=True, secret_session=True)
+        """LinkedIn cannot say which parts it holds: a resumed task knows them by the ETags its checkpoint kept."""
         self._on_secret = on_secret
         headers = {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}
         policy = retry or RetryPolicy()
@@ -120,9 +129,14 @@ class LinkedInUpload(UploadProtocol):
     # -- validation ---------------------------------------------------------------------------
 
     def plan(self, spec: UploadSpec) -> ChunkPlan:
-        """Validate ``spec``; the parts themselves are LinkedIn's, given at init (a nominal 4 MiB plan here)."""
+        """Validate ``spec``; the parts themselves are LinkedIn's, given at init (a nominal plan here).
+
+        A ``chunk_size`` is held to the same bounds as every API's (then LinkedIn's parts replace it), and an
+        empty file gets the message every API gives, before LinkedIn's own size range is checked.
+        """
+        plan = plan_chunks(spec.total_bytes, self.limits, spec.chunk_size, api=self.display_name)
         self.validate(spec)
-        return ChunkPlan(spec.total_bytes, PART_BYTES)
+        return plan
 
     def validate(self, spec: UploadSpec) -> None:
         unknown = sorted(set(spec.options) - set(OPTIONS))
@@ -208,10 +222,6 @@ class LinkedInUpload(UploadProtocol):
         etags = list(session.remote.get("etags") or [None] * len(urls))
         etags[segment.index] = etag
         session.remote["etags"] = etags  # a new list: a checkpoint may hold the old one
-
-    async def committed(self, session: UploadSession) -> set[int] | None:
-        """The parts that have an ETag (LinkedIn cannot list what it holds: the session can)."""
-        return {i for i, etag in enumerate(session.remote.get("etags") or []) if etag}
 
     async def finalize(self, session: UploadSession) -> UploadResult:
         etags = list(session.remote.get("etags") or [])

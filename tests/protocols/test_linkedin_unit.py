@@ -113,7 +113,6 @@ async def test_parts_go_to_their_urls_without_token_or_version_and_their_etags_a
     async with linkedin(handler) as li:
         await li.append(session, session.plan.segment(2), b"z" * (2 * MiB))  # any order: parts are independent
         await li.append(session, session.plan.segment(0), b"a" * (4 * MiB))
-        assert await li.committed(session) == {0, 2}
     assert [str(r.url) for r in seen] == [url(2), url(0)]
     for request in seen:
         assert request.method == "PUT" and request.headers["Content-Type"] == "application/octet-stream"
@@ -328,3 +327,20 @@ async def test_a_part_without_a_url_is_refused():
     async with linkedin(never) as li:
         with pytest.raises(ConfigurationError, match="no upload URL for part 0"):
             await li.append(session, Segment(0, 0, 4 * MiB), b"a" * (4 * MiB))
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    (UploadSpec(total_bytes=0), r"empty \(0 bytes\); LinkedIn cannot store an empty upload"),
+    (UploadSpec(total_bytes=SIZE, chunk_size=0), r"chunk_size=0 is outside LinkedIn's bounds"),
+    (UploadSpec(total_bytes=SIZE, chunk_size=64 * MiB + 1), r"chunk_size=67108865 is outside LinkedIn's bounds"),
+])
+async def test_what_every_api_refuses_linkedin_refuses_in_the_same_words(spec, message):
+    async with linkedin(never) as li:
+        with pytest.raises(ConfigurationError, match=message):
+            await li.init(spec)
+
+
+async def test_a_chunk_size_within_bounds_gives_way_to_linkedins_parts():
+    async with linkedin(initialized) as li:
+        session = await li.init(UploadSpec(total_bytes=SIZE, chunk_size=MiB))
+    assert [s.length for s in session.plan.segments()] == [4 * MiB, 4 * MiB, 2 * MiB]
