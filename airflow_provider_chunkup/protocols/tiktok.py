@@ -85,12 +85,12 @@ def tiktok_plan(total_bytes: int, chunk_size: int | None = None) -> SegmentPlan:
         raise ConfigurationError(f"The source is {total_bytes} bytes; TikTok takes videos up to {MAX_VIDEO} bytes "
                                  "(4 GB): re-encode or trim it.")
     chunk = chunk_size or DEFAULT_CHUNK
-    if total_bytes < MIN_CHUNK or (total_bytes <= chunk and total_bytes <= MAX_CHUNK):
-        return plan_floor_merged(total_bytes, total_bytes)
-    if not MIN_CHUNK <= chunk <= MAX_CHUNK:
+    if chunk != total_bytes and not MIN_CHUNK <= chunk <= MAX_CHUNK:  # a single chunk's size is the file's own
         raise ConfigurationError(f"chunk_size {chunk} is outside TikTok's chunk sizes, {MIN_CHUNK} to {MAX_CHUNK} "
                                  f"bytes: set chunk_size within them (default {DEFAULT_CHUNK}).")
-    if total_bytes // chunk < 2:
+    if total_bytes < MIN_CHUNK or (total_bytes <= chunk and total_bytes <= MAX_CHUNK):
+        return plan_floor_merged(total_bytes, total_bytes)
+    if total_bytes // chunk < 2 and total_bytes > MAX_CHUNK:
         chunk = total_bytes // 2  # over 64,000,000 bytes TikTok wants chunks: two, each within the bounds
     if total_bytes // chunk > MAX_CHUNKS:
         need = -(-total_bytes // MAX_CHUNKS)
@@ -167,8 +167,8 @@ class TikTokUpload(UploadProtocol):
         title = options.get("title", "")
         if not isinstance(title, str) or len(title) > MAX_TITLE:
             got = f"{len(title)} characters" if isinstance(title, str) else type(title).__name__
-            raise ConfigurationError(f"The TikTok title (caption) must be text of at most {MAX_TITLE} characters "
-                                     f"(UTF-16 units); got {got}.")
+            raise ConfigurationError(f"The TikTok title (caption) must be text of at most {MAX_TITLE} characters; "
+                                     f"got {got}.")
         privacy = options.get("privacy_level")
         if privacy is None:
             raise ConfigurationError("A TikTok direct post needs privacy_level, one of the creator's options ("
