@@ -225,3 +225,31 @@ def test_the_sensor_reads_facebooks_states(registered, facebook_connection, medi
     else:
         with pytest.raises(AirflowFailException, match="video_status 'error'"):
             sensor.execute({})
+
+
+@pytest.mark.parametrize("attempts", [1, 3], ids=["resumed-by-a-new-try", "retried-in-the-task"])
+def test_an_answer_lost_after_graph_stored_the_window(facebook_connection, media_file, emulator, attempts):
+    """Graph kept the window but its answer was lost: sending that window again draws 1363037 naming the next
+    one, which is followed; nothing is stored twice."""
+    facebook_connection(chunk_size=MiB, retry_max_attempts=attempts, retry_backoff_initial=0.01,
+                        retry_backoff_max=0.02)
+    emulator.config.meta.window_bytes = 512 * KiB
+    path = media_file(2 * MiB)
+    checkpoint = Checkpoint(MemoryStore())
+    rule = {"match": r"POST /v23.0/1234/videos transfer", "action": "drop", "when": "after", "times": 1}
+
+    def lose_the_third_answer(done: int, total: int) -> None:
+        if done == 1 * MiB:
+            httpx.post(f"{emulator.url}/_emulator/faults", json=rule).raise_for_status()
+
+    if attempts == 1:
+        with pytest.raises(RetryExhausted):
+            FacebookVideoHook().upload(str(path), checkpoint=checkpoint, progress=lose_the_third_answer)
+        assert checkpoint.session().committed_bytes == 1 * MiB
+        result = FacebookVideoHook().upload(str(path), checkpoint=checkpoint)
+    else:
+        result = FacebookVideoHook().upload(str(path), checkpoint=checkpoint, progress=lose_the_third_answer)
+    got = video(emulator, result.media_id)
+    assert got["sha256"] == sha256(path) == result.sha256 and got["bytes"] == 2 * MiB
+    stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
+    assert stats["meta_wrong_offsets"] == 1
