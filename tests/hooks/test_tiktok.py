@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from emulator_clock import controlled_clock
 
 from airflow_provider_chunkup.errors import (
     AuthenticationFailed,
@@ -14,10 +16,12 @@ from airflow_provider_chunkup.errors import (
     RetryExhausted,
     UploadExpired,
 )
+from airflow_provider_chunkup.hooks import registry
 from airflow_provider_chunkup.hooks.tiktok import CONN_FIELDS, UI_FIELD_BEHAVIOUR, TikTokHook
+from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 from airflow_provider_chunkup.protocols.tiktok import DEFAULT_BASE, MIN_CHUNK
-from tests.emulator_clock import controlled_clock
+from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
 
 TOKEN = "tiktok-token"
 SELF_ONLY = {"title": "Launch #chunkup", "privacy_level": "SELF_ONLY"}
@@ -196,3 +200,36 @@ def test_test_connection(tiktok_connection, emulator):
     tiktok_connection(password="wrong-token")
     ok, message = TikTokHook().test_connection()
     assert not ok and "wrong-token" not in message and "401" in message
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """TikTokHook in the hook registry, as the registry line in the report adds it, for the operator and sensor."""
+    monkeypatch.setitem(registry.BY_API, TikTokHook.api, TikTokHook)
+    monkeypatch.setitem(registry.BY_CONN_TYPE, TikTokHook.conn_type, TikTokHook)
+
+
+def test_the_operator_uploads_and_the_sensor_waits_for_tiktok(registered, tiktok_connection, media_file, emulator,
+                                                              monkeypatch):
+    """One task (the session holds the upload_url: never in XCom), then the sensor until PUBLISH_COMPLETE."""
+    tiktok_connection(chunk_size=MIN_CHUNK)
+    clock = controlled_clock(monkeypatch)
+    path = media_file(2 * MIN_CHUNK + 11, "op.mp4")
+    result = ChunkedUploadOperator(task_id="upload", conn_id="chunkup_tiktok_default", source=str(path),
+                                   upload_options=SELF_ONLY, progress_interval=0).execute({})
+    assert post(emulator, result["media_id"])["sha256"] == sha256(path) == result["sha256"]
+    assert "upload_token" not in str(result)  # the XCom value carries no upload_url
+    sensor = MediaProcessingSensor(task_id="wait", upload=result, poke_interval=0.1, timeout=30)
+    assert sensor.poke({}) is False  # PROCESSING_DOWNLOAD while the emulator's clock stands still
+    clock.advance(emulator.config.tiktok.processing_secs)
+    assert sensor.execute({})["state"] == "succeeded"
+
+
+def test_the_sensor_fails_with_tiktoks_fail_reason(registered, tiktok_connection, media_file, emulator):
+    tiktok_connection()
+    emulator.config.tiktok.processing_secs = 0.0
+    emulator.config.tiktok.failure_rate = 1.0
+    result = TikTokHook().upload(str(media_file(1000)), options=SELF_ONLY).to_dict()
+    sensor = MediaProcessingSensor(task_id="wait", upload=result, poke_interval=0.1, timeout=30)
+    with pytest.raises(AirflowFailException, match="fail_reason internal: TikTok failed the post with an internal"):
+        sensor.execute({})
