@@ -253,3 +253,39 @@ def test_an_answer_lost_after_graph_stored_the_window(facebook_connection, media
     assert got["sha256"] == sha256(path) == result.sha256 and got["bytes"] == 2 * MiB
     stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
     assert stats["meta_wrong_offsets"] == 1
+
+
+def sparse(tmp_path, size: int, name: str = "big.mp4"):
+    """A file of ``size`` bytes that takes no disk space: for size checks that must not read it."""
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize(("conn", "size", "options", "message"), [
+    ({"password": None}, 2048, None, r"Facebook needs a Page \(or user\) access token: set it as the connection's "
+                                     r"password"),
+    ({"extra": {"target": "1234"}}, 2048, None, r"The Facebook target must be 'page:<page-id>' .* got '1234'"),
+    ({}, 1000, None, r"Facebook takes videos of at least 1024 bytes; this file is 1000 bytes"),
+    ({}, 10 * 1024 * MiB + 1, None, r"at most 10737418240 bytes \(10 GB\); this file is 10737418241 bytes"),
+    ({}, 2048, {"title": "t" * 256}, r"The Facebook video title must be text of at most 255 characters; got 256"),
+    ({}, 2048, {"published": "yes"}, r"upload_options 'published' must be true or false, got 'yes'"),
+    ({}, 2048, {"caption": "c"}, r"Facebook upload_options take title, description, published, not caption"),
+], ids=["no-token", "bad-target", "below-1-kb", "above-10-gb", "long-title", "published-text", "unknown-option"])
+def test_bad_input_through_the_operator_fails_before_any_request(registered, emulator, set_connection, tmp_path,
+                                                                 conn, size, options, message):
+    """What the shared bad-input table will list: refused once, not retried, no request sent."""
+    from airflow_provider_chunkup.operators.resume import UploadFailedForGood
+    from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator
+
+    fields = {"conn_type": "chunkup_facebook", "host": emulator.url, "password": TOKEN,
+              "extra": {"target": "page:1234"}, **conn}
+    set_connection("fb_bad", **{k: v for k, v in fields.items() if v is not None})
+    path = sparse(tmp_path, size)
+    httpx.post(f"{emulator.url}/_emulator/stats/reset").raise_for_status()
+    with pytest.raises(UploadFailedForGood, match=message) as raised:
+        ChunkedUploadOperator(task_id="upload", conn_id="fb_bad", source=str(path),
+                              upload_options=options).execute({})
+    assert isinstance(raised.value.__cause__, ConfigurationError) and "not retried" in str(raised.value)
+    assert httpx.get(f"{emulator.url}/_emulator/stats").json()["total_requests"] == 0
