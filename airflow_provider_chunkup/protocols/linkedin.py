@@ -112,6 +112,8 @@ class LinkedInUpload(UploadProtocol):
                                          processes_media=True, secret_session=True)
         """LinkedIn cannot say which parts it holds: a resumed task knows them by the ETags its checkpoint kept."""
         self._on_secret = on_secret
+        self._masked: set[str] = set()
+        """Videos whose part URLs were handed to ``on_secret`` by this protocol."""
         headers = {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}
         policy = retry or RetryPolicy()
         super().__init__(ApiClient(self.api_base + "/rest", auth=BearerAuth(token), headers=headers, timeout=timeout,
@@ -190,6 +192,7 @@ class LinkedInUpload(UploadProtocol):
         urls = [str(i["uploadUrl"]) for i in instructions]
         for url in urls:
             self._secret(url)
+        self._masked.add(urn)
         expires = value.get("uploadUrlsExpireAt")
         session = UploadSession(
             api=self.api, media_id=urn, total_bytes=spec.total_bytes, chunk_size=PART_BYTES, source=spec.source,
@@ -209,8 +212,11 @@ class LinkedInUpload(UploadProtocol):
         if session.expired():
             raise UploadExpired(f"The upload URLs of LinkedIn video {session.media_id} expired (uploadUrlsExpireAt): "
                                 "start a new upload, or set restart_expired=true on the connection.")
+        if session.media_id not in self._masked:  # a resumed task masks what it read from the task state store
+            for other in urls:
+                self._secret(str(other))
+            self._masked.add(session.media_id)
         url = str(urls[segment.index])
-        self._secret(url)  # a resumed task masks what it read from the task state store
         step = f"LinkedIn part {segment.index + 1} of {session.segment_count} of {session.media_id}"
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}
         response = await self.parts_client.request("PUT", url, content=_Pieces(memoryview(data)), headers=headers,

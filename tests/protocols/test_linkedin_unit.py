@@ -344,3 +344,13 @@ async def test_a_chunk_size_within_bounds_gives_way_to_linkedins_parts():
     async with linkedin(initialized) as li:
         session = await li.init(UploadSpec(total_bytes=SIZE, chunk_size=MiB))
     assert [s.length for s in session.plan.segments()] == [4 * MiB, 4 * MiB, 2 * MiB]
+
+
+async def test_a_resumed_task_masks_every_part_url_it_read_from_the_checkpoint():
+    session = await opened()
+    secrets = []
+    answer = httpx.Response(201, headers={"ETag": "e"})
+    async with linkedin(lambda r: answer, secrets) as li:  # another process: nothing masked there yet
+        await li.append(session, session.plan.segment(1), b"b" * (4 * MiB))
+        await li.append(session, session.plan.segment(2), b"c" * (2 * MiB))
+    assert secrets == [url(0), url(1), url(2)]  # all of them, once
