@@ -289,3 +289,14 @@ def test_bad_input_through_the_operator_fails_before_any_request(registered, emu
                               upload_options=options).execute({})
     assert isinstance(raised.value.__cause__, ConfigurationError) and "not retried" in str(raised.value)
     assert httpx.get(f"{emulator.url}/_emulator/stats").json()["total_requests"] == 0
+
+
+def test_a_windowed_upload_is_not_split_over_tasks(registered, facebook_connection, media_file, emulator):
+    from airflow_provider_chunkup.operators.resume import UploadFailedForGood
+    from airflow_provider_chunkup.operators.upload import ChunkUploadAppendOperator, ChunkUploadInitOperator
+
+    facebook_connection("fb", chunk_size=MiB)
+    session = ChunkUploadInitOperator(task_id="init", conn_id="fb", source=str(media_file(2 * MiB))).execute({})
+    with pytest.raises(UploadFailedForGood, match=r"Facebook dictates each window of upload .*one task"):
+        ChunkUploadAppendOperator(task_id="append", session=session, segments="0:1").execute({})
+    assert video(emulator, session["media_id"])["bytes"] == 0
