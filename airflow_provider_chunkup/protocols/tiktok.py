@@ -122,7 +122,8 @@ class TikTokUpload(UploadProtocol):
         check_mode(mode, "the connection's mode")
         if not MIN_CHUNK <= default_chunk_bytes <= MAX_CHUNK:
             raise ConfigurationError(f"The connection's chunk_size {default_chunk_bytes} is outside TikTok's chunk "
-                                     f"sizes, {MIN_CHUNK} to {MAX_CHUNK} bytes.")
+                                     f"sizes, {MIN_CHUNK} to {MAX_CHUNK} bytes: set chunk_size within them (default "
+                                     f"{DEFAULT_CHUNK}).")
         self.mode = mode
         self.limits = Limits(default_chunk_bytes=default_chunk_bytes, max_chunk_bytes=MAX_CHUNK,
                              max_segments=MAX_CHUNKS, min_chunk_bytes=MIN_CHUNK)
