@@ -138,7 +138,9 @@ def test_a_lost_answer_is_recovered_from_the_416_progress(tiktok_connection, med
     result = TikTokHook().upload(str(path), options=SELF_ONLY)
     assert post(emulator, result.media_id)["sha256"] == sha256(path)
     routes = httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
-    assert any(k.startswith("PUT /tiktok-upload") and "416" in str(v) for k, v in routes.items()), routes
+    statuses = [v["statuses"] for k, v in routes.items() if k.startswith("PUT /tiktok-upload")]
+    assert sum(s.get("416", 0) for s in statuses) == 1, routes  # the re-sent first chunk, answered with progress
+    assert sum(s.get("201", 0) for s in statuses) == 1
 
 
 def test_an_expired_upload_url_fails_as_expired_then_restarts_when_allowed(tiktok_connection, media_file, emulator,
