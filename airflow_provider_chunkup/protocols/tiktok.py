@@ -17,7 +17,10 @@ inbox (``SEND_TO_USER_INBOX``) for them to finish in the app.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -29,6 +32,7 @@ from airflow_provider_chunkup.errors import (
     AuthenticationFailed,
     ConfigurationError,
     MalformedResponse,
+    RateLimited,
     RemoteError,
     RemoteRejected,
     UploadExpired,
@@ -38,8 +42,10 @@ from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadP
 from airflow_provider_chunkup.protocols.chunking import GiB, Limits, Segment, SegmentPlan, plan_floor_merged
 from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, NOT_THE_API, ApiClient, error_class, response_body
 from airflow_provider_chunkup.protocols.multipart import PIECE
-from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.retry import RetryPolicy, announced_wait
 from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://open.tiktokapis.com"
 API = "/v2/post/publish"
@@ -69,6 +75,8 @@ SUCCEEDED = ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX")
 CHECK_AFTER = 5.0
 """Seconds between status polls (TikTok allows 30 a minute per token)."""
 RANGE_NOT_SATISFIABLE = 416
+RATE_WINDOW = 60.0
+"""TikTok's rate limits count per minute: a 429 without Retry-After waits this long before the next try."""
 _HELD = re.compile(r"\s*bytes\s+(?:0-(\d+)|\*)/(\d+)\s*")
 
 
@@ -111,6 +119,8 @@ class TikTokUpload(UploadProtocol):
 
     api: ClassVar[str] = "tiktok"
     display_name: ClassVar[str] = "TikTok"
+    rate_limit_wait: float = RATE_WINDOW
+    """Seconds a 429 without ``Retry-After`` waits (the window TikTok counts in), within ``retry_max_elapsed``."""
 
     def __init__(self, *, api_base: str = DEFAULT_BASE, token: str, mode: str = "direct",
                  default_chunk_bytes: int = DEFAULT_CHUNK, retry: RetryPolicy | None = None, timeout: float = 120.0,
@@ -309,7 +319,20 @@ class TikTokUpload(UploadProtocol):
 
     async def _call(self, path: str, body: Mapping[str, Any], step: str) -> dict[str, Any]:
         """POST ``body`` to an API path; ``data`` of an answer whose ``error.code`` is ``ok``."""
-        response = await self.client.request("POST", path, json=dict(body), step=step)
+        policy = self.client.retry
+        once = dataclasses.replace(policy, statuses=policy.statuses - {429})  # 429s are waited out below
+        started = time.monotonic()
+        while True:
+            try:
+                response = await self.client.request("POST", path, json=dict(body), step=step, retry=once)
+                break
+            except RateLimited as e:
+                wait = e.retry_after if e.retry_after is not None else self.rate_limit_wait
+                if policy.max_attempts <= 1 or time.monotonic() - started + wait > policy.max_elapsed:
+                    raise
+                log.warning("%s; waiting %.0f s for TikTok's rate-limit window to pass", e, wait)
+                self.client.retries += 1
+                await asyncio.sleep(wait)
         answer = response_body(response)
         if not isinstance(answer, Mapping):
             raise MalformedResponse(f"{step} answered HTTP {response.status_code} without JSON. {NOT_THE_API}",
@@ -407,7 +430,7 @@ HINTS = {
     "unaudited_client_can_only_post_to_private_accounts": "The TikTok app is not audited yet: post with "
                                                           "privacy_level SELF_ONLY, or have the app audited.",
     "privacy_level_option_mismatch": "Use one of the creator's privacy_level_options (creator_info).",
-    "rate_limit_exceeded": "TikTok's rate limit (init 6, status 30 a minute per token): waited out, then retried.",
+    "rate_limit_exceeded": "TikTok's rate limit (init 6, status 30 a minute per token).",
     "invalid_params": "The request does not fit TikTok's rules.",
 }
 
@@ -434,4 +457,6 @@ def tiktok_error(response: httpx.Response, step: str) -> RemoteError:
         kind = RemoteRejected
     if status == 403 and code != "scope_not_authorized" and kind is AuthenticationFailed:
         kind = RemoteRejected  # spam caps, privacy, an expired URL: new credentials fix none of these
+    if kind is RateLimited:
+        return RateLimited(message, status=status, body=body, retry_after=announced_wait(response.headers))
     return kind(message, status=status, body=body)

@@ -9,6 +9,7 @@ from airflow_provider_chunkup.errors import (
     AuthenticationFailed,
     ConfigurationError,
     MalformedResponse,
+    RateLimited,
     RemoteRejected,
     RetryExhausted,
     UploadExpired,
@@ -350,3 +351,25 @@ async def test_a_rate_limit_is_waited_out():
     async with tiktok(handler, mode="inbox") as t:
         session = await t.init(UploadSpec(total_bytes=1000))
     assert len(calls) == 2 and session.media_id == "v_pub_file~v2-1.123"
+
+
+async def test_a_rate_limit_without_retry_after_waits_for_the_window():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return refused(429, "rate_limit_exceeded") if len(calls) < 3 else api(request)
+
+    async with tiktok(handler, mode="inbox") as t:
+        t.rate_limit_wait = 0.01  # a minute at TikTok
+        session = await t.init(UploadSpec(total_bytes=1000))
+    assert len(calls) == 3 and session.media_id == "v_pub_file~v2-1.123"
+    assert TikTokUpload.rate_limit_wait == 60.0
+
+
+async def test_a_rate_limit_beyond_the_retry_budget_fails_in_words():
+    policy = RetryPolicy(max_attempts=5, max_elapsed=30.0)
+    async with tiktok(lambda request: refused(429, "rate_limit_exceeded", "slow down"), mode="inbox",
+                      retry=policy) as t:
+        with pytest.raises(RateLimited, match=r"rate_limit_exceeded: slow down.*init 6, status 30 a minute"):
+            await t.init(UploadSpec(total_bytes=1000))  # the 60 s window does not fit in 30 s: no wait at all
