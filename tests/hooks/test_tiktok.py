@@ -18,7 +18,8 @@ from airflow_provider_chunkup.errors import (
 )
 from airflow_provider_chunkup.hooks import registry
 from airflow_provider_chunkup.hooks.tiktok import CONN_FIELDS, UI_FIELD_BEHAVIOUR, TikTokHook
-from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator
+from airflow_provider_chunkup.operators.resume import UploadFailedForGood
+from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator, ChunkUploadInitOperator
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 from airflow_provider_chunkup.protocols.tiktok import DEFAULT_BASE, MIN_CHUNK
 from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
@@ -235,3 +236,13 @@ def test_the_sensor_fails_with_tiktoks_fail_reason(registered, tiktok_connection
     sensor = MediaProcessingSensor(task_id="wait", upload=result, poke_interval=0.1, timeout=30)
     with pytest.raises(AirflowFailException, match="fail_reason internal: TikTok failed the post with an internal"):
         sensor.execute({})
+
+
+def test_the_split_init_task_is_refused_before_any_request(registered, tiktok_connection, media_file, emulator):
+    """Its session would carry the upload_url into XCom: TikTok uploads run in one task."""
+    tiktok_connection()
+    op = ChunkUploadInitOperator(task_id="init", conn_id="chunkup_tiktok_default", source=str(media_file(1000)),
+                                 upload_options=SELF_ONLY)
+    with pytest.raises(UploadFailedForGood, match=r"TikTok uploads are addressed by .* ChunkedUploadOperator"):
+        op.execute({})
+    assert httpx.get(f"{emulator.url}/_emulator/stats").json()["total_requests"] == 0
