@@ -169,6 +169,103 @@ GCS_CONN_FIELDS = {
 }
 
 
+TIKTOK_CONN_FIELDS: dict[str, Any] = {
+    "mode": _field("Mode", ["string", "null"], "direct: TikTok publishes the post once processed (scope "
+                   "video.publish). inbox: a draft the creator finishes in the TikTok app (scope video.upload).",
+                   enum=["direct", "inbox"], default="direct"),
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per PUT, 5242880 to 64000000; "
+                         "the remainder goes in the last chunk (TikTok's rule).", default=10000000),
+    **_common(timeout=120),
+}
+
+TIKTOK_UI: dict[str, Any] = {
+    "hidden-fields": ["schema", "login", "port"],
+    "relabeling": {"host": "API base URL (empty: TikTok)", "password": "User access token"},
+    "placeholders": {"host": "https://open.tiktokapis.com"},
+}
+
+
+LINKEDIN_CONN_FIELDS: dict[str, Any] = {
+    "owner": _field("Owner URN", ["string", "null"],
+                    "urn:li:person:<id> (token with w_member_social) or urn:li:organization:<id> "
+                    "(w_organization_social, ADMINISTRATOR or DIRECT_SPONSORED_CONTENT_POSTER)."),
+    "linkedin_version": _field("LinkedIn-Version", ["string", "null"],
+                               "The API version, YYYYMM (LinkedIn keeps each about a year).",
+                               default="202610"),
+    "max_chunk_size": _field("Largest part (bytes)", ["integer", "null"],
+                             "LinkedIn sets the parts (4 MiB); a larger part is refused. Default 64 MiB.",
+                             default=67108864),
+    "max_in_flight": _field("Parts at once", ["integer", "null"], "Parts sent in parallel (each its own URL).",
+                            default=4),
+    **_common(timeout=120),
+}
+
+LINKEDIN_UI: dict[str, Any] = {
+    "hidden-fields": ["schema", "login", "port"],
+    "relabeling": {"host": "API base URL (empty for LinkedIn)", "password": "Access token"},
+    "placeholders": {"host": "https://api.linkedin.com"},
+}
+
+
+FACEBOOK_CONN_FIELDS: dict[str, Any] = {
+    "target": _field("Target", ["string", "null"],
+                     "page:<page-id> (the Page's videos) or act_<ad-account-id> (the ad account's videos)."),
+    "graph_version": _field("Graph API version", ["string", "null"], "Default v23.0.", default="v23.0"),
+    "app_secret": _field("App secret", ["string", "null"],
+                         "Optional: send appsecret_proof (HMAC-SHA256 of the token) with every request.",
+                         format="password"),
+    "chunk_size": _field("Window buffer (bytes)", ["integer", "null"],
+                         "Largest window Graph may ask for (its windows are 50 MiB); default 64 MiB.",
+                         default=67108864),
+    "max_chunk_size": _field("Largest buffer (bytes)", ["integer", "null"], "Upper bound for chunk_size.",
+                             default=1073741824),
+    **_common(timeout=120),
+}
+
+FACEBOOK_UI: dict[str, Any] = {
+    "hidden-fields": ["schema", "login", "port"],
+    "relabeling": {"host": "Graph video base URL (empty for Facebook)", "password": "Page or user access token"},
+    "placeholders": {"host": "https://graph-video.facebook.com", "target": "page:1234567890"},
+}
+
+
+INSTAGRAM_CONN_FIELDS: dict[str, Any] = {
+    "ig_user_id": _field("Instagram user id", ["string", "null"],
+                         "The Instagram professional account's id (the IG User node the media is created on)."),
+    "graph_version": _field("Graph API version", ["string", "null"], "Graph version in paths, e.g. v23.0.",
+                            default="v23.0"),
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per rupload request; default 16 MiB.",
+                         default=16777216),
+    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
+                             default=1073741824),
+    **_common(timeout=120),
+}
+
+INSTAGRAM_UI: dict[str, Any] = {
+    "hidden-fields": ["schema", "login", "port"],
+    "relabeling": {"host": "Graph API base URL (empty for Meta)", "password": "Access token"},
+    "placeholders": {"host": "https://graph.facebook.com"},
+}
+
+
+FACEBOOK_REELS_CONN_FIELDS: dict[str, Any] = {
+    "page_id": _field("Page id", ["string", "null"], "The Facebook Page the Reels are posted on."),
+    "graph_version": _field("Graph API version", ["string", "null"], "Graph version in paths, e.g. v23.0.",
+                            default="v23.0"),
+    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per rupload request; default 16 MiB.",
+                         default=16777216),
+    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
+                             default=1073741824),
+    **_common(timeout=120),
+}
+
+FACEBOOK_REELS_UI: dict[str, Any] = {
+    "hidden-fields": ["schema", "login", "port"],
+    "relabeling": {"host": "Graph API base URL (empty for Meta)", "password": "Page access token"},
+    "placeholders": {"host": "https://graph.facebook.com"},
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-chunkup",
@@ -184,13 +281,16 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_provider_chunkup.hooks.apivideo", "airflow_provider_chunkup.hooks.content_range",
             "airflow_provider_chunkup.hooks.tus", "airflow_provider_chunkup.hooks.vimeo",
             "airflow_provider_chunkup.hooks.cloudflare_stream", "airflow_provider_chunkup.hooks.youtube",
-            "airflow_provider_chunkup.hooks.gcs_destination"]}],
+            "airflow_provider_chunkup.hooks.gcs_destination", "airflow_provider_chunkup.hooks.facebook",
+            "airflow_provider_chunkup.hooks.instagram", "airflow_provider_chunkup.hooks.facebook_reels",
+            "airflow_provider_chunkup.hooks.tiktok", "airflow_provider_chunkup.hooks.linkedin"]}],
         "operators": [{"integration-name": INTEGRATION,
                        "python-modules": ["airflow_provider_chunkup.operators.upload",
                                           "airflow_provider_chunkup.operators.split",
                                           "airflow_provider_chunkup.operators.listing",
                                           "airflow_provider_chunkup.operators.x_post",
-                                          "airflow_provider_chunkup.operators.youtube"]}],
+                                          "airflow_provider_chunkup.operators.youtube",
+                                          "airflow_provider_chunkup.operators.meta"]}],
         "sensors": [{"integration-name": INTEGRATION,
                      "python-modules": ["airflow_provider_chunkup.sensors.processing"]}],
         "triggers": [{"integration-name": INTEGRATION,
@@ -280,5 +380,35 @@ def get_provider_info() -> dict[str, Any]:
                 "relabeling": {"host": "API base URL (empty for Google)", "password": "Access token (optional)"},
                 "placeholders": {"host": "https://storage.googleapis.com"},
             },
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.tiktok.TikTokHook",
+            "connection-type": "chunkup_tiktok",
+            "hook-name": "chunkup: TikTok",
+            "conn-fields": TIKTOK_CONN_FIELDS,
+            "ui-field-behaviour": TIKTOK_UI,
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.linkedin.LinkedInHook",
+            "connection-type": "chunkup_linkedin",
+            "hook-name": "chunkup: LinkedIn",
+            "conn-fields": LINKEDIN_CONN_FIELDS,
+            "ui-field-behaviour": LINKEDIN_UI,
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.facebook.FacebookVideoHook",
+            "connection-type": "chunkup_facebook",
+            "hook-name": "chunkup: Facebook video",
+            "conn-fields": FACEBOOK_CONN_FIELDS,
+            "ui-field-behaviour": FACEBOOK_UI,
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.instagram.InstagramHook",
+            "connection-type": "chunkup_instagram",
+            "hook-name": "chunkup: Instagram Reels",
+            "conn-fields": INSTAGRAM_CONN_FIELDS,
+            "ui-field-behaviour": INSTAGRAM_UI,
+        }, {
+            "hook-class-name": "airflow_provider_chunkup.hooks.facebook_reels.FacebookReelsHook",
+            "connection-type": "chunkup_facebook_reels",
+            "hook-name": "chunkup: Facebook Reels",
+            "conn-fields": FACEBOOK_REELS_CONN_FIELDS,
+            "ui-field-behaviour": FACEBOOK_REELS_UI,
         }],
     }

@@ -49,8 +49,13 @@ from airflow_provider_chunkup.errors import (
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.facebook import FacebookVideoHook
+from airflow_provider_chunkup.hooks.facebook_reels import FacebookReelsHook
 from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
+from airflow_provider_chunkup.hooks.instagram import InstagramHook
+from airflow_provider_chunkup.hooks.linkedin import LinkedInHook
 from airflow_provider_chunkup.hooks.registry import BY_API
+from airflow_provider_chunkup.hooks.tiktok import TikTokHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
@@ -75,10 +80,18 @@ DEFAULTS = {
                           "password": CLOUDFLARE_TOKEN},
     "youtube": {"conn_type": "chunkup_youtube", "extra": {"access_token": "youtube-token"}},
     "gcs": {"conn_type": "chunkup_gcs", "extra": {"bucket": "media", "access_token": "gcs-token"}},
+    "tiktok": {"conn_type": "chunkup_tiktok", "password": "tiktok-token"},
+    "linkedin": {"conn_type": "chunkup_linkedin", "password": "linkedin-token",
+                 "extra": {"owner": "urn:li:person:chunkup"}},
+    "facebook": {"conn_type": "chunkup_facebook", "password": "meta-token", "extra": {"target": "page:1234"}},
+    "instagram": {"conn_type": "chunkup_instagram", "password": "meta-token",
+                  "extra": {"ig_user_id": "17841400000000001"}},
+    "facebook_reels": {"conn_type": "chunkup_facebook_reels", "password": "meta-token", "extra": {"page_id": "1234"}},
 }
 HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook,
          "tus": TusUploadHook, "vimeo": VimeoUploadHook, "cloudflare_stream": CloudflareStreamHook,
-         "youtube": YouTubeHook, "gcs": GcsDestinationHook}
+         "youtube": YouTubeHook, "gcs": GcsDestinationHook, "tiktok": TikTokHook, "linkedin": LinkedInHook,
+         "facebook": FacebookVideoHook, "instagram": InstagramHook, "facebook_reels": FacebookReelsHook}
 REMOTE = "http://media.example.invalid"  # never resolved: the connection check refuses it first
 
 
@@ -578,8 +591,9 @@ CASES = [
               r"unchanged", cause=ConfigurationError),
     Case("session_of_an_unknown_api",
          lambda env, _: append({"api": "dailymotion", "media_id": "1", "total_bytes": 1, "chunk_size": 1}),
-         UFG, r"Unknown upload API 'dailymotion' \(known: apivideo, cloudflare_stream, content_range, gcs, tus, "
-              r"vimeo, x, youtube\).*Pass the XCom of the previous "
+         UFG, r"Unknown upload API 'dailymotion' \(known: apivideo, cloudflare_stream, content_range, facebook, "
+              r"facebook_reels, gcs, instagram, linkedin, tiktok, tus, vimeo, x, youtube\)"
+              r".*Pass the XCom of the previous "
               r"chunkup task unchanged", cause=ConfigurationError),
     Case("segments_out_of_range", lambda env, opened: append(opened, segments="5:9"),
          UFG, r"Segment 5 does not exist: this upload has 2 segments \(0\.\.1\)\. Pass segments within 0\.\.1",
@@ -806,7 +820,7 @@ CASES = [
          UFG, r"YouTube upload_options take title, .* not visibility", cause=ConfigurationError),
     Case("youtube_split_init_task",
          lambda env, _: init(env, "youtube", env.file(10)),
-         UFG, r"YouTube uploads are addressed by a session URI that is itself a credential.*ChunkedUploadOperator",
+         UFG, r"YouTube uploads are addressed by URLs that are themselves credentials.*ChunkedUploadOperator",
          cause=ConfigurationError),
     Case("youtube_sensor_until_playable",
          lambda env, _: YouTubeHook(env.conn("youtube")).status("dQw4w9WgXcQ", until="playable"),
@@ -854,8 +868,211 @@ CASES = [
          cause=ConfigurationError),
     Case("gcs_split_init_task",
          lambda env, _: init(env, "gcs", env.file(10)),
-         UFG, r"Cloud Storage \(destination\) uploads are addressed by a session URI that is itself a credential",
+         UFG, r"Cloud Storage \(destination\) uploads are addressed by URLs that are themselves credentials",
          cause=ConfigurationError),
+    # -- TikTok ---------------------------------------------------------------------------------------
+    Case("tiktok_without_a_token", lambda env, _: upload(env, "tiktok", env.file(10), conn={"password": None}),
+         UFG, r"TikTok needs the user's access token \(scope video\.publish or video\.upload\): set it as the "
+              r"connection's password", cause=ConfigurationError),
+    Case("tiktok_plain_http_to_a_remote_host",
+         lambda env, _: upload(env, "tiktok", env.file(10), conn={"host": REMOTE}),
+         UFG, r"over plain http, which would send credentials unencrypted.*allow_insecure_http",
+         cause=ConfigurationError),
+    Case("tiktok_unknown_mode",
+         lambda env, _: upload(env, "tiktok", env.file(10), conn={"extra": {"mode": "draft"}}),
+         UFG, r"the connection's mode is 'draft': use 'direct' .* or 'inbox'", cause=ConfigurationError),
+    Case("tiktok_chunk_size_outside_the_bounds",
+         lambda env, _: upload(env, "tiktok", env.file(10), conn={"extra": {"chunk_size": 4_000_000}}),
+         UFG, r"chunk_size 4000000 is outside TikTok's chunk sizes, 5242880 to 64000000 bytes: set chunk_size "
+              r"within them", cause=ConfigurationError),
+    Case("tiktok_title_too_long",
+         lambda env, _: upload(env, "tiktok", env.file(10),
+                               upload_options={"privacy_level": "SELF_ONLY", "title": "t" * 2201}),
+         UFG, r"The TikTok title \(caption\) must be text of at most 2200 characters; got 2201 characters",
+         cause=ConfigurationError),
+    Case("tiktok_unknown_privacy_level",
+         lambda env, _: upload(env, "tiktok", env.file(10), upload_options={"privacy_level": "FRIENDS"}),
+         UFG, r"privacy_level 'FRIENDS' is not one TikTok knows: use one of PUBLIC_TO_EVERYONE",
+         cause=ConfigurationError),
+    Case("tiktok_direct_post_without_privacy_level",
+         lambda env, _: upload(env, "tiktok", env.file(10), upload_options={"title": "t"}),
+         UFG, r"A TikTok direct post needs privacy_level, one of the creator's options", cause=ConfigurationError),
+    Case("tiktok_inbox_with_post_info",
+         lambda env, _: upload(env, "tiktok", env.file(10), upload_options={"mode": "inbox", "title": "t"}),
+         UFG, r"An inbox \(draft\) upload sends no post_info, so title would be ignored.*use mode 'direct'",
+         cause=ConfigurationError),
+    Case("tiktok_flag_not_a_boolean",
+         lambda env, _: upload(env, "tiktok", env.file(10),
+                               upload_options={"privacy_level": "SELF_ONLY", "disable_duet": "no"}),
+         UFG, r"upload_options disable_duet must be true or false, not 'no'", cause=ConfigurationError),
+    Case("tiktok_unknown_option",
+         lambda env, _: upload(env, "tiktok", env.file(10), upload_options={"privacy_level": "SELF_ONLY",
+                                                                           "caption": "c"}),
+         UFG, r"TikTok upload_options take mode, title, privacy_level.*not caption", cause=ConfigurationError),
+    Case("tiktok_media_type_not_a_tiktok_video",
+         lambda env, _: upload(env, "tiktok", env.file(10), media_type="video/x-msvideo",
+                               upload_options={"privacy_level": "SELF_ONLY"}),
+         UFG, r"TikTok takes video/mp4, video/quicktime, video/webm videos, not video/x-msvideo",
+         cause=ConfigurationError),
+    Case("tiktok_privacy_level_the_creator_lacks",
+         lambda env, _: upload(env, "tiktok", env.file(10), upload_options={"privacy_level": "PUBLIC_TO_EVERYONE"}),
+         UFG, r"privacy_level PUBLIC_TO_EVERYONE is not among this creator's options \(SELF_ONLY\).*Use one of them",
+         requests=1, cause=ConfigurationError,
+         arrange=lambda env: setattr(env.emulator.config.tiktok, "audited", False)),
+    Case("tiktok_sensor_until",
+         lambda env, _: TikTokHook(env.conn("tiktok")).status("1", until="ready"),
+         ConfigurationError, r"TikTok's sensor waits until the post is published .*leave until unset, not 'ready'"),
+    # -- Facebook video (Graph, windows the server dictates) --------------------------------------------
+    Case("facebook_without_a_token", lambda env, _: upload(env, "facebook", env.file(2048), conn={"password": None}),
+         UFG, r"Facebook needs a Page \(or user\) access token: set it as the connection's password",
+         cause=ConfigurationError),
+    Case("facebook_bad_target",
+         lambda env, _: upload(env, "facebook", env.file(2048), conn={"extra": {"target": "1234"}}),
+         UFG, r"The Facebook target must be 'page:<page-id>' .* got '1234'", cause=ConfigurationError),
+    Case("facebook_below_1_kb", lambda env, _: upload(env, "facebook", env.file(1000)),
+         UFG, r"Facebook takes videos of at least 1024 bytes; this file is 1000 bytes", cause=ConfigurationError),
+    Case("facebook_above_10_gb", lambda env, _: upload(env, "facebook", env.sparse(10 * GiB + 1, "big.mp4")),
+         UFG, r"at most 10737418240 bytes \(10 GB\); this file is 10737418241 bytes", cause=ConfigurationError),
+    Case("facebook_title_too_long",
+         lambda env, _: upload(env, "facebook", env.file(2048), upload_options={"title": "t" * 256}),
+         UFG, r"The Facebook video title must be text of at most 255 characters; got 256", cause=ConfigurationError),
+    Case("facebook_published_not_a_boolean",
+         lambda env, _: upload(env, "facebook", env.file(2048), upload_options={"published": "yes"}),
+         UFG, r"upload_options 'published' must be true or false, got 'yes'", cause=ConfigurationError),
+    Case("facebook_unknown_option",
+         lambda env, _: upload(env, "facebook", env.file(2048), upload_options={"caption": "c"}),
+         UFG, r"Facebook upload_options take title, description, published, not caption", cause=ConfigurationError),
+    # -- Instagram Reels and Facebook Reels (rupload) ---------------------------------------------------
+    Case("instagram_without_an_ig_user_id",
+         lambda env, _: upload(env, "instagram", env.file(10), conn={"extra": {}}),
+         UFG, r"Instagram needs the professional account's numeric id \(extra ig_user_id\), got ''",
+         cause=ConfigurationError),
+    Case("instagram_without_a_token", lambda env, _: upload(env, "instagram", env.file(10), conn={"password": None}),
+         UFG, r"Instagram needs a Graph access token: set it as the connection's password", cause=ConfigurationError),
+    Case("instagram_caption_too_long",
+         lambda env, _: upload(env, "instagram", env.file(10), upload_options={"caption": "c" * 2201}),
+         UFG, r"The Instagram caption has 2201 characters; at most 2200: shorten it", cause=ConfigurationError),
+    Case("instagram_too_many_hashtags",
+         lambda env, _: upload(env, "instagram", env.file(10), upload_options={"caption": "#a " * 31}),
+         UFG, r"The Instagram caption has 31 hashtags; at most 30", cause=ConfigurationError),
+    Case("instagram_unknown_media_type",
+         lambda env, _: upload(env, "instagram", env.file(10), upload_options={"media_type": "IMAGE"}),
+         UFG, r"media_type 'IMAGE' is not one Instagram takes for a video upload: use one of REELS, STORIES, VIDEO",
+         cause=ConfigurationError),
+    Case("instagram_share_to_feed_on_stories",
+         lambda env, _: upload(env, "instagram", env.file(10), upload_options={"media_type": "STORIES",
+                                                                              "share_to_feed": True}),
+         UFG, r"share_to_feed applies to REELS only", cause=ConfigurationError),
+    Case("instagram_negative_thumb_offset",
+         lambda env, _: upload(env, "instagram", env.file(10), upload_options={"thumb_offset": -1}),
+         UFG, r"thumb_offset is milliseconds into the video \(an integer, 0 or more\), got -1",
+         cause=ConfigurationError),
+    Case("instagram_unknown_option",
+         lambda env, _: upload(env, "instagram", env.file(10), upload_options={"title": "t"}),
+         UFG, r"Instagram upload_options take media_type, caption, .* not title", cause=ConfigurationError),
+    Case("instagram_reel_over_1_gib", lambda env, _: upload(env, "instagram", env.sparse(GiB + 1, "reel.mp4")),
+         UFG, r"The file has 1073741825 bytes; Instagram takes at most 1073741824 \(1 GiB\): shorten or re-encode it",
+         cause=ConfigurationError),
+    Case("instagram_wrong_token",
+         lambda env, _: upload(env, "instagram", env.file(10), conn={"password": "wrong-token"}),
+         UFG, r"Instagram create REELS container .* HTTP 400: .*\(Graph error 190.*\)\. The access token is invalid "
+              r"or expired: put a valid one in the connection's password", cause=AuthenticationFailed, requests=1),
+    Case("instagram_sensor_until_ready",
+         lambda env, _: InstagramHook(env.conn("instagram")).status("1", until="ready"),
+         ConfigurationError, r"Instagram's sensor waits until the container is 'finished' \(ready to publish, the "
+                             r"default\) or 'published'; got until='ready'"),
+    Case("facebook_reels_without_a_page_id",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), conn={"extra": {}}),
+         UFG, r"Facebook Reels need the Page's numeric id \(extra page_id\), got ''", cause=ConfigurationError),
+    Case("facebook_reels_without_a_token",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), conn={"password": None}),
+         UFG, r"Facebook Reels needs a Graph access token: set it as the connection's password",
+         cause=ConfigurationError),
+    Case("facebook_reels_unknown_video_state",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), upload_options={"video_state": "LIVE"}),
+         UFG, r"video_state 'LIVE' is not one Facebook Reels take: use one of PUBLISHED, DRAFT, SCHEDULED",
+         cause=ConfigurationError),
+    Case("facebook_reels_scheduled_without_a_time",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), upload_options={"video_state": "SCHEDULED"}),
+         UFG, r"video_state SCHEDULED needs scheduled_publish_time \(Unix seconds, 10 minutes to 75 days ahead\)",
+         cause=ConfigurationError),
+    Case("facebook_reels_schedule_too_soon",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), upload_options={
+             "video_state": "SCHEDULED", "scheduled_publish_time": int(time.time()) + 60}),
+         UFG, r"scheduled_publish_time is \d+ s from now: Facebook takes 10 minutes to 75 days ahead",
+         cause=ConfigurationError),
+    Case("facebook_reels_time_without_scheduled",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), upload_options={
+             "scheduled_publish_time": int(time.time()) + 3600}),
+         UFG, r"scheduled_publish_time needs video_state SCHEDULED", cause=ConfigurationError),
+    Case("facebook_reels_description_too_long",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), upload_options={"description": "d" * 2201}),
+         UFG, r"The Reel's description must be text of at most 2200 characters; got 2201", cause=ConfigurationError),
+    Case("facebook_reels_unknown_option",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), upload_options={"caption": "c"}),
+         UFG, r"Facebook Reels upload_options take video_state, description, title, scheduled_publish_time, publish, "
+              r"not caption", cause=ConfigurationError),
+    Case("facebook_reels_publish_not_a_boolean",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), upload_options={"publish": "later"}),
+         UFG, r"publish must be true or false, got 'later'", cause=ConfigurationError),
+    Case("facebook_reels_over_1_gib", lambda env, _: upload(env, "facebook_reels", env.sparse(GiB + 1, "reel.mp4")),
+         UFG, r"The file has 1073741825 bytes; Facebook Reels takes at most 1073741824 \(1 GiB\)",
+         cause=ConfigurationError),
+    Case("facebook_reels_wrong_token",
+         lambda env, _: upload(env, "facebook_reels", env.file(10), conn={"password": "wrong-token"}),
+         UFG, r"Facebook Reels start on Page 1234 failed with HTTP 400: .*\(Graph error 190.*\)\. The access token is "
+              r"invalid or expired", cause=AuthenticationFailed, requests=1),
+    Case("facebook_reels_sensor_until_published",
+         lambda env, _: FacebookReelsHook(env.conn("facebook_reels")).status("1", until="published"),
+         ConfigurationError, r"Facebook Reels' sensor waits until the video is 'ready'; got until='published'"),
+    # -- LinkedIn -------------------------------------------------------------------------------------
+    Case("linkedin_without_a_token", lambda env, _: upload(env, "linkedin", env.file(10), conn={"password": None}),
+         UFG, r"LinkedIn needs an access token \(w_member_social or w_organization_social\): set it as the "
+              r"connection's password", cause=ConfigurationError),
+    Case("linkedin_without_an_owner",
+         lambda env, _: upload(env, "linkedin", env.file(100_000), conn={"extra": {}}),
+         UFG, r"A LinkedIn video needs an owner: set the connection's extra owner .*urn:li:organization:<id>",
+         cause=ConfigurationError),
+    Case("linkedin_owner_not_a_member_or_organization",
+         lambda env, _: upload(env, "linkedin", env.file(100_000), conn={"extra": {"owner": "urn:li:company:1"}}),
+         UFG, r"A LinkedIn owner is urn:li:person:<id> or urn:li:organization:<id>, not 'urn:li:company:1'",
+         cause=ConfigurationError),
+    Case("linkedin_version_not_yyyymm",
+         lambda env, _: upload(env, "linkedin", env.file(100_000), conn={"extra": {
+             "owner": "urn:li:person:chunkup", "linkedin_version": "2024-11"}}),
+         UFG, r"linkedin_version must be a LinkedIn API version as YYYYMM", cause=ConfigurationError),
+    Case("linkedin_version_still_to_come",
+         lambda env, _: upload(env, "linkedin", env.file(100_000), conn={"extra": {
+             "owner": "urn:li:person:chunkup", "linkedin_version": "209912"}}),
+         UFG, r"linkedin_version 209912 is a month still to come: LinkedIn answers 426", cause=ConfigurationError),
+    Case("linkedin_file_below_75_kb", lambda env, _: upload(env, "linkedin", env.file(10)),
+         UFG, r"LinkedIn takes videos of 75 KB to 500 MB .*this file is 10 bytes", cause=ConfigurationError),
+    Case("linkedin_file_above_500_mb",
+         lambda env, _: upload(env, "linkedin", env.sparse(500 * MiB + 1, "long.mp4")),
+         UFG, r"LinkedIn takes videos of 75 KB to 500 MB .*this file is 524288001 bytes\. Trim or re-encode it",
+         cause=ConfigurationError),
+    Case("linkedin_not_mp4", lambda env, _: upload(env, "linkedin", env.file(100_000, "clip.mov")),
+         UFG, r"LinkedIn videos are MP4 \(video/mp4\), not video/quicktime: re-encode the file to MP4",
+         cause=ConfigurationError),
+    Case("linkedin_post_text_as_an_option",
+         lambda env, _: upload(env, "linkedin", env.file(100_000), upload_options={"commentary": "Launch"}),
+         UFG, r"LinkedIn upload_options take owner, not commentary: .*Posts API", cause=ConfigurationError),
+    Case("linkedin_split_init_task", lambda env, _: init(env, "linkedin", env.file(100_000)),
+         UFG, r"LinkedIn uploads are addressed by .* credential.*ChunkedUploadOperator", cause=ConfigurationError),
+    Case("linkedin_wrong_owner",
+         lambda env, _: upload(env, "linkedin", env.file(100_000), conn={"extra": {
+             "owner": "urn:li:organization:999"}}),
+         UFG, r"HTTP 403: Not enough permissions .*w_organization_social with the ADMINISTRATOR",
+         cause=AuthenticationFailed, requests=1),
+    Case("linkedin_version_no_longer_active",
+         lambda env, _: upload(env, "linkedin", env.file(100_000), conn={"extra": {
+             "owner": "urn:li:person:chunkup", "linkedin_version": "202301"}}),
+         UFG, r"HTTP 426: Requested version 202301 is not active \(NONEXISTENT_VERSION\)\. Set the connection's "
+              r"extra linkedin_version", cause=RemoteRejected, requests=1),
+    Case("linkedin_sensor_until_published",
+         lambda env, _: LinkedInHook(env.conn("linkedin")).status("urn:li:video:1", until="published"),
+         ConfigurationError, r"LinkedIn's sensor waits until the video is AVAILABLE: until must be unset or "
+                             r"'available', got 'published'"),
 ]
 
 
@@ -872,7 +1089,8 @@ def _nothing_leaves_the_machine(loopback_only: list[str]) -> list[str]:
 def test_the_table_is_large_and_distinct():
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids)) >= 30
-    assert set(BY_API) == {"x", "apivideo", "content_range", "tus", "vimeo", "cloudflare_stream", "youtube", "gcs"}
+    assert set(BY_API) == {"x", "apivideo", "content_range", "tus", "vimeo", "cloudflare_stream", "youtube", "gcs",
+                           "tiktok", "linkedin", "facebook", "instagram", "facebook_reels"}
     for api in BY_API:  # every API has cases of its own
         assert sum(case.id.startswith(f"{api}_") or case.id.endswith(f"_{api}") for case in CASES) >= 10, api
 

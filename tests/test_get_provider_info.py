@@ -13,7 +13,12 @@ def test_provider_info_shape():
     info = get_provider_info()
     assert info["package-name"] == "airflow-provider-chunkup"
     assert info["versions"] == [__version__]
-    conn, apivideo, content_range, tus, vimeo, cloudflare, youtube, gcs = info["connection-types"]
+    conn, apivideo, content_range, tus, vimeo, cloudflare, youtube, gcs, *social = info["connection-types"]
+    assert [c["connection-type"] for c in social] == ["chunkup_tiktok", "chunkup_linkedin", "chunkup_facebook",
+                                                      "chunkup_instagram", "chunkup_facebook_reels"]
+    for kind in social:  # each entry names its hook's class, which says the same connection type
+        module, _, name = kind["hook-class-name"].rpartition(".")
+        assert getattr(__import__(module, fromlist=[name]), name).conn_type == kind["connection-type"]
     assert youtube["connection-type"] == "chunkup_youtube" and gcs["connection-type"] == "chunkup_gcs"
     secrets = {n for n, f in youtube["conn-fields"].items() if f["schema"].get("format") == "password"}
     assert secrets == {"refresh_token", "access_token"}

@@ -22,7 +22,6 @@ from airflow.sdk import Connection
 
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import AuthenticationFailed, ChunkupError, RemoteRejected, RetryExhausted
-from airflow_provider_chunkup.get_provider_info import _common, _field
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import (
     ConnectionOptions,
@@ -40,26 +39,7 @@ from airflow_provider_chunkup.protocols.meta_graph import (
 )
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
-CONN_FIELDS: dict[str, Any] = {
-    "target": _field("Target", ["string", "null"],
-                     "page:<page-id> (the Page's videos) or act_<ad-account-id> (the ad account's videos)."),
-    "graph_version": _field("Graph API version", ["string", "null"], "Default v23.0.", default=DEFAULT_VERSION),
-    "app_secret": _field("App secret", ["string", "null"],
-                         "Optional: send appsecret_proof (HMAC-SHA256 of the token) with every request."),
-    "chunk_size": _field("Window buffer (bytes)", ["integer", "null"],
-                         "Largest window Graph may ask for (its windows are 50 MiB); default 64 MiB.",
-                         default=DEFAULT_CHUNK),
-    "max_chunk_size": _field("Largest buffer (bytes)", ["integer", "null"], "Upper bound for chunk_size.",
-                             default=MAX_CHUNK),
-    **_common(timeout=120),
-}
 """The connection form's extra fields (the ``conn-fields`` of the provider info's ``chunkup_facebook`` entry)."""
-
-UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "login", "port"],
-    "relabeling": {"host": "Graph video base URL (empty for Facebook)", "password": "Page or user access token"},
-    "placeholders": {"host": "https://graph-video.facebook.com", "target": "page:1234567890"},
-}
 
 
 UNKNOWN_OBJECT = 33
@@ -98,9 +78,6 @@ class FacebookVideoHook(ChunkUploadHook):
     def __init__(self, facebook_conn_id: str = default_conn_name, **kwargs: str | None) -> None:
         super().__init__(conn_id=facebook_conn_id, **kwargs)
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return UI_FIELD_BEHAVIOUR
 
     def build_protocol(self, conn: Connection, options: ConnectionOptions,
                        transport: httpx.AsyncBaseTransport | None = None) -> MetaGraphVideoUpload:

@@ -23,28 +23,10 @@ from airflow.sdk import Connection
 
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import ChunkupError
-from airflow_provider_chunkup.get_provider_info import _common, _field
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions
 from airflow_provider_chunkup.hooks.instagram import graph_settings, probe_graph
 from airflow_provider_chunkup.protocols.facebook_reels import FacebookReelsUpload
-from airflow_provider_chunkup.protocols.rupload import DEFAULT_BASE, DEFAULT_CHUNK, DEFAULT_VERSION, MAX_CHUNK
-
-CONN_FIELDS = {
-    "page_id": _field("Page id", ["string", "null"], "The Facebook Page the Reels are posted on."),
-    "graph_version": _field("Graph API version", ["string", "null"], "Graph version in paths, e.g. v23.0.",
-                            default=DEFAULT_VERSION),
-    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per rupload request; default 16 MiB.",
-                         default=DEFAULT_CHUNK),
-    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
-                             default=MAX_CHUNK),
-    **_common(timeout=120),
-}
-UI_FIELD_BEHAVIOUR = {
-    "hidden-fields": ["schema", "login", "port"],
-    "relabeling": {"host": "Graph API base URL (empty for Meta)", "password": "Page access token"},
-    "placeholders": {"host": DEFAULT_BASE},
-}
 
 
 class FacebookReelsHook(ChunkUploadHook):

@@ -22,7 +22,6 @@ from airflow.sdk import Connection
 
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import AuthenticationFailed, ChunkupError, RemoteRejected, RetryExhausted
-from airflow_provider_chunkup.get_provider_info import _common, _field
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import (
     ConnectionOptions,
@@ -34,23 +33,6 @@ from airflow_provider_chunkup.hooks.connection import (
 from airflow_provider_chunkup.protocols.instagram import InstagramReelsUpload
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 from airflow_provider_chunkup.protocols.rupload import DEFAULT_BASE, DEFAULT_CHUNK, DEFAULT_VERSION, MAX_CHUNK
-
-CONN_FIELDS = {
-    "ig_user_id": _field("Instagram user id", ["string", "null"],
-                         "The Instagram professional account's id (the IG User node the media is created on)."),
-    "graph_version": _field("Graph API version", ["string", "null"], "Graph version in paths, e.g. v23.0.",
-                            default=DEFAULT_VERSION),
-    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per rupload request; default 16 MiB.",
-                         default=DEFAULT_CHUNK),
-    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
-                             default=MAX_CHUNK),
-    **_common(timeout=120),
-}
-UI_FIELD_BEHAVIOUR = {
-    "hidden-fields": ["schema", "login", "port"],
-    "relabeling": {"host": "Graph API base URL (empty for Meta)", "password": "Access token"},
-    "placeholders": {"host": DEFAULT_BASE},
-}
 
 
 def graph_settings(conn_id: str, conn: Connection, options: ConnectionOptions,

@@ -16,39 +16,18 @@ retry resumes from the task state store.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import httpx
 from airflow.sdk import Connection
 
-from airflow_provider_chunkup.get_provider_info import _common, _field
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, base_url, require_safe_transport
 from airflow_provider_chunkup.hooks.probe import probe_missing_resource
 from airflow_provider_chunkup.protocols.linkedin import DEFAULT_BASE, DEFAULT_VERSION, MAX_PART, LinkedInUpload
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
-CONN_FIELDS: dict[str, Any] = {
-    "owner": _field("Owner URN", ["string", "null"],
-                    "urn:li:person:<id> (token with w_member_social) or urn:li:organization:<id> "
-                    "(w_organization_social, ADMINISTRATOR or DIRECT_SPONSORED_CONTENT_POSTER)."),
-    "linkedin_version": _field("LinkedIn-Version", ["string", "null"],
-                               "The API version, YYYYMM (LinkedIn keeps each about a year).",
-                               default=DEFAULT_VERSION),
-    "max_chunk_size": _field("Largest part (bytes)", ["integer", "null"],
-                             "LinkedIn sets the parts (4 MiB); a larger part is refused. Default 64 MiB.",
-                             default=MAX_PART),
-    "max_in_flight": _field("Parts at once", ["integer", "null"], "Parts sent in parallel (each its own URL).",
-                            default=4),
-    **_common(timeout=120),
-}
 """The connection form's extra fields (``conn-fields`` of the ``chunkup_linkedin`` connection type)."""
-
-UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "login", "port"],
-    "relabeling": {"host": "API base URL (empty for LinkedIn)", "password": "Access token"},
-    "placeholders": {"host": DEFAULT_BASE},
-}
 
 
 def _mask(secret: str) -> None:
@@ -78,9 +57,6 @@ class LinkedInHook(ChunkUploadHook):
     def __init__(self, linkedin_conn_id: str = default_conn_name, **kwargs: str | None) -> None:
         super().__init__(conn_id=linkedin_conn_id, **kwargs)
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return UI_FIELD_BEHAVIOUR
 
     def build_protocol(self, conn: Connection, options: ConnectionOptions,
                        transport: httpx.AsyncBaseTransport | None = None) -> LinkedInUpload:

@@ -11,7 +11,12 @@ from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.connection import undefined_connection
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.facebook import FacebookVideoHook
+from airflow_provider_chunkup.hooks.facebook_reels import FacebookReelsHook
 from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
+from airflow_provider_chunkup.hooks.instagram import InstagramHook
+from airflow_provider_chunkup.hooks.linkedin import LinkedInHook
+from airflow_provider_chunkup.hooks.tiktok import TikTokHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
@@ -19,7 +24,7 @@ from airflow_provider_chunkup.hooks.youtube import YouTubeHook
 
 HOOKS: tuple[type[ChunkUploadHook], ...] = (
     XMediaUploadHook, ApiVideoHook, ContentRangeUploadHook, TusUploadHook, VimeoUploadHook, CloudflareStreamHook,
-    YouTubeHook, GcsDestinationHook,
+    YouTubeHook, GcsDestinationHook, FacebookVideoHook, InstagramHook, FacebookReelsHook, TikTokHook, LinkedInHook,
 )
 BY_API = {hook.api: hook for hook in HOOKS}
 BY_CONN_TYPE = {hook.conn_type: hook for hook in HOOKS}

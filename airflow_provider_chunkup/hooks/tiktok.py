@@ -22,7 +22,6 @@ from airflow.sdk import Connection
 
 from airflow_provider_chunkup._aio import run_sync
 from airflow_provider_chunkup.errors import AuthenticationFailed, ChunkupError, RemoteRejected, RetryExhausted
-from airflow_provider_chunkup.get_provider_info import _common, _field
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, base_url, require_safe_transport, scrub
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
@@ -30,27 +29,10 @@ from airflow_provider_chunkup.protocols.tiktok import (
     API,
     DEFAULT_BASE,
     DEFAULT_CHUNK,
-    MAX_CHUNK,
-    MIN_CHUNK,
-    MODES,
     TikTokUpload,
 )
 
-CONN_FIELDS: dict[str, Any] = {
-    "mode": _field("Mode", ["string", "null"], "direct: TikTok publishes the post once processed (scope "
-                   "video.publish). inbox: a draft the creator finishes in the TikTok app (scope video.upload).",
-                   enum=list(MODES), default="direct"),
-    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], f"Bytes per PUT, {MIN_CHUNK} to {MAX_CHUNK}; "
-                         "the remainder goes in the last chunk (TikTok's rule).", default=DEFAULT_CHUNK),
-    **_common(timeout=120),
-}
 """The connection form's extra fields (the provider info's ``conn-fields`` for ``chunkup_tiktok``)."""
-
-UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "login", "port"],
-    "relabeling": {"host": "API base URL (empty: TikTok)", "password": "User access token"},
-    "placeholders": {"host": DEFAULT_BASE},
-}
 
 
 def _mask(secret: str) -> None:
@@ -79,9 +61,6 @@ class TikTokHook(ChunkUploadHook):
     def __init__(self, tiktok_conn_id: str = default_conn_name, **kwargs: str | None) -> None:
         super().__init__(conn_id=tiktok_conn_id, **kwargs)
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return UI_FIELD_BEHAVIOUR
 
     def build_protocol(self, conn: Connection, options: ConnectionOptions,
                        transport: httpx.AsyncBaseTransport | None = None) -> TikTokUpload:

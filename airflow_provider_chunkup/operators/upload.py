@@ -190,10 +190,10 @@ def refuse_secret_session(hook: ChunkUploadHook) -> None:
     """The split steps hand the session over in XCom: refused where the session itself is a credential."""
     if hook.capabilities().secret_session:
         raise ConfigurationError(
-            f"{hook.hook_name.removeprefix('chunkup: ')} uploads are addressed by a session URI that is itself a "
-            "credential, so their session never goes to XCom and cannot pass from an init task to an append task. "
-            "Upload in one task with ChunkedUploadOperator: it keeps the session in the task state store, and a retry "
-            "resumes it.")
+            f"{hook.hook_name.removeprefix('chunkup: ')} uploads are addressed by URLs that are themselves "
+            "credentials (a session URI, signed upload URLs), so their session never goes to XCom and cannot pass "
+            "from an init task to an append task. Upload in one task with ChunkedUploadOperator: it keeps the "
+            "session in the task state store, and a retry resumes it.")
 
 
 class ChunkUploadAppendOperator(_SessionOperator):

@@ -68,7 +68,7 @@ class OAuthHeader(httpx.Auth):
 class RuploadUpload(UploadProtocol):
     """The shared part of the Reels uploads: Graph client, rupload transfer, resume from ``bytes_transferred``.
 
-    Subclasses open the object (:meth:`init`), read how many bytes it holds (:meth:`bytes_held`), finalize and
+    Subclasses open the object (``init``), read how many bytes it holds (:meth:`bytes_held`), finalize and
     report status.
     """
 

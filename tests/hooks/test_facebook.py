@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, RetryExhausted, UploadExpired
-from airflow_provider_chunkup.hooks.facebook import CONN_FIELDS, UI_FIELD_BEHAVIOUR, FacebookVideoHook
+from airflow_provider_chunkup.get_provider_info import FACEBOOK_CONN_FIELDS as CONN_FIELDS
+from airflow_provider_chunkup.get_provider_info import FACEBOOK_UI as UI_FIELD_BEHAVIOUR
+from airflow_provider_chunkup.hooks.facebook import FacebookVideoHook
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 from airflow_provider_chunkup.protocols.meta_graph import DEFAULT_BASE, STATUS_BASE
 
@@ -179,12 +181,11 @@ def test_processing_failure_is_reported(facebook_connection, media_file, emulato
 
 
 @pytest.fixture
-def registered(monkeypatch):
-    """The Facebook hook listed as the registry will list it (the registry is a shared file)."""
+def registered():
+    """The operators and the sensor find the Facebook hook through the registry."""
     from airflow_provider_chunkup.hooks import registry
 
-    monkeypatch.setitem(registry.BY_API, "facebook", FacebookVideoHook)
-    monkeypatch.setitem(registry.BY_CONN_TYPE, "chunkup_facebook", FacebookVideoHook)
+    assert registry.BY_API["facebook"] is registry.BY_CONN_TYPE["chunkup_facebook"] is FacebookVideoHook
 
 
 def test_split_operators_upload_byte_exact(registered, facebook_connection, media_file, emulator):

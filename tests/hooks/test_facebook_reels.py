@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, RemoteRejected
-from airflow_provider_chunkup.hooks.facebook_reels import CONN_FIELDS, UI_FIELD_BEHAVIOUR, FacebookReelsHook
+from airflow_provider_chunkup.get_provider_info import FACEBOOK_REELS_CONN_FIELDS as CONN_FIELDS
+from airflow_provider_chunkup.get_provider_info import FACEBOOK_REELS_UI as UI_FIELD_BEHAVIOUR
+from airflow_provider_chunkup.hooks.facebook_reels import FacebookReelsHook
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 
 MiB = 1024 * 1024

@@ -80,7 +80,7 @@ def test_the_split_init_task_is_refused_before_any_request(bucket, gcs_endpoint,
     from airflow_provider_chunkup.operators.upload import ChunkUploadInitOperator
 
     before = len(httpx.get(f"{gcs_endpoint}/storage/v1/b/{bucket}/o").json().get("items", []))
-    with pytest.raises(UploadFailedForGood, match=r"session URI that is itself a credential.*ChunkedUploadOperator"):
+    with pytest.raises(UploadFailedForGood, match=r"URLs that are themselves credentials.*ChunkedUploadOperator"):
         ChunkUploadInitOperator(task_id="init", conn_id="gcs_dest", source=str(media_file(10))).execute({})
     assert len(httpx.get(f"{gcs_endpoint}/storage/v1/b/{bucket}/o").json().get("items", [])) == before
 

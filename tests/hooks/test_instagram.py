@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationError, RemoteRejected
-from airflow_provider_chunkup.hooks.instagram import CONN_FIELDS, UI_FIELD_BEHAVIOUR, InstagramHook
+from airflow_provider_chunkup.get_provider_info import INSTAGRAM_CONN_FIELDS as CONN_FIELDS
+from airflow_provider_chunkup.get_provider_info import INSTAGRAM_UI as UI_FIELD_BEHAVIOUR
+from airflow_provider_chunkup.hooks.instagram import InstagramHook
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 from airflow_provider_chunkup.protocols.rupload import DEFAULT_BASE
 

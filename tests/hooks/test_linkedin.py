@@ -13,7 +13,9 @@ from airflow_provider_chunkup.errors import (
     RetryExhausted,
     UploadExpired,
 )
-from airflow_provider_chunkup.hooks.linkedin import CONN_FIELDS, UI_FIELD_BEHAVIOUR, LinkedInHook
+from airflow_provider_chunkup.get_provider_info import LINKEDIN_CONN_FIELDS as CONN_FIELDS
+from airflow_provider_chunkup.get_provider_info import LINKEDIN_UI as UI_FIELD_BEHAVIOUR
+from airflow_provider_chunkup.hooks.linkedin import LinkedInHook
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
 from airflow_provider_chunkup.protocols.linkedin import DEFAULT_BASE, DEFAULT_VERSION
 
@@ -197,13 +199,13 @@ def test_expired_upload_urls_fail_or_open_a_new_upload(linkedin_connection, medi
 @pytest.mark.parametrize(("failure_rate", "outcome"), [(0.0, "succeeded"), (1.0, "PROCESSING_FAILED")])
 def test_the_sensor_reads_linkedins_states(linkedin_connection, media_file, emulator, monkeypatch, failure_rate,
                                            outcome):
-    """The processing sensor polls the video (registered here as the registry will list it) to its last state."""
+    """The processing sensor polls the video (the registry names LinkedIn's hook) to its last state."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from airflow_provider_chunkup.hooks import registry
     from airflow_provider_chunkup.sensors.processing import MediaProcessingSensor
 
-    monkeypatch.setitem(registry.BY_API, "linkedin", LinkedInHook)
+    assert registry.BY_API["linkedin"] is LinkedInHook
     linkedin_connection()
     emulator.config.linkedin.processing_secs = 0.0
     emulator.config.linkedin.failure_rate = failure_rate

@@ -16,8 +16,9 @@ from airflow_provider_chunkup.errors import (
     RetryExhausted,
     UploadExpired,
 )
+from airflow_provider_chunkup.get_provider_info import TIKTOK_CONN_FIELDS as CONN_FIELDS
 from airflow_provider_chunkup.hooks import registry
-from airflow_provider_chunkup.hooks.tiktok import CONN_FIELDS, UI_FIELD_BEHAVIOUR, TikTokHook
+from airflow_provider_chunkup.hooks.tiktok import TikTokHook
 from airflow_provider_chunkup.operators.resume import UploadFailedForGood
 from airflow_provider_chunkup.operators.upload import ChunkedUploadOperator, ChunkUploadInitOperator
 from airflow_provider_chunkup.protocols.checkpoint import Checkpoint, MemoryStore
@@ -69,7 +70,6 @@ def test_connection_settings(set_connection):
     assert protocol.mode == "direct" and protocol.capabilities.secret_session
     assert not protocol.capabilities.parallel_segments and protocol.capabilities.processes_media
     assert set(CONN_FIELDS) >= {"mode", "chunk_size", "restart_expired"}
-    assert TikTokHook.get_ui_field_behaviour() == UI_FIELD_BEHAVIOUR
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -206,10 +206,9 @@ def test_test_connection(tiktok_connection, emulator):
 
 
 @pytest.fixture
-def registered(monkeypatch):
-    """TikTokHook in the hook registry, as the registry line in the report adds it, for the operator and sensor."""
-    monkeypatch.setitem(registry.BY_API, TikTokHook.api, TikTokHook)
-    monkeypatch.setitem(registry.BY_CONN_TYPE, TikTokHook.conn_type, TikTokHook)
+def registered():
+    """The operators and the sensor find the TikTok hook through the registry."""
+    assert registry.BY_API[TikTokHook.api] is registry.BY_CONN_TYPE[TikTokHook.conn_type] is TikTokHook
 
 
 def test_the_operator_uploads_and_the_sensor_waits_for_tiktok(registered, tiktok_connection, media_file, emulator,
