@@ -56,6 +56,7 @@ from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
 from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
+from airflow_provider_chunkup.hooks.linkedin import LinkedInHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
@@ -246,6 +247,15 @@ def _connect_gcs(request: pytest.FixtureRequest, **extra: Any) -> Connected:
     return Connected(conn_id, ("gcs-token",), lambda: control.configure({"gcs": {"access_tokens": ["other"]}}))
 
 
+def _connect_linkedin(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    emulator = request.getfixturevalue("emulator")
+    conn_id = request.getfixturevalue("set_connection")(
+        "contract_linkedin", conn_type="chunkup_linkedin", host=emulator.url, password="linkedin-token",
+        extra={"owner": "urn:li:person:chunkup", **extra})
+    control = EmulatorControl(emulator.url)
+    return Connected(conn_id, ("linkedin-token",), lambda: control.configure({"linkedin": {"tokens": ["other"]}}))
+
+
 # -- what the emulators stored ------------------------------------------------------------------------------
 
 def _x_stored(control: EmulatorControl, media_id: str) -> Stored:
@@ -328,6 +338,15 @@ def _gcs_uploads(control: EmulatorControl) -> set[str]:
     return {session_handle(f"{control.url}/upload/storage/v1/b/{s['bucket']}/o?uploadType=resumable&upload_id="
                            f"{s['upload_id']}") for s in control.get("/gcs/sessions")
             if s["state"] in ("open", "complete")}
+
+
+def _linkedin_stored(control: EmulatorControl, urn: str) -> Stored:
+    video = control.get(f"/linkedin/videos/{urn}")
+    return Stored(video["size"], video["sha256"])
+
+
+def _linkedin_uploads(control: EmulatorControl) -> set[str]:
+    return {video["urn"] for video in control.get("/linkedin/videos")}
 
 
 # -- the profiles -------------------------------------------------------------------------------------------
@@ -419,8 +438,17 @@ GCS = ApiProfile(
     accepted=("2", "308"), probe_stat="gcs_status_queries",
 )
 
+LINKEDIN = ApiProfile(
+    name="linkedin", hook=LinkedInHook, connect=_connect_linkedin,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,  # the emulator's parts, set to match
+    stored=_linkedin_stored, remote_uploads=_linkedin_uploads,
+    chunk_routes=("PUT /linkedin-upload/{video_id}/{part}",),
+    abilities=Abilities(parallel_segments=True, processes_media=True, resume_from="checkpoint", abortable=False),
+    emulator_config={"linkedin": {"processing_secs": 0, "part_bytes": 256 * KiB}},
+)
+
 PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS, VIMEO, CLOUDFLARE_STREAM,
-            YOUTUBE, GCS)
+            YOUTUBE, GCS, LINKEDIN)
 
 
 def sha256(data: bytes) -> str:
