@@ -975,8 +975,8 @@ CASES = [
          cause=ConfigurationError),
     Case("instagram_wrong_token",
          lambda env, _: upload(env, "instagram", env.file(10), conn={"password": "wrong-token"}),
-         UFG, r"Instagram create REELS container .* HTTP 400: .*\(Graph error 190.*\)\. The access token is invalid "
-              r"or expired: put a valid one in the connection's password", cause=AuthenticationFailed, requests=1),
+         UFG, r"Instagram create REELS container .* HTTP 400: .*\(Graph error 190.*\)\. Check the access token "
+              r"in the connection's password: it is invalid or expired", cause=AuthenticationFailed, requests=1),
     Case("instagram_sensor_until_ready",
          lambda env, _: InstagramHook(env.conn("instagram")).status("1", until="ready"),
          ConfigurationError, r"Instagram's sensor waits until the container is 'finished' \(ready to publish, the "
@@ -1020,8 +1020,8 @@ CASES = [
          cause=ConfigurationError),
     Case("facebook_reels_wrong_token",
          lambda env, _: upload(env, "facebook_reels", env.file(10), conn={"password": "wrong-token"}),
-         UFG, r"Facebook Reels start on Page 1234 failed with HTTP 400: .*\(Graph error 190.*\)\. The access token is "
-              r"invalid or expired", cause=AuthenticationFailed, requests=1),
+         UFG, r"Facebook Reels start on Page 1234 failed with HTTP 400: .*\(Graph error 190.*\)\. Check the access "
+              r"token in the connection's password", cause=AuthenticationFailed, requests=1),
     Case("facebook_reels_sensor_until_published",
          lambda env, _: FacebookReelsHook(env.conn("facebook_reels")).status("1", until="published"),
          ConfigurationError, r"Facebook Reels' sensor waits until the video is 'ready'; got until='published'"),

@@ -97,9 +97,7 @@ class RuploadUpload(UploadProtocol):
     # -- validation shared by both Reels flows ---------------------------------------------------
 
     def check_size(self, spec: UploadSpec) -> None:
-        if spec.total_bytes <= 0:
-            raise ConfigurationError(f"The file is empty: {self.display_name} needs a video (MP4 or MOV).")
-        if spec.total_bytes > REELS_MAX_BYTES:
+        if spec.total_bytes > REELS_MAX_BYTES:  # an empty file is the plan's to refuse, as for every API
             raise ConfigurationError(
                 f"The file has {spec.total_bytes} bytes; {self.display_name} takes at most {REELS_MAX_BYTES} "
                 "(1 GiB): shorten or re-encode it at a lower bitrate.")
@@ -205,7 +203,7 @@ def _transient(response: httpx.Response) -> bool:
 
 
 GRAPH_HINTS: dict[int, str] = {
-    190: "The access token is invalid or expired: put a valid one in the connection's password.",
+    190: "Check the access token in the connection's password: it is invalid or expired.",
     200: "The token lacks a permission this needs (instagram_content_publish, or pages_manage_posts and "
          "pages_read_engagement for Page Reels).",
     10: "The token lacks a permission this needs (instagram_content_publish, or pages_manage_posts).",

@@ -55,7 +55,9 @@ from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.facebook_reels import FacebookReelsHook
 from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
+from airflow_provider_chunkup.hooks.instagram import InstagramHook
 from airflow_provider_chunkup.hooks.linkedin import LinkedInHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
@@ -256,6 +258,24 @@ def _connect_linkedin(request: pytest.FixtureRequest, **extra: Any) -> Connected
     return Connected(conn_id, ("linkedin-token",), lambda: control.configure({"linkedin": {"tokens": ["other"]}}))
 
 
+def _connect_instagram(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    emulator = request.getfixturevalue("emulator")
+    conn_id = request.getfixturevalue("set_connection")(
+        "contract_instagram", conn_type="chunkup_instagram", host=emulator.url, password="meta-token",
+        extra={"ig_user_id": "17841400000000001", **extra})
+    control = EmulatorControl(emulator.url)
+    return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
+
+
+def _connect_facebook_reels(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    emulator = request.getfixturevalue("emulator")
+    conn_id = request.getfixturevalue("set_connection")(
+        "contract_facebook_reels", conn_type="chunkup_facebook_reels", host=emulator.url, password="meta-token",
+        extra={"page_id": "1234", **extra})
+    control = EmulatorControl(emulator.url)
+    return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
+
+
 # -- what the emulators stored ------------------------------------------------------------------------------
 
 def _x_stored(control: EmulatorControl, media_id: str) -> Stored:
@@ -347,6 +367,24 @@ def _linkedin_stored(control: EmulatorControl, urn: str) -> Stored:
 
 def _linkedin_uploads(control: EmulatorControl) -> set[str]:
     return {video["urn"] for video in control.get("/linkedin/videos")}
+
+
+def _instagram_stored(control: EmulatorControl, container_id: str) -> Stored:
+    container = control.get(f"/meta/containers/{container_id}")
+    return Stored(container["file_size"], container["sha256"])
+
+
+def _instagram_uploads(control: EmulatorControl) -> set[str]:
+    return {container["id"] for container in control.get("/meta/containers")["containers"]}
+
+
+def _meta_video_stored(control: EmulatorControl, video_id: str) -> Stored:
+    video = control.get(f"/meta/videos/{video_id}")
+    return Stored(video["file_size"], video["sha256"])
+
+
+def _meta_videos(control: EmulatorControl) -> set[str]:
+    return {video["id"] for video in control.get("/meta/videos")["videos"]}
 
 
 # -- the profiles -------------------------------------------------------------------------------------------
@@ -447,8 +485,25 @@ LINKEDIN = ApiProfile(
     emulator_config={"linkedin": {"processing_secs": 0, "part_bytes": 256 * KiB}},
 )
 
+INSTAGRAM = ApiProfile(
+    name="instagram", hook=InstagramHook, connect=_connect_instagram,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,  # rupload sets no chunk limits
+    stored=_instagram_stored, remote_uploads=_instagram_uploads,
+    chunk_routes=("POST /ig-api-upload/{ver}/{object_id}",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=False),
+    emulator_config={"meta": {"processing_secs": 0}},
+)
+
+FACEBOOK_REELS = ApiProfile(
+    name="facebook_reels", hook=FacebookReelsHook, connect=_connect_facebook_reels,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,
+    stored=_meta_video_stored, remote_uploads=_meta_videos, chunk_routes=("POST /video-upload/{ver}/{object_id}",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=False),
+    emulator_config={"meta": {"processing_secs": 0}},
+)
+
 PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS, VIMEO, CLOUDFLARE_STREAM,
-            YOUTUBE, GCS, LINKEDIN)
+            YOUTUBE, GCS, LINKEDIN, INSTAGRAM, FACEBOOK_REELS)
 
 
 def sha256(data: bytes) -> str:

@@ -172,7 +172,7 @@ async def test_failures_past_the_attempts_give_up_saying_a_retry_sends_only_the_
 
 @pytest.mark.parametrize(("response", "cls", "words"), [
     (graph_error(190, "Invalid OAuth access token."), AuthenticationFailed,
-     r"Invalid OAuth access token. \(Graph error 190, fbtrace_id AbC\). The access token is invalid"),
+     r"Invalid OAuth access token. \(Graph error 190, fbtrace_id AbC\). Check the access token"),
     (graph_error(4, "(#4) Application request limit reached", transient=True), RateLimited, "X-App-Usage"),
     (graph_error(6000, "The session was lost", 1363030), UploadExpired, "6000/1363030.*start a new upload"),
     (graph_error(9007, "Media ID is not available", 2207027), RemoteRejected, "status_code is FINISHED"),
