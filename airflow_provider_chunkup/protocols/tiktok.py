@@ -39,7 +39,14 @@ from airflow_provider_chunkup.errors import (
 )
 from airflow_provider_chunkup.protocols.auth import BearerAuth
 from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
-from airflow_provider_chunkup.protocols.chunking import GiB, Limits, Segment, SegmentPlan, plan_floor_merged
+from airflow_provider_chunkup.protocols.chunking import (
+    GiB,
+    Limits,
+    Segment,
+    SegmentPlan,
+    plan_chunks,
+    plan_floor_merged,
+)
 from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, NOT_THE_API, ApiClient, error_class, response_body
 from airflow_provider_chunkup.protocols.multipart import PIECE
 from airflow_provider_chunkup.protocols.retry import RetryPolicy, announced_wait
@@ -87,15 +94,14 @@ def tiktok_plan(total_bytes: int, chunk_size: int | None = None) -> SegmentPlan:
     bytes that would still be one chunk (a chunk over half of it) is cut in two halves; above 1000 chunks
     the chunk size is too small.
     """
-    if total_bytes <= 0:
-        raise ConfigurationError("TikTok cannot take an empty file: the source has 0 bytes.")
+    chunk = chunk_size or DEFAULT_CHUNK
+    if total_bytes <= 0 or (chunk != total_bytes and not MIN_CHUNK <= chunk <= MAX_CHUNK):
+        # an empty file, a chunk size out of bounds: refused in the words every API uses
+        plan_chunks(total_bytes, Limits(default_chunk_bytes=DEFAULT_CHUNK, max_chunk_bytes=MAX_CHUNK,
+                                        max_segments=MAX_CHUNKS, min_chunk_bytes=MIN_CHUNK), chunk, api="TikTok")
     if total_bytes > MAX_VIDEO:
         raise ConfigurationError(f"The source is {total_bytes} bytes; TikTok takes videos up to {MAX_VIDEO} bytes "
                                  "(4 GB): re-encode or trim it.")
-    chunk = chunk_size or DEFAULT_CHUNK
-    if chunk != total_bytes and not MIN_CHUNK <= chunk <= MAX_CHUNK:  # a single chunk's size is the file's own
-        raise ConfigurationError(f"chunk_size {chunk} is outside TikTok's chunk sizes, {MIN_CHUNK} to {MAX_CHUNK} "
-                                 f"bytes: set chunk_size within them (default {DEFAULT_CHUNK}).")
     if total_bytes < MIN_CHUNK or (total_bytes <= chunk and total_bytes <= MAX_CHUNK):
         return plan_floor_merged(total_bytes, total_bytes)
     if total_bytes // chunk < 2 and total_bytes > MAX_CHUNK:

@@ -59,6 +59,7 @@ from airflow_provider_chunkup.hooks.facebook_reels import FacebookReelsHook
 from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
 from airflow_provider_chunkup.hooks.instagram import InstagramHook
 from airflow_provider_chunkup.hooks.linkedin import LinkedInHook
+from airflow_provider_chunkup.hooks.tiktok import TikTokHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
@@ -159,6 +160,8 @@ class ApiProfile:
     """A ``PATCH /_emulator/config`` applied before every check (processing made instant, for one)."""
     accepted: tuple[str, ...] = ("2",)
     """Statuses (by prefix) that answer a chunk the server took: 2xx, and Google's 308 "resume incomplete"."""
+    remainder_in_last: bool = False
+    """The plan merges the remainder into the last chunk (TikTok's rule), instead of a shorter last chunk."""
     probe_stat: str | None = None
     """The emulator's count of status queries sent on the chunk route itself (Google's), not counted as chunks."""
 
@@ -276,6 +279,15 @@ def _connect_facebook_reels(request: pytest.FixtureRequest, **extra: Any) -> Con
     return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
 
 
+def _connect_tiktok(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    emulator = request.getfixturevalue("emulator")
+    conn_id = request.getfixturevalue("set_connection")(
+        "contract_tiktok", conn_type="chunkup_tiktok", host=emulator.url, password="tiktok-token",
+        extra={"mode": "inbox", **extra})  # a draft: no post fields needed
+    control = EmulatorControl(emulator.url)
+    return Connected(conn_id, ("tiktok-token",), lambda: control.configure({"tiktok": {"tokens": ["other"]}}))
+
+
 # -- what the emulators stored ------------------------------------------------------------------------------
 
 def _x_stored(control: EmulatorControl, media_id: str) -> Stored:
@@ -385,6 +397,16 @@ def _meta_video_stored(control: EmulatorControl, video_id: str) -> Stored:
 
 def _meta_videos(control: EmulatorControl) -> set[str]:
     return {video["id"] for video in control.get("/meta/videos")["videos"]}
+
+
+def _tiktok_stored(control: EmulatorControl, publish_id: str) -> Stored:
+    post = control.get(f"/tiktok/posts/{publish_id}")
+    return Stored(post["video_size"], post["sha256"])
+
+
+def _tiktok_posts(control: EmulatorControl) -> set[str]:
+    posts = control.get("/tiktok/posts")
+    return {post["publish_id"] for post in (posts.get("posts", []) if isinstance(posts, dict) else posts)}
 
 
 # -- the profiles -------------------------------------------------------------------------------------------
@@ -502,8 +524,16 @@ FACEBOOK_REELS = ApiProfile(
     emulator_config={"meta": {"processing_secs": 0}},
 )
 
+TIKTOK = ApiProfile(
+    name="tiktok", hook=TikTokHook, connect=_connect_tiktok,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=5 * 1024 * 1024,  # TikTok's smallest chunk
+    stored=_tiktok_stored, remote_uploads=_tiktok_posts, chunk_routes=("PUT /tiktok-upload/{publish_id}",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=False),
+    emulator_config={"tiktok": {"processing_secs": 0}}, remainder_in_last=True,
+)
+
 PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS, VIMEO, CLOUDFLARE_STREAM,
-            YOUTUBE, GCS, LINKEDIN, INSTAGRAM, FACEBOOK_REELS)
+            YOUTUBE, GCS, LINKEDIN, INSTAGRAM, FACEBOOK_REELS, TIKTOK)
 
 
 def sha256(data: bytes) -> str:

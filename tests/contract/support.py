@@ -65,6 +65,10 @@ class Api:
         return path
 
     def segments(self, size: int) -> int:
+        """How many chunk requests a file of ``size`` takes: the last chunk shorter, or (TikTok's merged plan)
+        the remainder in the last."""
+        if self.profile.remainder_in_last:
+            return max(1, size // self.chunk_size)
         return -(-size // self.chunk_size)
 
     # -- the emulator ----------------------------------------------------------------------------------

@@ -82,9 +82,9 @@ def test_tiktok_plan(total, chunk, parts):
 
 
 @pytest.mark.parametrize(("total", "chunk", "message"), [
-    (20_000_000, 4_000_000, "5242880 to 64000000"),
-    (20_000_000, MAX_CHUNK + 1, "5242880 to 64000000"),
-    (20_000_000, 4_000_000, "set chunk_size within them"),
+    (20_000_000, 4_000_000, r"outside TikTok.s bounds \(5242880\.\.64000000 bytes\)"),
+    (20_000_000, MAX_CHUNK + 1, r"outside TikTok.s bounds \(5242880\.\.64000000 bytes\)"),
+    (20_000_000, 4_000_000, "Set chunk_size within them"),
     (MAX_VIDEO + 1, None, "4 GB"),
     (0, None, "empty"),
 ])
@@ -165,7 +165,8 @@ async def test_a_privacy_level_the_creator_lacks_is_refused_before_init():
     ({"mode": "inbox", "title": "x"}, {}, "inbox .draft. upload sends no post_info"),
     ({"mode": "later"}, {}, "'direct'"),
     ({"privacy_level": "SELF_ONLY"}, {"media_type": "video/x-msvideo"}, "MP4, MOV or WebM"),
-    ({"privacy_level": "SELF_ONLY"}, {"chunk_size": 1_000_000, "total_bytes": 20_000_000}, "5242880 to 64000000"),
+    ({"privacy_level": "SELF_ONLY"}, {"chunk_size": 1_000_000, "total_bytes": 20_000_000},
+     r"outside TikTok.s bounds \(5242880\.\.64000000 bytes\)"),
     ({"privacy_level": "SELF_ONLY"}, {"total_bytes": MAX_VIDEO + 1}, "4 GB"),
 ])
 async def test_bad_input_is_refused_before_any_request(options, spec, message):
