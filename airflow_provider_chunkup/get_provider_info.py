@@ -209,7 +209,8 @@ LINKEDIN_UI: dict[str, Any] = {
 
 FACEBOOK_CONN_FIELDS: dict[str, Any] = {
     "target": _field("Target", ["string", "null"],
-                     "page:<page-id> (the Page's videos) or act_<ad-account-id> (the ad account's videos)."),
+                     "page:<page-id> (the Page's videos, e.g. page:1234567890) or act_<ad-account-id> (the ad "
+                     "account's videos)."),
     "graph_version": _field("Graph API version", ["string", "null"], "Default v23.0.", default="v23.0"),
     "app_secret": _field("App secret", ["string", "null"],
                          "Optional: send appsecret_proof (HMAC-SHA256 of the token) with every request.",
@@ -225,7 +226,7 @@ FACEBOOK_CONN_FIELDS: dict[str, Any] = {
 FACEBOOK_UI: dict[str, Any] = {
     "hidden-fields": ["schema", "login", "port"],
     "relabeling": {"host": "Graph video base URL (empty for Facebook)", "password": "Page or user access token"},
-    "placeholders": {"host": "https://graph-video.facebook.com", "target": "page:1234567890"},
+    "placeholders": {"host": "https://graph-video.facebook.com"},
 }
 
 

@@ -145,7 +145,9 @@ def screenshot_on_failure(request: pytest.FixtureRequest, tmp_path_factory) -> I
 
 
 def open_connections(page: Page) -> None:
-    """Admin > Connections, as a person gets there."""
+    """Admin > Connections, as a person gets there, from a fresh load of the page (the page is shared by the
+    module's tests: a dialog a failed test left open must not fail the next one)."""
+    page.reload()
     page.set_viewport_size({"width": 1300, "height": 2300})
     page.get_by_label("Admin", exact=True).click()
     page.get_by_role("menuitem", name="Connections").click()
