@@ -230,16 +230,23 @@ FACEBOOK_UI: dict[str, Any] = {
 }
 
 
+def _rupload_fields() -> dict[str, Any]:
+    """The fields both Reels connections (Instagram, Facebook Pages) have: Graph's version and rupload's chunks."""
+    return {
+        "graph_version": _field("Graph API version", ["string", "null"], "Graph version in paths, e.g. v23.0.",
+                                default="v23.0"),
+        "chunk_size": _field("Chunk size (bytes)", ["integer", "null"],
+                             "Bytes per rupload request; default 16 MiB.", default=16777216),
+        "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
+                                 default=1073741824),
+        **_common(timeout=120),
+    }
+
+
 INSTAGRAM_CONN_FIELDS: dict[str, Any] = {
     "ig_user_id": _field("Instagram user id", ["string", "null"],
                          "The Instagram professional account's id (the IG User node the media is created on)."),
-    "graph_version": _field("Graph API version", ["string", "null"], "Graph version in paths, e.g. v23.0.",
-                            default="v23.0"),
-    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per rupload request; default 16 MiB.",
-                         default=16777216),
-    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
-                             default=1073741824),
-    **_common(timeout=120),
+    **_rupload_fields(),
 }
 
 INSTAGRAM_UI: dict[str, Any] = {
@@ -251,13 +258,7 @@ INSTAGRAM_UI: dict[str, Any] = {
 
 FACEBOOK_REELS_CONN_FIELDS: dict[str, Any] = {
     "page_id": _field("Page id", ["string", "null"], "The Facebook Page the Reels are posted on."),
-    "graph_version": _field("Graph API version", ["string", "null"], "Graph version in paths, e.g. v23.0.",
-                            default="v23.0"),
-    "chunk_size": _field("Chunk size (bytes)", ["integer", "null"], "Bytes per rupload request; default 16 MiB.",
-                         default=16777216),
-    "max_chunk_size": _field("Largest chunk (bytes)", ["integer", "null"], "A limit of a proxy on the way.",
-                             default=1073741824),
-    **_common(timeout=120),
+    **_rupload_fields(),
 }
 
 FACEBOOK_REELS_UI: dict[str, Any] = {

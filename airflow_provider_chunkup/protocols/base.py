@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.protocols.chunking import ChunkPlan, Limits, Segment, plan_chunks
 from airflow_provider_chunkup.protocols.http import ApiClient
 from airflow_provider_chunkup.protocols.session import (
@@ -102,7 +103,8 @@ class UploadProtocol(ABC):
         ``append`` keeps the server's answer in ``session.remote`` (so a checkpoint carries it): a window asked
         again after an error is simply returned again.
         """
-        raise NotImplementedError(f"{self.display_name} does not dictate windows: its segments are planned.")
+        raise ConfigurationError(f"{self.display_name} does not dictate windows: its segments are planned. Send the "
+                                 "session with send_segments (the hooks' append and upload choose it).")
 
     async def committed(self, session: UploadSession) -> set[int] | None:
         """Segments the server already holds, where it can tell (``None``: it cannot)."""

@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import re
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -94,18 +95,19 @@ class GoogleResumableUpload(UploadProtocol):
             in_order_because=f"{self.display_name} takes one resumable session's bytes in order (Google's resumable "
                              "protocol is sequential)")
         self._on_secret = on_secret
+        self._masked: set[str] = set()
         super().__init__(ApiClient(self.api_base, auth=auth, timeout=timeout, retry=retry or RetryPolicy(),
                                    error_factory=google_error, transport=transport, retry_when=rate_limit_403))
 
     # -- what a subclass gives -----------------------------------------------------------------
 
+    @abstractmethod
     def initiate(self, spec: UploadSpec) -> tuple[str, dict[str, str], dict[str, Any] | None]:
         """The initiation URL, its query parameters, and the resource (JSON body) for ``spec``."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def result(self, session: UploadSession, resource: Mapping[str, Any]) -> UploadResult:
         """The upload's result from the resource the completing answer carried."""
-        raise NotImplementedError
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -260,11 +262,14 @@ class GoogleResumableUpload(UploadProtocol):
         return str(uri)
 
     def _secret(self, uri: str) -> None:
-        """Mask the session URI, and its ``upload_id`` alone (Google echoes it in ``X-GUploader-UploadID``)."""
-        if self._on_secret is not None:
-            self._on_secret(uri)
-            for upload_id in parse_qs(urlsplit(uri).query).get("upload_id", []):
-                self._on_secret(upload_id)
+        """Mask the session URI, and its ``upload_id`` alone (Google echoes it in ``X-GUploader-UploadID``): once
+        per URI for this client, not on every chunk."""
+        if self._on_secret is None or uri in self._masked:
+            return
+        self._masked.add(uri)
+        self._on_secret(uri)
+        for upload_id in parse_qs(urlsplit(uri).query).get("upload_id", []):
+            self._on_secret(upload_id)
 
     def _gone(self, error: RemoteRejected, session: UploadSession) -> RemoteRejected:
         if error.status not in (404, 410) or isinstance(error, UploadExpired):

@@ -147,6 +147,7 @@ class TikTokUpload(UploadProtocol):
             parallel_segments=False, reports_committed=True, abortable=False, processes_media=True,
             secret_session=True, in_order_because="TikTok takes a video's chunks in order, one at a time")
         self._on_secret = on_secret
+        self._masked: set[str] = set()
         self._opened: set[str] = set()
         policy = retry or RetryPolicy()
         headers = {"Content-Type": "application/json; charset=UTF-8"}
@@ -359,8 +360,11 @@ class TikTokUpload(UploadProtocol):
         return str(url)
 
     def _secret(self, url: str) -> None:
-        if self._on_secret is not None:
-            self._on_secret(url)
+        """Mask the upload URL: once per URL for this client, not on every chunk."""
+        if self._on_secret is None or url in self._masked:
+            return
+        self._masked.add(url)
+        self._on_secret(url)
 
     @staticmethod
     def _gone(error: RemoteRejected, session: UploadSession) -> RemoteRejected:

@@ -101,9 +101,11 @@ def test_the_one_task_operator_keeps_the_session_uri_out_of_xcom(bucket, gcs_end
 
 
 def test_upload_to_the_emulator_with_partial_persistence(gcs_connection, media_file, emulator):
-    """The emulator keeps only the aligned prefix of a misaligned chunk and answers 503 to gaps: byte-exact anyway."""
-    gcs_connection(chunk_size=256 * KiB)
+    """The emulator keeps only the aligned prefix of a misaligned chunk and answers 503 to gaps: byte-exact anyway.
+    1 MiB chunks: a short-kept one still keeps a 256 KiB-aligned part, so every answer moves the upload on."""
+    gcs_connection(chunk_size=MiB)
     httpx.patch(f"{emulator.url}/_emulator/config", json={"gcs": {"short_persist_rate": 0.5}}).raise_for_status()
+    httpx.post(f"{emulator.url}/_emulator/faults", json={"seed": 7}).raise_for_status()  # the same draws every run
     path = media_file(2 * MiB + 9, "clip.mp4")
     result = GcsDestinationHook().upload(str(path))
     got = httpx.get(f"{emulator.url}/_emulator/gcs/objects/media/clip.mp4").json()
