@@ -11,6 +11,8 @@ plain http:// to a host that is not loopback is refused before any lookup unless
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import http.server
 import json
 import logging
@@ -32,6 +34,11 @@ from airflow_provider_chunkup.errors import AuthenticationFailed, ConfigurationE
 from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.facebook import FacebookVideoHook
+from airflow_provider_chunkup.hooks.facebook_reels import FacebookReelsHook
+from airflow_provider_chunkup.hooks.instagram import InstagramHook
+from airflow_provider_chunkup.hooks.linkedin import LinkedInHook
+from airflow_provider_chunkup.hooks.tiktok import TikTokHook
 from airflow_provider_chunkup.hooks.tus import TusUploadHook
 from airflow_provider_chunkup.hooks.vimeo import VimeoUploadHook
 from airflow_provider_chunkup.hooks.x import XMediaUploadHook
@@ -48,7 +55,9 @@ from airflow_provider_chunkup.protocols.checkpoint import MemoryStore
 from airflow_provider_chunkup.protocols.chunking import MiB
 
 HOOKS = {"x": XMediaUploadHook, "apivideo": ApiVideoHook, "content_range": ContentRangeUploadHook,
-         "tus": TusUploadHook, "vimeo": VimeoUploadHook, "cloudflare_stream": CloudflareStreamHook}
+         "tus": TusUploadHook, "vimeo": VimeoUploadHook, "cloudflare_stream": CloudflareStreamHook,
+         "facebook": FacebookVideoHook, "instagram": InstagramHook, "facebook_reels": FacebookReelsHook,
+         "tiktok": TikTokHook, "linkedin": LinkedInHook}
 CONN_TYPES = {"x": "chunkup_x", "apivideo": "chunkup_apivideo", "content_range": "chunkup_content_range",
               "tus": "chunkup_tus"}
 REMOTE_HOST = "media.example.invalid"
@@ -69,6 +78,8 @@ class Setup:
     """Secrets the platform hands out during the upload (api.video access and refresh tokens)."""
     file_name: str = "clip.mp4"
     chunk_size: int | None = None
+    split: bool = True
+    """The upload may run as init, append and finalize tasks (not where the session is itself a credential)."""
 
     def all_secrets(self) -> list[str]:
         return self.secrets + self.runtime()
@@ -171,8 +182,69 @@ def cloudflare_token(emulator: Any, set_connection: Callable[..., str]) -> Setup
     return Setup("cloudflare_stream", conn_id, [token], chunk_size=5 * MiB)
 
 
+def facebook_app_secret(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    """A Page token and the app secret; every request carries the proof made of both, a secret too."""
+    token, app_secret = secret("meta-page"), secret("meta-app-secret")
+    emulator.config.meta.tokens = [token]
+    emulator.config.meta.window_bytes = MiB
+    conn_id = set_connection("secret_facebook", conn_type="chunkup_facebook", host=emulator.url, password=token,
+                             extra={"target": "page:1234", "app_secret": app_secret, "chunk_size": MiB})
+    proof = hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+    return Setup("facebook", conn_id, [token, app_secret, proof], chunk_size=MiB)
+
+
+def instagram_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    token = secret("meta-user")
+    emulator.config.meta.tokens = [token]
+    conn_id = set_connection("secret_instagram", conn_type="chunkup_instagram", host=emulator.url, password=token,
+                             extra={"ig_user_id": "17841400000000001", "chunk_size": MiB})
+    return Setup("instagram", conn_id, [token], chunk_size=MiB)
+
+
+def facebook_reels_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    token = secret("meta-page")
+    emulator.config.meta.tokens = [token]
+    conn_id = set_connection("secret_reels", conn_type="chunkup_facebook_reels", host=emulator.url, password=token,
+                             extra={"page_id": "1234", "chunk_size": MiB})
+    return Setup("facebook_reels", conn_id, [token], chunk_size=MiB)
+
+
+def tiktok_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    """The token, and the upload URL TikTok hands out: it takes bytes without a token."""
+    token = secret("tiktok-user")
+    emulator.config.tiktok.tokens = [token]
+    conn_id = set_connection("secret_tiktok", conn_type="chunkup_tiktok", host=emulator.url, password=token,
+                             extra={"mode": "inbox"})
+    posts = emulator.app.state.tiktok.posts
+
+    def upload_tokens() -> list[str]:
+        assert posts, "TikTok handed out no upload URL: the upload did not run"
+        return [post.upload_token for post in posts.values()]
+
+    return Setup("tiktok", conn_id, [token], runtime=upload_tokens, split=False)
+
+
+def linkedin_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+    """The token, and the signatures of the part URLs LinkedIn hands out: they take bytes without a token."""
+    from airflow_provider_chunkup.emulators.linkedin.emulator import _sign
+
+    token = secret("linkedin-access")
+    emulator.config.linkedin.tokens = [token]
+    emulator.config.linkedin.part_bytes = MiB
+    conn_id = set_connection("secret_linkedin", conn_type="chunkup_linkedin", host=emulator.url, password=token,
+                             extra={"owner": "urn:li:person:chunkup"})
+    videos = emulator.app.state.linkedin.videos
+
+    def signatures() -> list[str]:
+        assert videos, "LinkedIn handed out no part URL: the upload did not run"
+        return [_sign(video, str(part)) for video in videos.values() for part in range(len(video.parts))]
+
+    return Setup("linkedin", conn_id, [token], runtime=signatures, split=False)
+
+
 SETUPS = [x_oauth2, x_oauth1, x_oauth1_v11, apivideo_basic, apivideo_bearer, apivideo_upload_token, content_range,
-          tus_bearer, vimeo_token, cloudflare_token]
+          tus_bearer, vimeo_token, cloudflare_token, facebook_app_secret, instagram_token, facebook_reels_token,
+          tiktok_token, linkedin_token]
 
 
 def assert_absent(secrets: list[str], where: str, value: Any) -> None:
@@ -223,12 +295,17 @@ def test_secrets_stay_out_of_xcom_state_templates_reprs_and_logs(make, emulator,
         return {"params": params, "ti": _TaskInstance(xcoms), "task_state_store": stores[task]}
 
     rendered: dict[str, Any] = {}
-    rendered["init"], xcoms["init"] = run_rendered(ChunkUploadInitOperator(
-        task_id="init", source="{{ params.source }}", conn_id="{{ params.conn_id }}"), context("init"))
-    rendered["append"], xcoms["append"] = run_rendered(ChunkUploadAppendOperator(
-        task_id="append", session="{{ ti.xcom_pull(task_ids='init') | tojson }}"), context("append"))
-    rendered["finalize"], xcoms["finalize"] = run_rendered(ChunkUploadFinalizeOperator(
-        task_id="finalize", session="{{ ti.xcom_pull(task_ids='append') | tojson }}"), context("finalize"))
+    init = ChunkUploadInitOperator(task_id="init", source="{{ params.source }}", conn_id="{{ params.conn_id }}")
+    if setup.split:
+        rendered["init"], xcoms["init"] = run_rendered(init, context("init"))
+        rendered["append"], xcoms["append"] = run_rendered(ChunkUploadAppendOperator(
+            task_id="append", session="{{ ti.xcom_pull(task_ids='init') | tojson }}"), context("append"))
+        rendered["finalize"], xcoms["finalize"] = run_rendered(ChunkUploadFinalizeOperator(
+            task_id="finalize", session="{{ ti.xcom_pull(task_ids='append') | tojson }}"), context("finalize"))
+    else:  # the session is a credential: the init task refuses before any request, naming the operator to use
+        with pytest.raises(UploadFailedForGood, match="Upload in one task with ChunkedUploadOperator"):
+            run_rendered(init, context("init"))
+        assert stores["init"] == {}
     rendered["upload"], xcoms["upload"] = run_rendered(ChunkedUploadOperator(
         task_id="upload", source="{{ params.source }}", conn_id="{{ params.conn_id }}"), context("upload"))
 
@@ -239,10 +316,12 @@ def test_secrets_stay_out_of_xcom_state_templates_reprs_and_logs(make, emulator,
         assert stores["post"]["chunkup.post"]["post"]["id"] == xcoms["post"]["post_id"]
 
     # The uploads happened, and the records hold what they should (so the checks below look at real data).
-    assert xcoms["finalize"]["size"] == xcoms["upload"]["size"] == path.stat().st_size
-    assert rendered["init"]["source"] == str(path) and rendered["append"]["session"].startswith("{")
+    assert xcoms["upload"]["size"] == path.stat().st_size
     assert stores["upload"]["chunkup.upload"]["result"]["media_id"] == xcoms["upload"]["media_id"]
-    assert stores["init"]["chunkup.upload"]["session"]["media_id"] == xcoms["init"]["media_id"]
+    if setup.split:
+        assert xcoms["finalize"]["size"] == path.stat().st_size
+        assert rendered["init"]["source"] == str(path) and rendered["append"]["session"].startswith("{")
+        assert stores["init"]["chunkup.upload"]["session"]["media_id"] == xcoms["init"]["media_id"]
 
     secrets = setup.all_secrets()
     assert_absent(secrets, "XCom", xcoms)
@@ -339,6 +418,9 @@ def _wrong(emulator: Any) -> None:
     emulator.config.tus.bearer_tokens = [secret("other")]
     emulator.config.vimeo.tokens = [secret("other")]
     emulator.config.cloudflare_stream.tokens = [secret("other")]
+    emulator.config.meta.tokens = [secret("other")]
+    emulator.config.tiktok.tokens = [secret("other")]
+    emulator.config.linkedin.tokens = [secret("other")]
 
 
 @pytest.mark.parametrize("make", [m for m in SETUPS if m is not apivideo_upload_token],
@@ -348,7 +430,7 @@ def test_auth_failures_name_the_fix_but_no_secret(make, emulator, set_connection
     _wrong(emulator)
     with pytest.raises(UploadFailedForGood) as raised:
         ChunkedUploadOperator(task_id="upload", conn_id=setup.conn_id,
-                              source=str(media_file(10_000, setup.file_name))).execute({})
+                              source=str(media_file(100_000, setup.file_name))).execute({})
     cause = raised.value.__cause__
     assert isinstance(cause, AuthenticationFailed)
     assert "Check the" in str(cause)  # the fix is named

@@ -39,9 +39,6 @@ from airflow_provider_chunkup.protocols.meta_graph import (
 )
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
-"""The connection form's extra fields (the ``conn-fields`` of the provider info's ``chunkup_facebook`` entry)."""
-
-
 UNKNOWN_OBJECT = 33
 """Graph's subcode for an object it does not show (code 100)."""
 

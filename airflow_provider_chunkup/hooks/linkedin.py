@@ -27,8 +27,6 @@ from airflow_provider_chunkup.hooks.probe import probe_missing_resource
 from airflow_provider_chunkup.protocols.linkedin import DEFAULT_BASE, DEFAULT_VERSION, MAX_PART, LinkedInUpload
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
-"""The connection form's extra fields (``conn-fields`` of the ``chunkup_linkedin`` connection type)."""
-
 
 def _mask(secret: str) -> None:
     from airflow.sdk.log import mask_secret

@@ -32,8 +32,6 @@ from airflow_provider_chunkup.protocols.tiktok import (
     TikTokUpload,
 )
 
-"""The connection form's extra fields (the provider info's ``conn-fields`` for ``chunkup_tiktok``)."""
-
 
 def _mask(secret: str) -> None:
     from airflow.sdk.log import mask_secret

@@ -30,6 +30,7 @@ from airflow_provider_chunkup.protocols.base import Capabilities
 from airflow_provider_chunkup.protocols.chunking import Limits, MiB
 from airflow_provider_chunkup.protocols.http import NOT_THE_API, error_class, json_object, response_body
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.secret_urls import UrlMasker
 from airflow_provider_chunkup.protocols.session import (
     ProcessingStatus,
     UploadResult,
@@ -101,7 +102,7 @@ class CloudflareStreamUpload(TusUpload):
         self.capabilities = Capabilities(
             parallel_segments=False, reports_committed=True, abortable=self.has_token, processes_media=True,
             in_order_because="Cloudflare Stream takes a video's bytes over tus, in order, one PATCH at a time")
-        self._on_secret = on_secret
+        self._secret = UrlMasker(on_secret)
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -133,8 +134,7 @@ class CloudflareStreamUpload(TusUpload):
         upload_url = spec.options.get("upload_url")
         if upload_url:
             url, uid, link_only = str(upload_url), _uid_of(str(upload_url)), True
-            if self._on_secret is not None:
-                self._on_secret(url)
+            self._secret(url)
         else:
             if not self.has_token:
                 raise ConfigurationError("Creating a Cloudflare Stream upload needs an API token (Stream Edit) in the "
@@ -213,8 +213,8 @@ class CloudflareStreamUpload(TusUpload):
             raise MalformedResponse(f"{step} answered HTTP {response.status_code} without a Location and a "
                                     f"stream-media-id. {NOT_THE_API}", status=response.status_code)
         url = urljoin(str(response.url), location)
-        if direct_user and self._on_secret is not None:
-            self._on_secret(url)
+        if direct_user:
+            self._secret(url)
         return url, uid
 
 

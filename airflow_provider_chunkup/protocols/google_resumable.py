@@ -31,7 +31,6 @@ import re
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -50,6 +49,7 @@ from airflow_provider_chunkup.protocols.chunking import GiB, Limits, MiB, Segmen
 from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, NOT_THE_API, ApiClient, error_class, response_body
 from airflow_provider_chunkup.protocols.multipart import PIECE
 from airflow_provider_chunkup.protocols.retry import RETRYABLE_STATUSES, RetryPolicy
+from airflow_provider_chunkup.protocols.secret_urls import UrlMasker
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession, UploadSpec
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,10 @@ class GoogleResumableUpload(UploadProtocol):
             processes_media=self.processes_media, secret_session=True,
             in_order_because=f"{self.display_name} takes one resumable session's bytes in order (Google's resumable "
                              "protocol is sequential)")
-        self._on_secret = on_secret
-        self._masked: set[str] = set()
+        self._secret = UrlMasker(on_secret, ("upload_id",))  # Google echoes it in X-GUploader-UploadID
+        self._unsent: set[str] = set()
+        """Sessions this client opened and sent nothing to yet: they hold nothing, so no status query is needed.
+        Another client (a retried task) cannot know what an earlier one sent, so it asks."""
         super().__init__(ApiClient(self.api_base, auth=auth, timeout=timeout, retry=retry or RetryPolicy(),
                                    error_factory=google_error, transport=transport, retry_when=rate_limit_403))
 
@@ -134,15 +136,16 @@ class GoogleResumableUpload(UploadProtocol):
                                     f"URI). {NOT_THE_API}", status=response.status_code)
         uri = str(response.url.join(location))
         self._secret(uri)
+        self._unsent.add(uri)
         return UploadSession(
             api=self.api, media_id=session_handle(uri), total_bytes=spec.total_bytes, chunk_size=plan.chunk_size,
             source=spec.source, media_type=spec.media_type, media_category=spec.media_category,
-            remote={"session_uri": uri, "offset": 0, "init_options": dict(spec.options), "fresh": True},
+            remote={"session_uri": uri, "offset": 0, "init_options": dict(spec.options)},
         )
 
     async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
         self._secret(self._uri(session))
-        session.remote.pop("fresh", None)
+        self._unsent.discard(self._uri(session))
         offset = int(session.remote.get("offset") or 0)
         once = dataclasses.replace(self.client.retry, max_attempts=1)  # retried below, after a status query
         failures = stalls = 0
@@ -208,7 +211,7 @@ class GoogleResumableUpload(UploadProtocol):
         """The segments the server persisted whole (a status query); a partial one is finished by append."""
         if not session.remote.get("session_uri"):
             return None
-        if session.remote.get("fresh"):  # opened, nothing sent yet: it holds nothing (a query costs a round trip)
+        if session.remote["session_uri"] in self._unsent:  # a query would cost a round trip to learn nothing
             return set()
         offset = await self._query(session)
         return {s.index for s in session.plan.segments() if s.end < offset}
@@ -260,16 +263,6 @@ class GoogleResumableUpload(UploadProtocol):
                                      "uploads resume from the task state store of the one task that runs them "
                                      "(ChunkedUploadOperator).")
         return str(uri)
-
-    def _secret(self, uri: str) -> None:
-        """Mask the session URI, and its ``upload_id`` alone (Google echoes it in ``X-GUploader-UploadID``): once
-        per URI for this client, not on every chunk."""
-        if self._on_secret is None or uri in self._masked:
-            return
-        self._masked.add(uri)
-        self._on_secret(uri)
-        for upload_id in parse_qs(urlsplit(uri).query).get("upload_id", []):
-            self._on_secret(upload_id)
 
     def _gone(self, error: RemoteRejected, session: UploadSession) -> RemoteRejected:
         if error.status not in (404, 410) or isinstance(error, UploadExpired):

@@ -59,6 +59,7 @@ from airflow_provider_chunkup.protocols.http import (
 )
 from airflow_provider_chunkup.protocols.multipart import PIECE
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.secret_urls import UrlMasker
 from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
 
 DEFAULT_BASE = "https://api.linkedin.com"
@@ -80,6 +81,10 @@ OPTIONS = ("owner",)
 CHECK_AFTER = 5.0
 """Seconds between status polls while LinkedIn processes the video."""
 IN_PROGRESS = ("WAITING_UPLOAD", "PROCESSING")
+
+
+#: Query parameters of a part URL that sign it (LinkedIn's ``m`` and ``ut``; the emulator's ``sig``).
+SIGNATURE_PARAMS = ("m", "ut", "sig")
 
 
 class LinkedInUpload(UploadProtocol):
@@ -111,7 +116,7 @@ class LinkedInUpload(UploadProtocol):
         self.capabilities = Capabilities(parallel_segments=True, reports_committed=False, abortable=False,
                                          processes_media=True, secret_session=True)
         """LinkedIn cannot say which parts it holds: a resumed task knows them by the ETags its checkpoint kept."""
-        self._on_secret = on_secret
+        self._secret = UrlMasker(on_secret, SIGNATURE_PARAMS)
         self._masked: set[str] = set()
         """Videos whose part URLs were handed to ``on_secret`` by this protocol."""
         headers = {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}
@@ -263,10 +268,6 @@ class LinkedInUpload(UploadProtocol):
         step = f"LinkedIn status of {media_id}"
         response = await self.client.request("GET", f"/videos/{quote(media_id, safe='')}", step=step)
         return json_object(response, step)
-
-    def _secret(self, url: str) -> None:
-        if self._on_secret is not None:
-            self._on_secret(url)
 
 
 def video_status(video: Mapping[str, Any]) -> ProcessingStatus:

@@ -38,7 +38,7 @@ from airflow_provider_chunkup.errors import (
     UploadExpired,
 )
 from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
-from airflow_provider_chunkup.protocols.chunking import GiB, KiB, Limits, MiB, Segment, WindowPlan
+from airflow_provider_chunkup.protocols.chunking import GiB, KiB, Limits, MiB, Segment, WindowPlan, plan_chunks
 from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
     NOT_THE_API,
@@ -131,6 +131,13 @@ class MetaGraphVideoUpload(UploadProtocol):
 
     # -- validation ---------------------------------------------------------------------------
 
+    def plan(self, spec: UploadSpec) -> WindowPlan:  # type: ignore[override]
+        """Windows of at most ``chunk_size`` bytes (the buffer); an empty file or a buffer out of bounds is refused
+        in the words every API uses, then Facebook's own rules."""
+        plan_chunks(spec.total_bytes, self.limits, spec.chunk_size, api=self.display_name)
+        self.validate(spec)
+        return WindowPlan(spec.total_bytes, spec.chunk_size or self.limits.default_chunk_bytes)
+
     def validate(self, spec: UploadSpec) -> None:
         if spec.total_bytes < MIN_FILE:
             raise ConfigurationError(f"Facebook takes videos of at least {MIN_FILE} bytes; this file is "
@@ -151,16 +158,11 @@ class MetaGraphVideoUpload(UploadProtocol):
         published = spec.options.get("published")
         if published is not None and not isinstance(published, bool):
             raise ConfigurationError(f"upload_options 'published' must be true or false, got {published!r}.")
-        if spec.chunk_size is not None and not 0 < spec.chunk_size <= self.limits.max_chunk_bytes:
-            raise ConfigurationError(f"chunk_size {spec.chunk_size} is the buffer for Graph's windows: it must be "
-                                     f"from 1 to {self.limits.max_chunk_bytes} bytes (default {DEFAULT_CHUNK}, "
-                                     "above Graph's 50 MiB windows).")
 
     # -- steps --------------------------------------------------------------------------------
 
     async def init(self, spec: UploadSpec) -> UploadSession:
-        self.validate(spec)
-        buffer = spec.chunk_size or self.limits.default_chunk_bytes
+        plan = self.plan(spec)
         step = f"Facebook upload start ({spec.total_bytes} bytes to {self.target})"
         answer = await self._post({"upload_phase": "start", "file_size": str(spec.total_bytes)}, step)
         session_id = str(answer.get("upload_session_id") or "")
@@ -168,10 +170,10 @@ class MetaGraphVideoUpload(UploadProtocol):
         if not session_id or not video_id:
             raise MalformedResponse(f"{step} answered without an upload_session_id and a video_id: "
                                     f"{json.dumps(answer)[:BODY_EXCERPT]}. {NOT_THE_API}")
-        session = UploadSession(api=self.api, media_id=video_id, total_bytes=spec.total_bytes, chunk_size=buffer,
-                                source=spec.source, media_type=spec.media_type,
+        session = UploadSession(api=self.api, media_id=video_id, total_bytes=spec.total_bytes,
+                                chunk_size=plan.max_window, source=spec.source, media_type=spec.media_type,
                                 media_category=spec.media_category)
-        session.use_plan(WindowPlan(spec.total_bytes, buffer))
+        session.use_plan(plan)
         session.remote = {"upload_session_id": session_id, "target": self.target, "windows": 0,
                           "wrong_offsets": 0, "init_options": dict(spec.options)}
         self._keep_window(session, answer, step)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import copy
 import dataclasses
 import json
 import time
@@ -59,7 +60,8 @@ class _Record:
                 f"{cls.__name__} is missing {', '.join(missing)}: pass the XCom of the previous chunkup "
                 "task unchanged."
             )
-        return cls(**{k: v for k, v in value.items() if k in names})
+        # A copy: the record changes as the upload goes on, and the caller's dict (the XCom) must not.
+        return cls(**{k: copy.deepcopy(v) for k, v in value.items() if k in names})
 
 
 def _parse_mapping(text: str, what: str) -> Any:

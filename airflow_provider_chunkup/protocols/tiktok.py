@@ -50,6 +50,7 @@ from airflow_provider_chunkup.protocols.chunking import (
 from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, NOT_THE_API, ApiClient, error_class, response_body
 from airflow_provider_chunkup.protocols.multipart import PIECE
 from airflow_provider_chunkup.protocols.retry import RetryPolicy, announced_wait
+from airflow_provider_chunkup.protocols.secret_urls import UrlMasker
 from airflow_provider_chunkup.protocols.session import ProcessingStatus, UploadResult, UploadSession, UploadSpec
 
 log = logging.getLogger(__name__)
@@ -146,8 +147,7 @@ class TikTokUpload(UploadProtocol):
         self.capabilities = Capabilities(
             parallel_segments=False, reports_committed=True, abortable=False, processes_media=True,
             secret_session=True, in_order_because="TikTok takes a video's chunks in order, one at a time")
-        self._on_secret = on_secret
-        self._masked: set[str] = set()
+        self._secret = UrlMasker(on_secret, ("upload_token",))
         self._opened: set[str] = set()
         policy = retry or RetryPolicy()
         headers = {"Content-Type": "application/json; charset=UTF-8"}
@@ -358,13 +358,6 @@ class TikTokUpload(UploadProtocol):
                                      "(ChunkedUploadOperator).")
         self._secret(str(url))
         return str(url)
-
-    def _secret(self, url: str) -> None:
-        """Mask the upload URL: once per URL for this client, not on every chunk."""
-        if self._on_secret is None or url in self._masked:
-            return
-        self._masked.add(url)
-        self._on_secret(url)
 
     @staticmethod
     def _gone(error: RemoteRejected, session: UploadSession) -> RemoteRejected:

@@ -36,6 +36,7 @@ from airflow_provider_chunkup.protocols.base import Capabilities
 from airflow_provider_chunkup.protocols.chunking import GiB, MiB
 from airflow_provider_chunkup.protocols.http import BODY_EXCERPT, NOT_THE_API, error_class, json_object, response_body
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
+from airflow_provider_chunkup.protocols.secret_urls import UrlMasker
 from airflow_provider_chunkup.protocols.session import (
     ProcessingStatus,
     UploadResult,
@@ -90,7 +91,7 @@ class VimeoUpload(TusUpload):
         self.capabilities = Capabilities(
             parallel_segments=False, reports_committed=True, abortable=True, processes_media=True,
             in_order_because="Vimeo takes a video's bytes over tus, in order, one PATCH at a time")
-        self._on_secret = on_secret
+        self._secret = UrlMasker(on_secret)
         self._links: dict[str, str] = {}
 
     # -- validation ---------------------------------------------------------------------------
@@ -202,8 +203,7 @@ class VimeoUpload(TusUpload):
     # -- the upload link: a secret, never in the session ----------------------------------------
 
     def _keep_link(self, media_id: str, link: str) -> None:
-        if self._on_secret is not None:
-            self._on_secret(link)
+        self._secret(link)
         self._links[media_id] = link
 
     def _url(self, session: UploadSession) -> str:

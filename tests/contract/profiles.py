@@ -55,6 +55,7 @@ from airflow_provider_chunkup.hooks.apivideo import ApiVideoHook
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.cloudflare_stream import CloudflareStreamHook
 from airflow_provider_chunkup.hooks.content_range import ContentRangeUploadHook
+from airflow_provider_chunkup.hooks.facebook import FacebookVideoHook
 from airflow_provider_chunkup.hooks.facebook_reels import FacebookReelsHook
 from airflow_provider_chunkup.hooks.gcs_destination import GcsDestinationHook
 from airflow_provider_chunkup.hooks.instagram import InstagramHook
@@ -124,8 +125,9 @@ class Abilities:
     processes_media: bool
     """The platform processes media after the upload (a status to poll until it is terminal)."""
     resume_from: Literal["server", "checkpoint"]
-    """``server``: the platform says which segments it holds, so a retry without chunkup's records sends only
-    the rest. ``checkpoint``: only chunkup's checkpoint knows; without it, every unrecorded segment goes again."""
+    """``server``: the platform says which segments it holds (or, dictating each window, names the one it wants
+    when another arrives), so a retry without chunkup's records sends only the rest. ``checkpoint``: only
+    chunkup's checkpoint knows; without it, every unrecorded segment goes again."""
     abortable: bool
     """An unfinished remote upload can be deleted (``False``: the platform expires it by itself)."""
     status_readable: bool = True
@@ -275,6 +277,15 @@ def _connect_facebook_reels(request: pytest.FixtureRequest, **extra: Any) -> Con
     conn_id = request.getfixturevalue("set_connection")(
         "contract_facebook_reels", conn_type="chunkup_facebook_reels", host=emulator.url, password="meta-token",
         extra={"page_id": "1234", **extra})
+    control = EmulatorControl(emulator.url)
+    return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
+
+
+def _connect_facebook(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+    emulator = request.getfixturevalue("emulator")
+    conn_id = request.getfixturevalue("set_connection")(
+        "contract_facebook", conn_type="chunkup_facebook", host=emulator.url, password="meta-token",
+        extra={"target": "page:1234", **extra})
     control = EmulatorControl(emulator.url)
     return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
 
@@ -524,6 +535,14 @@ FACEBOOK_REELS = ApiProfile(
     emulator_config={"meta": {"processing_secs": 0}},
 )
 
+FACEBOOK = ApiProfile(
+    name="facebook", hook=FacebookVideoHook, connect=_connect_facebook,
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=256 * KiB,  # the buffer; the emulator's windows match it
+    stored=_meta_video_stored, remote_uploads=_meta_videos, chunk_routes=("POST /{ver}/{node}/videos transfer",),
+    abilities=Abilities(parallel_segments=False, processes_media=True, resume_from="server", abortable=False),
+    emulator_config={"meta": {"processing_secs": 0, "window_bytes": 256 * KiB}},
+)
+
 TIKTOK = ApiProfile(
     name="tiktok", hook=TikTokHook, connect=_connect_tiktok,
     file_name="clip.mp4", media_type="video/mp4", chunk_size=5 * 1024 * 1024,  # TikTok's smallest chunk
@@ -533,7 +552,7 @@ TIKTOK = ApiProfile(
 )
 
 PROFILES = (X_V2, X_V1_1, APIVIDEO_PART, APIVIDEO_BYTES, APIVIDEO_TOKEN, CONTENT_RANGE, TUS, VIMEO, CLOUDFLARE_STREAM,
-            YOUTUBE, GCS, LINKEDIN, INSTAGRAM, FACEBOOK_REELS, TIKTOK)
+            YOUTUBE, GCS, LINKEDIN, INSTAGRAM, FACEBOOK_REELS, FACEBOOK, TIKTOK)
 
 
 def sha256(data: bytes) -> str:

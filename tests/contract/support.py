@@ -14,7 +14,7 @@ from emulator_idle import wait_until_idle
 
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.protocols.base import UploadProtocol
-from airflow_provider_chunkup.protocols.session import UploadResult
+from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession
 
 from .profiles import ApiProfile, Connected, EmulatorControl, Stored, sha256
 
@@ -70,6 +70,13 @@ class Api:
         if self.profile.remainder_in_last:
             return max(1, size // self.chunk_size)
         return -(-size // self.chunk_size)
+
+    def recorded(self, session: UploadSession) -> set[int]:
+        """The segments a session records as stored; where the server dictates windows, the windows below its
+        position (the profiles set the emulator's windows to the chunk size)."""
+        if session.windowed:
+            return set(range(session.committed_bytes // self.chunk_size))
+        return session.stored_segments()
 
     # -- the emulator ----------------------------------------------------------------------------------
 

@@ -85,7 +85,8 @@ async def test_init_sends_owner_and_size_with_the_version_headers_and_plans_link
     assert [(s.offset, s.length) for s in session.plan.segments()] == [(0, 4 * MiB), (4 * MiB, 4 * MiB),
                                                                         (8 * MiB, 2 * MiB)]
     assert session.remote["etags"] == [None, None, None] and session.remote["upload_token"] == "tok-parts"
-    assert secrets == [url(0), url(1), url(2)]  # the signed URLs take bytes without a token: masked
+    # the signed URLs take bytes without a token: masked, and their signatures alone
+    assert secrets == [url(0), "s3cr3t0", url(1), "s3cr3t1", url(2), "s3cr3t2"]
     assert session.expires_at is not None and session.expires_at > time.time()
 
 
@@ -353,4 +354,4 @@ async def test_a_resumed_task_masks_every_part_url_it_read_from_the_checkpoint()
     async with linkedin(lambda r: answer, secrets) as li:  # another process: nothing masked there yet
         await li.append(session, session.plan.segment(1), b"b" * (4 * MiB))
         await li.append(session, session.plan.segment(2), b"c" * (2 * MiB))
-    assert secrets == [url(0), url(1), url(2)]  # all of them, once
+    assert secrets == [url(0), "s3cr3t0", url(1), "s3cr3t1", url(2), "s3cr3t2"]  # all of them, once

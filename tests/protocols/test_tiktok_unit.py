@@ -123,7 +123,7 @@ async def test_direct_post_asks_the_creator_then_declares_the_plan_exactly():
                       "video_cover_timestamp_ms": 1500}}
     assert session.plan_kind == MERGED and session.plan.segment(4).length == 10_000_123
     assert session.media_id == "v_pub_file~v2-1.123" and session.remote["max_video_post_duration_sec"] == 300
-    assert secrets == [URL] and session.expires_at is not None  # the URL is a credential, valid one hour
+    assert secrets == [URL, "Xza123"] and session.expires_at is not None  # a credential (its token too), one hour
     assert t.capabilities.secret_session  # so the session holding it stays out of XCom
 
 

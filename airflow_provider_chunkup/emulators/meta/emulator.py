@@ -38,6 +38,7 @@ from ..core.control import PREFIX, ControlHandler, guarded, json_object
 from ..core.fault_target import QUERY
 from ..core.forms import BodyError, ReceivedForm, media_type_of, read_multipart, read_urlencoded
 from ..core.ratelimit import RateLimitState
+from ..core.stats import STATS_KEY
 from ..core.storage import COPY_BLOCK_BYTES
 from .config import MIN_FILE_SIZE, MetaEmulatorConfig
 from .errors import PARTIAL, SIZE_LARGE, SIZE_MISMATCH, SIZE_SMALL, TRANSIENT, UPLOAD_FAILED, GraphError
@@ -273,6 +274,8 @@ class MetaEmulator(EmulatedApi):
     @graph_endpoint
     async def phased(self, request: Request, params: dict[str, str], form: ReceivedForm) -> Response:
         phase = params.get("upload_phase")
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        request.scope[STATS_KEY] = f"POST {route} {phase or '-'}"  # each phase counted apart, as with faults
         if phase == "start":
             return self.start(request, params)
         if phase == "transfer":
