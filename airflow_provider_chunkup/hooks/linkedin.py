@@ -16,16 +16,46 @@ retry resumes from the task state store.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import httpx
 from airflow.sdk import Connection
 
+from airflow_provider_chunkup._aio import run_sync
+from airflow_provider_chunkup.errors import ConfigurationError
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.hooks.connection import ConnectionOptions, base_url, require_safe_transport
 from airflow_provider_chunkup.hooks.probe import probe_missing_resource
-from airflow_provider_chunkup.protocols.linkedin import DEFAULT_BASE, DEFAULT_VERSION, MAX_PART, LinkedInUpload
+from airflow_provider_chunkup.protocols.linkedin import (
+    DEFAULT_BASE,
+    DEFAULT_VERSION,
+    MAX_PART,
+    LinkedInUpload,
+    post_page,
+)
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
+
+POST_RECORD = "chunkup.linkedin_post"
+"""The task state store key where a post task keeps the post it made (so a retry never posts twice)."""
+
+
+def video_of(video: Any) -> tuple[str, str | None]:
+    """The video URN and owner of a LinkedIn upload's result (an ``UploadResult``, its dict, or a URN)."""
+    if hasattr(video, "to_dict"):
+        video = video.to_dict()
+    owner = None
+    if isinstance(video, Mapping):
+        if video.get("api") not in (None, "linkedin"):
+            raise ConfigurationError(f"This is the result of a {video.get('api')} upload, not a LinkedIn one: a "
+                                     "LinkedIn post carries a video uploaded to LinkedIn.")
+        details = video.get("details")
+        owner = details.get("owner") if isinstance(details, Mapping) else None
+        video = video.get("media_id")
+    if not isinstance(video, str) or not video.strip():
+        raise ConfigurationError(f"A LinkedIn post's video is the upload's result or its URN, got {video!r}.")
+    return video.strip(), owner if isinstance(owner, str) and owner else None
 
 
 def _mask(secret: str) -> None:
@@ -74,3 +104,42 @@ class LinkedInHook(ChunkUploadHook):
         Creates nothing. Returns ``(ok, message)``; the message never holds the token.
         """
         return probe_missing_resource(self, "LinkedIn", "/videos/" + "urn%3Ali%3Avideo%3A0")
+
+    async def acreate_post(self, video: Any, *, commentary: str, visibility: str = "PUBLIC",
+                           title: str | None = None, feed: bool = True, author: str | None = None,
+                           raw_commentary: bool = False, record_store: Any = None) -> dict[str, Any]:
+        """Publish a post carrying an uploaded video once it is ``AVAILABLE`` (Posts API, ``POST /rest/posts``).
+
+        ``video``: the upload's result (its owner is the post's author unless ``author`` is given) or a URN.
+        ``commentary`` is escaped for little text format unless ``raw_commentary``. Everything LinkedIn would
+        refuse in the request is refused before it. With a ``record_store`` (the task state store) the post is
+        kept as soon as LinkedIn answers, and a retry of the same post returns it without posting again.
+
+        Returns ``{"post_urn", "url", "video_urn", "author", "commentary"}`` (``commentary`` as sent).
+        """
+        urn, owner = video_of(video)
+        protocol = await self.aget_conn()
+        assert isinstance(protocol, LinkedInUpload)
+        body = protocol.post_body(urn, commentary=commentary, visibility=visibility, title=title, feed=feed,
+                                  author=author or owner, raw_commentary=raw_commentary)
+        identity = json.loads(json.dumps(body, sort_keys=True))
+        earlier = record_store.get(POST_RECORD, None) if record_store is not None else None
+        if isinstance(earlier, Mapping) and earlier.get("identity") == identity and earlier.get("post"):
+            await protocol.client.aclose()
+            self.log.info("Post %s was published by an earlier try; not posting again.", earlier["post"]["post_urn"])
+            return dict(earlier["post"])
+        post_urn = await self._using(protocol, lambda p: protocol.send_post(body))
+        post = {"post_urn": post_urn, "url": post_page(post_urn, protocol.api_base), "video_urn": urn,
+                "author": body["author"], "commentary": body["commentary"]}
+        if record_store is not None:
+            record_store.set(POST_RECORD, {"identity": identity, "post": post})
+        self.log.info("Published LinkedIn post %s with video %s: %s", post_urn, urn, post["url"])
+        return post
+
+    def create_post(self, video: Any, *, commentary: str, visibility: str = "PUBLIC", title: str | None = None,
+                    feed: bool = True, author: str | None = None, raw_commentary: bool = False,
+                    record_store: Any = None) -> dict[str, Any]:
+        """Synchronous :meth:`acreate_post`."""
+        return run_sync(self.acreate_post(video, commentary=commentary, visibility=visibility, title=title,
+                                          feed=feed, author=author, raw_commentary=raw_commentary,
+                                          record_store=record_store))

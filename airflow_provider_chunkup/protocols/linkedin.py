@@ -11,7 +11,8 @@ plan), an ``uploadToken`` and ``uploadUrlsExpireAt``. Append PUTs each part's ex
 index in ``session.remote["etags"]``: parts are independent, so several go at once, and a resumed upload sends
 only the parts without an ETag. Finalize POSTs ``?action=finalizeUpload`` with the ETags in instruction order;
 LinkedIn answers 200 with an empty body. The sensor polls ``GET /rest/videos/{URN}`` (``WAITING_UPLOAD``,
-``PROCESSING``, ``AVAILABLE``, ``PROCESSING_FAILED``). There is no publish step: a post is the Posts API's.
+``PROCESSING``, ``AVAILABLE``, ``PROCESSING_FAILED``). Publishing is a separate step, the Posts API's:
+:meth:`LinkedInUpload.create_post` (``POST /rest/posts``) once the video is ``AVAILABLE``.
 
 The part URLs are pre-signed (anyone holding one can write the part) and LinkedIn has no request that gives
 them again: they are masked in logs and kept in the session for resume from the task state store, and the
@@ -81,6 +82,14 @@ OPTIONS = ("owner",)
 CHECK_AFTER = 5.0
 """Seconds between status polls while LinkedIn processes the video."""
 IN_PROGRESS = ("WAITING_UPLOAD", "PROCESSING")
+VIDEO_URN = re.compile(r"urn:li:video:[A-Za-z0-9_-]+")
+POST_URN = re.compile(r"urn:li:(share|ugcPost):[0-9A-Za-z_-]+")
+MAX_COMMENTARY = 3000
+"""LinkedIn's limit on a post's ``commentary``, counted on the text sent (escapes included)."""
+VISIBILITIES = ("PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER")
+LITTLE_RESERVED = frozenset("\\|{}@[]()<>#*_~")
+"""Characters little text format reserves: each must be backslash-escaped to be plain text."""
+POST_PAGE = "https://www.linkedin.com/feed/update/"
 
 
 #: Query parameters of a part URL that sign it (LinkedIn's ``m`` and ``ut``; the emulator's ``sig``).
@@ -269,6 +278,68 @@ class LinkedInUpload(UploadProtocol):
         response = await self.client.request("GET", f"/videos/{quote(media_id, safe='')}", step=step)
         return json_object(response, step)
 
+    # -- the Posts API ------------------------------------------------------------------------
+
+    def post_body(self, video_urn: str, *, commentary: str, visibility: str = "PUBLIC", title: str | None = None,
+                  feed: bool = True, author: str | None = None, raw_commentary: bool = False) -> dict[str, Any]:
+        """The ``POST /rest/posts`` body of a post carrying ``video_urn``, checked as LinkedIn would: no request.
+
+        ``commentary`` is escaped for little text format unless ``raw_commentary`` (it already is little text,
+        with mentions or hashtag templates). ``author`` is the connection's ``owner`` by default.
+        """
+        if not isinstance(video_urn, str) or not VIDEO_URN.fullmatch(video_urn.strip()):
+            raise ConfigurationError(f"A LinkedIn post carries a video URN (urn:li:video:...), not {video_urn!r}: "
+                                     "pass the upload's result or its media_id.")
+        who = author if author is not None else self.owner
+        if not who:
+            raise ConfigurationError("A LinkedIn post needs an author: set the connection's extra owner (or "
+                                     "author) to the video's owner, urn:li:person:<id> or urn:li:organization:<id>.")
+        who = check_owner(who)
+        if visibility not in VISIBILITIES:
+            raise ConfigurationError(f"LinkedIn post visibility is one of {', '.join(VISIBILITIES)}, not "
+                                     f"{visibility!r}.")
+        if title is not None and not isinstance(title, str):
+            raise ConfigurationError(f"A LinkedIn post's media title is text, not {title!r}.")
+        text = little_text(commentary, raw=raw_commentary)
+        body: dict[str, Any] = {
+            "author": who, "commentary": text, "visibility": visibility,
+            "distribution": {"feedDistribution": "MAIN_FEED" if feed else "NONE", "targetEntities": [],
+                             "thirdPartyDistributionChannels": []},
+            "content": {"media": {"id": video_urn.strip(), **({"title": title} if title else {})}},
+            "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False,
+        }
+        return body
+
+    async def send_post(self, body: Mapping[str, Any]) -> str:
+        """Send a body from :meth:`post_body`; returns the post's URN, which LinkedIn gives in ``x-restli-id``."""
+        media = body.get("content", {}).get("media", {}).get("id")
+        step = f"LinkedIn post of {media} as {body.get('author')}"
+        try:
+            response = await self.client.request("POST", "/posts", json=dict(body), step=step)
+        except RemoteRejected as e:
+            if e.status in (400, 422) and "AVAILABLE" in str(e):
+                hint = 'put MediaProcessingSensor(api="linkedin") on the upload before the post task'
+                raise type(e)(f"{e}. Wait until the video is AVAILABLE: {hint}.", status=e.status, body=e.body) from e
+            raise
+        urn = (response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id") or "").strip()
+        if not POST_URN.fullmatch(urn):
+            raise MalformedResponse(f"{step} answered HTTP {response.status_code} without a post URN in "
+                                    f"x-restli-id (got {urn[:BODY_EXCERPT]!r}). {NOT_THE_API}",
+                                    status=response.status_code)
+        return urn
+
+    async def create_post(self, video_urn: str, *, commentary: str, visibility: str = "PUBLIC",
+                          title: str | None = None, feed: bool = True, author: str | None = None,
+                          raw_commentary: bool = False) -> str:
+        """Publish a post carrying an ``AVAILABLE`` video (``POST /rest/posts``); returns its ``urn:li:share:...``.
+
+        Everything LinkedIn would refuse in the request is refused before it (see :meth:`post_body`).
+        :param feed: show it in the main feed (``MAIN_FEED``), or not (``NONE``).
+        """
+        return await self.send_post(self.post_body(video_urn, commentary=commentary, visibility=visibility,
+                                                   title=title, feed=feed, author=author,
+                                                   raw_commentary=raw_commentary))
+
 
 def video_status(video: Mapping[str, Any]) -> ProcessingStatus:
     """A LinkedIn video's ``status`` as a :class:`ProcessingStatus`, LinkedIn's words kept."""
@@ -285,6 +356,35 @@ def video_status(video: Mapping[str, Any]) -> ProcessingStatus:
                        "takes MP4 files of 3 seconds to 30 minutes and 75 KB to 500 MB."})
     raise MalformedResponse(f"LinkedIn answered video status {state!r}, not one of WAITING_UPLOAD, PROCESSING, "
                             f"AVAILABLE, PROCESSING_FAILED. {NOT_THE_API}")
+
+
+def escape_little(text: str) -> str:
+    """``text`` as little text format's plain text: every reserved character backslash-escaped."""
+    return "".join("\\" + c if c in LITTLE_RESERVED else c for c in text)
+
+
+def little_text(commentary: Any, *, raw: bool = False) -> str:
+    """A post's ``commentary`` as sent: escaped (unless ``raw``), at most 3000 characters."""
+    if not isinstance(commentary, str):
+        raise ConfigurationError(f"A LinkedIn post's commentary is text, not {type(commentary).__name__}.")
+    text = commentary if raw else escape_little(commentary)
+    if len(text) > MAX_COMMENTARY:
+        escapes = len(text) - len(commentary)
+        how = f" ({len(commentary)} written + {escapes} backslashes escaping reserved characters)" if escapes else ""
+        raise ConfigurationError(f"LinkedIn takes at most {MAX_COMMENTARY} characters of commentary; this one is "
+                                 f"{len(text)}{how}. Shorten it by {len(text) - MAX_COMMENTARY} characters.")
+    if raw and text.endswith("\\") and (len(text) - len(text.rstrip("\\"))) % 2:
+        raise ConfigurationError("raw little text commentary ends with a lone backslash, which escapes nothing: "
+                                 "double it (\\\\) or drop it.")
+    return text
+
+
+def post_page(post_urn: str, api_base: str = DEFAULT_BASE) -> str:
+    """Where a person sees the post: LinkedIn's feed page; on the emulator, its inspection page."""
+    base = api_base.rstrip("/")
+    if base == DEFAULT_BASE:
+        return POST_PAGE + post_urn
+    return f"{base}/_emulator/linkedin/posts/{quote(post_urn.rsplit(':', 1)[-1], safe='')}"
 
 
 def check_owner(owner: Any) -> str:

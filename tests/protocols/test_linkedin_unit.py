@@ -21,6 +21,9 @@ from airflow_provider_chunkup.protocols.linkedin import (
     MIN_FILE,
     LinkedInUpload,
     check_version,
+    escape_little,
+    little_text,
+    post_page,
     video_status,
 )
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
@@ -355,3 +358,104 @@ async def test_a_resumed_task_masks_every_part_url_it_read_from_the_checkpoint()
         await li.append(session, session.plan.segment(1), b"b" * (4 * MiB))
         await li.append(session, session.plan.segment(2), b"c" * (2 * MiB))
     assert secrets == [url(0), "s3cr3t0", url(1), "s3cr3t1", url(2), "s3cr3t2"]  # all of them, once
+
+
+# -- the Posts API ----------------------------------------------------------------------------------
+
+POST = "urn:li:share:7300000000000000001"
+
+
+def created(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(201, headers={"x-restli-id": POST})
+
+
+async def test_create_post_sends_linkedins_body_and_returns_the_urn_from_x_restli_id():
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return created(request)
+
+    async with linkedin(handler) as li:
+        urn = await li.create_post(URN, commentary="Launch (v2) #1 @team", title="Launch", feed=False)
+    assert urn == POST
+    (request,) = seen
+    assert request.method == "POST" and request.url.path == "/rest/posts"
+    assert request.headers["Authorization"] == "Bearer tok-123"
+    assert request.headers["LinkedIn-Version"] == DEFAULT_VERSION
+    assert request.headers["X-Restli-Protocol-Version"] == "2.0.0"
+    assert json.loads(request.content) == {
+        "author": OWNER, "commentary": r"Launch \(v2\) \#1 \@team", "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "NONE", "targetEntities": [], "thirdPartyDistributionChannels": []},
+        "content": {"media": {"id": URN, "title": "Launch"}}, "lifecycleState": "PUBLISHED",
+        "isReshareDisabledByAuthor": False}
+
+
+def test_every_reserved_character_is_escaped_and_raw_little_text_is_kept():
+    assert escape_little("\\|{}@[]()<>#*_~ plain") == "".join("\\" + c for c in "\\|{}@[]()<>#*_~") + " plain"
+    assert little_text("@[Acme](urn:li:organization:1) {hashtag|#|go}", raw=True) == (
+        "@[Acme](urn:li:organization:1) {hashtag|#|go}")
+    assert little_text("a_b") == r"a\_b"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"commentary": "a" * 3001}, "at most 3000 characters of commentary; this one is 3001. Shorten it by 1"),
+    ({"commentary": "#" * 1501}, r"3002 \(1501 written \+ 1501 backslashes escaping reserved characters\)"),
+    ({"commentary": "x\\", "raw_commentary": True}, "lone backslash"),
+    ({"commentary": None}, "commentary is text"),
+    ({"commentary": "x", "visibility": "public"}, "PUBLIC, CONNECTIONS, LOGGED_IN, CONTAINER"),
+    ({"commentary": "x", "author": "urn:li:company:1"}, "urn:li:person:<id> or urn:li:organization:<id>"),
+    ({"commentary": "x", "title": 5}, "title is text"),
+])
+async def test_create_post_refuses_what_linkedin_would_before_any_request(kwargs, message):
+    async with linkedin(never) as li:
+        with pytest.raises(ConfigurationError, match=message):
+            await li.create_post(URN, **kwargs)
+
+
+@pytest.mark.parametrize("video", ["C5F10AQE", "urn:li:image:C5F10AQE", "urn:li:video:", ""])
+async def test_create_post_wants_a_video_urn(video):
+    async with linkedin(never) as li:
+        with pytest.raises(ConfigurationError, match="urn:li:video"):
+            await li.create_post(video, commentary="x")
+
+
+async def test_exactly_3000_characters_after_escaping_pass_and_an_author_overrides_the_owner():
+    seen = []
+    async with linkedin(lambda r: seen.append(json.loads(r.content)) or created(r)) as li:
+        await li.create_post(URN, commentary="a" * 2996 + "()", author="urn:li:person:abc", visibility="CONNECTIONS")
+    assert len(seen[0]["commentary"]) == 3000 and seen[0]["author"] == "urn:li:person:abc"
+    assert seen[0]["visibility"] == "CONNECTIONS" and seen[0]["distribution"]["feedDistribution"] == "MAIN_FEED"
+
+
+async def test_a_post_needs_an_author():
+    async with LinkedInUpload(api_base=BASE, token="t", transport=httpx.MockTransport(never)) as li:
+        with pytest.raises(ConfigurationError, match="needs an author"):
+            await li.create_post(URN, commentary="x")
+
+
+async def test_a_video_not_available_yet_names_the_sensor():
+    answer = httpx.Response(400, json={"message": f"Media {URN} is PROCESSING, not AVAILABLE", "status": 400})
+    async with linkedin(lambda r: answer) as li:
+        with pytest.raises(RemoteRejected, match=r"HTTP 400: Media .* not AVAILABLE.*MediaProcessingSensor"):
+            await li.create_post(URN, commentary="x")
+
+
+async def test_a_refused_author_says_so():
+    answer = httpx.Response(403, json={"message": "Not enough permissions to access: partnerApiPostsExternal",
+                                       "status": 403})
+    async with linkedin(lambda r: answer) as li:
+        with pytest.raises(AuthenticationFailed, match="HTTP 403: Not enough permissions"):
+            await li.create_post(URN, commentary="x")
+
+
+@pytest.mark.parametrize("headers", [{}, {"x-restli-id": "7300"}, {"x-restli-id": "urn:li:video:1"}])
+async def test_an_answer_without_a_post_urn_is_malformed(headers):
+    async with linkedin(lambda r: httpx.Response(201, headers=headers)) as li:
+        with pytest.raises(MalformedResponse, match="x-restli-id"):
+            await li.create_post(URN, commentary="x")
+
+
+def test_post_page_on_linkedin_and_on_the_emulator():
+    assert post_page(POST) == f"https://www.linkedin.com/feed/update/{POST}"
+    assert post_page(POST, "http://127.0.0.1:8080/") == "http://127.0.0.1:8080/_emulator/linkedin/posts/7300000000000000001"

@@ -7,6 +7,8 @@
 - ``POST /rest/videos?action=finalizeUpload``: the ETags in instruction order; **200 with an empty body**.
 - ``GET /rest/videos/{percent-encoded URN}``: ``WAITING_UPLOAD`` → ``PROCESSING`` (``processing_secs``) →
   ``AVAILABLE`` or ``PROCESSING_FAILED`` (a drawn fault).
+- ``POST /rest/posts``: a post carrying an ``AVAILABLE`` video of the author's; **201 with an empty body** and the
+  post's URN in ``x-restli-id`` (``urn:li:share:<n>``). See :mod:`.posts` for the checks and their sources.
 
 The API wants ``Authorization: Bearer``, ``LinkedIn-Version: YYYYMM`` (missing: 400 ``VERSION_MISSING``; older
 than ``oldest_version``, later than this month, or malformed: 426 ``NONEXISTENT_VERSION``) and
@@ -37,12 +39,16 @@ from ..core.control import PREFIX, ControlHandler, guarded
 from ..core.fault_target import QUERY
 from ..core.forms import SMALL_FIELD_LIMIT
 from .config import VERSION, LinkedInEmulatorConfig
+from .posts import Post, post_request
 from .videos import FAILED_FAULT, LinkedInError, Video, finalize_request, init_request, parts_of
 
 API = "/rest"
 UPLOAD = "/linkedin-upload"
 CONTROL = f"{PREFIX}/linkedin"
-STAT_NAMES = ("linkedin_videos_created", "linkedin_parts", "linkedin_videos_finalized", "linkedin_broken_bodies")
+STAT_NAMES = ("linkedin_videos_created", "linkedin_parts", "linkedin_videos_finalized", "linkedin_broken_bodies",
+              "linkedin_posts_created")
+#: The first post number (``urn:li:share:<n>``): LinkedIn's are 19 digits.
+FIRST_POST = 7_300_000_000_000_000_001
 #: Largest captions or thumbnail file taken.
 EXTRA_LIMIT = 100 * 1024 * 1024
 
@@ -51,6 +57,10 @@ Handler = Callable[["LinkedInEmulator", Request, str], Awaitable[Response]]
 
 class VideoNotFound(LookupError):
     """No video with that id."""
+
+
+class PostNotFound(LookupError):
+    """No post with that id."""
 
 
 def linkedin_endpoint(handler: Handler) -> Callable[[Any, Request], Awaitable[Response]]:
@@ -82,8 +92,10 @@ class LinkedInEmulator(EmulatedApi):
     def __init__(self, context: EmulatorContext) -> None:
         super().__init__(context)
         self.videos: dict[str, Video] = {}
+        self.posts: dict[str, Post] = {}
         self.counts: dict[str, int] = {}
         self._ids = itertools.count(1)
+        self._post_ids = itertools.count(FIRST_POST)
 
     @property
     def config(self) -> LinkedInEmulatorConfig:
@@ -94,12 +106,14 @@ class LinkedInEmulator(EmulatedApi):
             Route(f"{API}/videos", self.videos_action, methods=["POST"]),
             Route(f"{API}/videos/{{urn}}", self.get_video, methods=["GET"]),
             Route(f"{UPLOAD}/{{video_id}}/{{part}}", self.upload_part, methods=["PUT"]),
+            Route(f"{API}/posts", self.create_post, methods=["POST"]),
         ]
 
     def reset(self) -> None:
         for video in self.videos.values():
             self._discard(video)
         self.videos.clear()
+        self.posts.clear()
         self.counts.clear()
 
     def _discard(self, video: Video) -> None:
@@ -109,7 +123,8 @@ class LinkedInEmulator(EmulatedApi):
             storage.discard_upload("linkedin", f"{video.id}-{extra}")
 
     def stats(self) -> dict[str, int]:
-        return {"linkedin_videos": len(self.videos), **{name: self.counts.get(name, 0) for name in STAT_NAMES}}
+        counts = {name: self.counts.get(name, 0) for name in STAT_NAMES}
+        return {"linkedin_videos": len(self.videos), "linkedin_posts": len(self.posts), **counts}
 
     def count(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
@@ -231,6 +246,33 @@ class LinkedInEmulator(EmulatedApi):
             body["downloadUrlExpiresAt"] = math.floor((time.time() + 3600) * 1000)
         return JSONResponse(body)
 
+    @linkedin_endpoint
+    async def create_post(self, request: Request, token: str) -> Response:
+        fields = post_request(await self._body(request), self.config.owners)
+        media = fields["media"]
+        if media is not None:
+            self._postable(media, token, fields["author"])
+        post = Post(f"urn:li:share:{next(self._post_ids)}", token, **fields)
+        self.posts[post.id] = post
+        self.count("linkedin_posts_created")
+        return Response(status_code=201, headers={"x-restli-id": post.urn})
+
+    def _postable(self, urn: str, token: str, author: str) -> None:
+        """A video a post of ``author`` may carry: the token's, the author's own, ``AVAILABLE``."""
+        if not urn.startswith("urn:li:video:"):
+            raise LinkedInError(422, f"ERROR :: /content/media/id :: {urn!r} is not a video URN (urn:li:video:...)")
+        video = self.videos.get(urn.removeprefix("urn:li:video:"))
+        if video is None:
+            raise LinkedInError.bad(f"Media {urn} does not exist: upload it with the Videos API first.")
+        if video.token != token:
+            raise LinkedInError(403, f"Not enough permissions to access: partnerApiVideos for {urn}.")
+        if video.owner != author:
+            raise LinkedInError.bad(f"Media {urn} is owned by {video.owner}, not by the post's author {author}.")
+        status = video.status(self.config.processing_secs)
+        if status != "AVAILABLE":
+            raise LinkedInError.bad(f"Media {urn} is {status}, not AVAILABLE: a video can be posted once LinkedIn "
+                                    "processed it.")  # fmt: skip
+
     async def upload_part(self, request: Request) -> Response:
         try:
             return await self._upload_part(request)
@@ -280,6 +322,8 @@ class LinkedInEmulator(EmulatedApi):
 
     def control_routes(self) -> list[BaseRoute]:
         def known(exc: Exception) -> tuple[int, str] | None:
+            if isinstance(exc, PostNotFound):
+                return 404, f"no such post: {exc}"
             return (404, f"no such video: {exc}") if isinstance(exc, VideoNotFound) else None
 
         def control(handler: ControlHandler) -> ControlHandler:
@@ -289,6 +333,8 @@ class LinkedInEmulator(EmulatedApi):
             Route(f"{CONTROL}/videos", control(self._list_videos), methods=["GET"]),
             Route(f"{CONTROL}/videos/{{video_id}}", control(self._inspect_video), methods=["GET"]),
             Route(f"{CONTROL}/videos/{{video_id}}/file", control(self._video_file), methods=["GET"]),
+            Route(f"{CONTROL}/posts", control(self._list_posts), methods=["GET"]),
+            Route(f"{CONTROL}/posts/{{post_id}}", control(self._inspect_post), methods=["GET"]),
         ]
 
     def _any(self, video_id: str) -> Video:
@@ -309,6 +355,17 @@ class LinkedInEmulator(EmulatedApi):
         if video.sha256 is None:
             raise VideoNotFound(f"{video.id} (not finalized)")
         return FileResponse(self.context.storage.final_path("linkedin", video.id), media_type="video/mp4")
+
+
+    async def _list_posts(self, _: Request) -> Response:
+        return JSONResponse([p.inspect() for p in reversed(self.posts.values())])
+
+    async def _inspect_post(self, request: Request) -> Response:
+        post_id = request.path_params["post_id"]
+        post = self.posts.get(post_id.removeprefix("urn:li:share:"))
+        if post is None:
+            raise PostNotFound(post_id)
+        return JSONResponse(post.inspect())
 
 
 def _sign(video: Video, part: str) -> str:
