@@ -203,8 +203,7 @@ class ChunkUploadHook(BaseHook, ABC):
                 and earlier.media_id == record.media_id:
             for index in earlier.stored_segments():
                 record.mark_stored(index)
-            self.log.info("An earlier try stored %d of %d segments of upload %s.", len(earlier.stored_segments()),
-                          record.segment_count, record.media_id)
+            self.log.info("An earlier try stored %s of upload %s.", earlier.progress_text(), record.media_id)
         storage_options = await storage_options_for(record.source, record.source_conn_id, storage_options)
         return await self._using(protocol, lambda p: self._append(
             p, record, segments, max_in_flight, progress, storage_options, checksum, checkpoint))
@@ -322,9 +321,8 @@ class ChunkUploadHook(BaseHook, ABC):
         session.conn_id = self.conn_id
         if src.is_local:  # so a task on another worker that cannot find the file can say where it was
             session.source_host = this_worker()
-        self.log.info("%s upload %s opened for %s: %d bytes in %d segments of %d bytes",
-                      protocol.display_name, session.media_id, src.url, session.total_bytes,
-                      session.segment_count, session.chunk_size)
+        self.log.info("%s upload %s opened for %s: %d bytes in %s", protocol.display_name, session.media_id,
+                      src.url, session.total_bytes, session.layout())
         return session
 
     async def _append(self, protocol: UploadProtocol, session: UploadSession,

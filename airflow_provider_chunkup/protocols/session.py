@@ -162,6 +162,22 @@ class UploadSession(_Record):
         """Whether the server dictates each window (progress is :attr:`committed_bytes`, not :attr:`stored`)."""
         return self.plan_kind == WINDOWS
 
+    def layout(self) -> str:
+        """How the bytes go, for logs: ``6 segments of 262144 bytes``, or what the server decides."""
+        if self.plan_kind == WINDOWS:
+            return f"windows the server dictates, up to {self.chunk_size} bytes each"
+        if self.plan_kind == SERVER_PARTS:
+            return f"the {self.segment_count} parts the server handed out"
+        if self.plan_kind == MERGED:
+            return f"{self.segment_count} chunks of {self.chunk_size} bytes, the remainder in the last"
+        return f"{self.segment_count} segments of {self.chunk_size} bytes"
+
+    def progress_text(self) -> str:
+        """What the platform holds, for logs: ``2 of 6 segments``, or the server's position in bytes."""
+        if self.windowed:
+            return f"{self.committed_bytes} of {self.total_bytes} bytes"
+        return f"{len(self.stored_segments())} of {self.segment_count} segments"
+
     def mark_stored(self, index: int) -> None:
         """Record segment ``index`` as acknowledged, merging it into :attr:`stored`'s ranges."""
         position = bisect.bisect_right(self.stored, [index, index + 1])

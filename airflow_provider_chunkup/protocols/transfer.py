@@ -358,8 +358,8 @@ async def upload(protocol: UploadProtocol, source: ChunkSource, spec: UploadSpec
         session.conn_id = conn_id
         if checkpoint is not None:
             checkpoint.save_session(session)
-        log.info("%s upload %s opened: %d bytes in %d segments of %d bytes", protocol.display_name,
-                 session.media_id, session.total_bytes, session.segment_count, session.chunk_size)
+        log.info("%s upload %s opened: %d bytes in %s", protocol.display_name, session.media_id,
+                 session.total_bytes, session.layout())
     try:
         kept: dict[int, memoryview] = {}
         await send_segments(protocol, session, source, max_in_flight=max_in_flight, progress=progress,
@@ -391,12 +391,8 @@ async def _resumable(protocol: UploadProtocol, session: UploadSession | None,
             "server. Set restart_expired=true on the connection to start a new upload of the same file, or clear "
             "the task's state."
         )
-    if session.windowed:
-        log.info("Resuming %s upload %s from an earlier try: the server last held %d of %d bytes.",
-                 protocol.display_name, session.media_id, session.committed_bytes, session.total_bytes)
-    else:
-        log.info("Resuming %s upload %s from an earlier try: %d of %d segments already acknowledged.",
-                 protocol.display_name, session.media_id, len(session.stored_segments()), session.segment_count)
+    log.info("Resuming %s upload %s from an earlier try: %s already acknowledged.", protocol.display_name,
+             session.media_id, session.progress_text())
     return session
 
 

@@ -21,7 +21,8 @@ def test_every_example_dag_imports():
     assert bag.import_errors == {}
     assert {"chunkup_x_upload", "chunkup_x_daily_clip", "chunkup_apivideo_upload", "chunkup_brochure_producer",
             "chunkup_brochure_upload", "chunkup_s3_video_producer", "chunkup_s3_video_upload", "chunkup_split_upload",
-            "chunkup_s3_fanout", "chunkup_tus_platforms_upload", "chunkup_youtube_upload"} <= set(bag.dag_ids)
+            "chunkup_s3_fanout", "chunkup_tus_platforms_upload", "chunkup_youtube_upload",
+            "chunkup_social_fanout"} <= set(bag.dag_ids)
 
 
 @pytest.mark.dag
@@ -137,6 +138,66 @@ def test_youtube_dag_end_to_end(with_captions, airflow_db, youtube_connection, m
     assert len(got["captions"]) == (1 if with_captions else 0)
     assert "session_uri" not in json.dumps(result) and "upload_id" not in json.dumps(result)
     assert run.get_task_instance("add_captions").state == ("success" if with_captions else "skipped")
+
+
+@pytest.mark.dag
+def test_social_fanout_dag_publishes_one_video_on_six_branches(airflow_db, x_connection, set_connection, received,
+                                                                media_file, emulator):
+    """Facebook (video and Reel), Instagram, TikTok, LinkedIn and X: each branch uploads the same bytes, waits
+    for processing and publishes, through the emulators of all five platforms."""
+    import httpx
+    from airflow.utils.state import DagRunState
+
+    x_connection()
+    for api, conn_type, extra in (
+            ("facebook", "chunkup_facebook", {"target": "page:1234"}),
+            ("facebook_reels", "chunkup_facebook_reels", {"page_id": "1234"}),
+            ("instagram", "chunkup_instagram", {"ig_user_id": "17841400000000001"}),
+            ("tiktok", "chunkup_tiktok", {}),
+            ("linkedin", "chunkup_linkedin", {"owner": "urn:li:organization:2414183"})):
+        token = {"tiktok": "tiktok-token", "linkedin": "linkedin-token"}.get(api, "meta-token")
+        set_connection(f"{conn_type}_default", conn_type=conn_type, host=emulator.url, password=token, extra=extra)
+    emulator.config.meta.window_bytes = 4 * 1024 * 1024  # Graph dictates 4 MiB windows: four transfers
+    emulator.config.x.processing_seconds = 1.0
+    for section in (emulator.config.meta, emulator.config.tiktok, emulator.config.linkedin):
+        section.processing_secs = 1.0
+    path = media_file(14 * 1024 * 1024 + 5)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    caption = "Launch day (take 2) #chunkup"
+    run = load_dags().get_dag("chunkup_social_fanout").test(run_conf={"source": str(path), "caption": caption})
+    assert run.state == DagRunState.SUCCESS
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert set(states.values()) == {"success"} and len(states) == 16
+
+    def result(task: str) -> dict:
+        return run.get_task_instance(task).xcom_pull(task_ids=task)
+
+    def control(path: str) -> dict:
+        return httpx.get(f"{emulator.url}/_emulator/{path}").json()
+
+    for task in ("upload_to_facebook", "upload_to_facebook_reel", "upload_to_instagram", "upload_to_tiktok",
+                 "upload_to_linkedin", "upload_to_x"):
+        assert result(task)["sha256"] == sha and result(task)["size"] == path.stat().st_size, task
+
+    video = control(f"meta/videos/{result('upload_to_facebook')['media_id']}")
+    assert video["sha256"] == sha and video["transfers"] == 4 and video["published"] == "true"  # a form field
+    reel = control(f"meta/videos/{result('upload_to_facebook_reel')['media_id']}")
+    assert reel["sha256"] == sha and reel["video_state"] == "PUBLISHED" and reel["description"] == caption
+    container = control(f"meta/containers/{result('upload_to_instagram')['media_id']}")
+    assert container["sha256"] == sha and container["caption"] == caption and container["status_code"] == "PUBLISHED"
+    assert result("publish_to_instagram")["id"]
+    post = control(f"tiktok/posts/{result('upload_to_tiktok')['media_id']}")
+    assert post["sha256"] == sha and post["kind"] == "direct" and post["status"] == "PUBLISH_COMPLETE"
+    assert post["post_info"]["privacy_level"] == "SELF_ONLY" and post["total_chunk_count"] == 1  # merged
+    linkedin = control(f"linkedin/videos/{result('upload_to_linkedin')['media_id']}")
+    assert linkedin["sha256"] == sha and len(linkedin["parts"]) == 4 and linkedin["status"] == "AVAILABLE"
+    (shared,) = control("linkedin/posts")
+    assert shared["media"] == result("upload_to_linkedin")["media_id"] and not shared["truncated"]
+    assert shared["text"] == caption  # escaped as LinkedIn's little text wants, so shown as written
+    x_media = received(result("upload_to_x")["media_id"])
+    (tweet,) = control("x/posts")
+    assert x_media["sha256"] == sha and tweet["media_ids"] == [result("upload_to_x")["media_id"]]
+    assert tweet["text"] == caption
 
 
 @pytest.mark.dag

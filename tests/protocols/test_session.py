@@ -47,3 +47,22 @@ def test_result_without_processing_is_ready():
     result = UploadResult(api="x", media_id="1", size=10, transfer_seconds=0.5)
     assert result.processing_status.state == "none"
     assert result.mib_per_second == pytest.approx(10 / 0.5 / 2**20)
+
+
+def test_logs_describe_each_plan_kind_in_its_own_terms():
+    from airflow_provider_chunkup.protocols.chunking import WindowPlan, plan_floor_merged, plan_from_parts
+
+    fixed = UploadSession(api="x", media_id="1", total_bytes=1000, chunk_size=300)
+    fixed.mark_stored(0)
+    assert (fixed.layout(), fixed.progress_text()) == ("4 segments of 300 bytes", "1 of 4 segments")
+    merged = UploadSession(api="tiktok", media_id="2", total_bytes=1000, chunk_size=300)
+    merged.use_plan(plan_floor_merged(1000, 300))
+    assert merged.layout() == "3 chunks of 300 bytes, the remainder in the last"
+    parts = UploadSession(api="linkedin", media_id="3", total_bytes=1000, chunk_size=1)
+    parts.use_plan(plan_from_parts(1000, [(0, 499), (500, 999)]))
+    assert parts.layout() == "the 2 parts the server handed out"
+    windows = UploadSession(api="facebook", media_id="4", total_bytes=1000, chunk_size=1)
+    windows.use_plan(WindowPlan(1000, 256))
+    windows.committed_bytes = 512
+    assert windows.layout() == "windows the server dictates, up to 256 bytes each"
+    assert windows.progress_text() == "512 of 1000 bytes"  # not "0 of 4 segments": no segment is recorded
