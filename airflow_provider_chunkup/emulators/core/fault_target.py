@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
-from .stats import STATS_KEY
+from .stats import COMMAND_KEY
 
 if TYPE_CHECKING:
     from .api import EmulatedApi, RequestHead
@@ -31,13 +31,14 @@ def with_command(target: str, command: str | None) -> str:
 
 
 async def fault_target(scope: Scope, body: RequestHead, apis: Sequence[EmulatedApi]) -> str:
-    """The target of this request; a named operation also keys its stats, should a fault keep it from its handler."""
+    """The target of this request; a named operation also keys its stats (after the route's template), whether or
+    not the handler runs (a fault, a client gone mid-body)."""
     method, path = scope["method"], scope["path"]
     query = scope.get("query_string", b"").decode("latin-1")
     target = base_target(method, path, query)
     for api in apis:
         command = await api.request_command(method, path, query, body)
         if command:
-            scope[STATS_KEY] = f"{method} {path} {command}"
+            scope[COMMAND_KEY] = command
             return with_command(target, command)
     return target

@@ -18,7 +18,7 @@ from .api import EmulatedApi
 from .fault_responses import drop_connection, send_error
 from .fault_target import fault_target
 from .faults import FaultInjector, FaultRule
-from .stats import STATS_KEY, RequestStats
+from .stats import COMMAND_KEY, STATS_KEY, RequestStats
 
 
 class _BodyTracker:
@@ -99,7 +99,8 @@ class EmulatorMiddleware:
             await send(message)
 
         try:
-            rule = self.faults.take(await fault_target(scope, body, self.apis)) if self.faults.rules else None
+            target = await fault_target(scope, body, self.apis)  # also keys the stats by the operation named
+            rule = self.faults.take(target) if self.faults.rules else None
             if rule is None:
                 await self.app(scope, body.receive, send_after_drain)
             elif rule.when == "before":
@@ -124,7 +125,8 @@ class EmulatorMiddleware:
         if route is None:  # the handler did not run (a fault before it): find its route
             route = next((r for r in self.routes if r.matches(scope)[0] is Match.FULL), None)
         path = getattr(route, "path", None) or scope["path"]
-        return f"{scope['method']} {path}"
+        key = f"{scope['method']} {path}"
+        return f"{key} {scope[COMMAND_KEY]}" if scope.get(COMMAND_KEY) else key
 
     async def _fault_before(
         self, rule: FaultRule, scope: Scope, body: _BodyTracker, receive: Receive, send: Send, status: list[str]

@@ -8,6 +8,8 @@ from typing import Any
 
 #: Handlers may set this scope key to name the route in stats more precisely than its path.
 STATS_KEY = "chunkup.stats_key"
+#: The operation a request names inside it (``EmulatedApi.request_command``), appended to its route's key.
+COMMAND_KEY = "chunkup.command"
 
 
 @dataclass

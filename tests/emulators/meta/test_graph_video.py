@@ -249,3 +249,30 @@ def test_an_idle_session_is_lost(emulator, graph, clock):
     assert transfer(graph, session, 64 * KIB, b"b" * 36 * KIB).status_code == 200
     clock.advance(60)
     assert graph_error(finish(graph, session))["error_subcode"] == 1363030
+
+
+def test_a_transfer_cut_mid_body_is_counted_as_a_transfer(emulator, graph, anon):
+    """The phase is a form field: read from the body's first bytes, it keys the stats even when the body never
+    arrives whole (a client killed mid-window), so a bench counting transfers sees the bytes of the cut one."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from emulator_idle import wait_until_idle
+
+    answer = started(graph, 200 * KIB)
+    boundary = "cut"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"upload_phase\"\r\n\r\ntransfer\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"upload_session_id\"\r\n\r\n"
+            f"{answer['upload_session_id']}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            f"name=\"video_file_chunk\"; filename=\"chunk\"\r\n\r\n").encode()
+    sent = head + b"\0" * (32 * KIB)
+    url = urlsplit(emulator.url)
+    with socket.create_connection((url.hostname, url.port)) as raw:
+        raw.sendall((f"POST /{VERSION}/act_7/advideos?access_token={TOKEN} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                     f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                     f"Content-Length: {len(head) + 64 * KIB + 100}\r\n\r\n").encode() + sent)
+    wait_until_idle(emulator)
+    routes = anon.get("/_emulator/stats").json()["routes"]
+    cut = routes["POST /{ver}/{node}/advideos transfer"]
+    assert cut["requests"] == 1 and cut["body_bytes"] == len(sent) and set(cut["statuses"]) == {"disconnected"}
+    assert "POST /{ver}/{node}/advideos" not in routes  # no request counted without its phase
