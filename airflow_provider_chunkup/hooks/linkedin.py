@@ -17,6 +17,7 @@ retry resumes from the task state store.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -38,7 +39,8 @@ from airflow_provider_chunkup.protocols.linkedin import (
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 
 POST_RECORD = "chunkup.linkedin_post"
-"""The task state store key where a post task keeps the post it made (so a retry never posts twice)."""
+"""The task state store key where a post task notes when it began posting, then the post it made (so a retry
+never posts twice)."""
 
 
 def video_of(video: Any) -> tuple[str, str | None]:
@@ -112,8 +114,10 @@ class LinkedInHook(ChunkUploadHook):
 
         ``video``: the upload's result (its owner is the post's author unless ``author`` is given) or a URN.
         ``commentary`` is escaped for little text format unless ``raw_commentary``. Everything LinkedIn would
-        refuse in the request is refused before it. With a ``record_store`` (the task state store) the post is
-        kept as soon as LinkedIn answers, and a retry of the same post returns it without posting again.
+        refuse in the request is refused before it. With a ``record_store`` (the task state store) the time of
+        the attempt is noted before the request and the post as soon as LinkedIn answers: a retry of the same
+        post returns the stored one without a request, and a retry after an attempt whose answer was lost
+        looks for the post among the author's (:meth:`LinkedInUpload.find_post`) before posting.
 
         Returns ``{"post_urn", "url", "video_urn", "author", "commentary"}`` (``commentary`` as sent).
         """
@@ -124,16 +128,31 @@ class LinkedInHook(ChunkUploadHook):
                                   author=author or owner, raw_commentary=raw_commentary)
         identity = json.loads(json.dumps(body, sort_keys=True))
         earlier = record_store.get(POST_RECORD, None) if record_store is not None else None
-        if isinstance(earlier, Mapping) and earlier.get("identity") == identity and earlier.get("post"):
+        earlier = earlier if isinstance(earlier, Mapping) and earlier.get("identity") == identity else {}
+        if earlier.get("post"):
             await protocol.client.aclose()
             self.log.info("Post %s was published by an earlier try; not posting again.", earlier["post"]["post_urn"])
             return dict(earlier["post"])
-        post_urn = await self._using(protocol, lambda p: protocol.send_post(body))
+        attempt_at = earlier.get("attempt_at")
+        attempt_at = float(attempt_at) if isinstance(attempt_at, int | float) else None
+        if record_store is not None:
+            record_store.set(POST_RECORD, {"identity": identity, "attempt_at": attempt_at or time.time()})
+
+        async def publish() -> tuple[str, bool]:
+            if attempt_at is not None and (found := await protocol.find_post(body["author"], urn, since=attempt_at)):
+                return found, True
+            return await protocol.send_post(body), False
+
+        post_urn, recovered = await self._using(protocol, lambda _: publish())
         post = {"post_urn": post_urn, "url": post_page(post_urn, protocol.api_base), "video_urn": urn,
                 "author": body["author"], "commentary": body["commentary"]}
         if record_store is not None:
             record_store.set(POST_RECORD, {"identity": identity, "post": post})
-        self.log.info("Published LinkedIn post %s with video %s: %s", post_urn, urn, post["url"])
+        if recovered:
+            self.log.info("Found post %s, made by an earlier attempt whose answer was lost; not posting again.",
+                          post_urn)
+        else:
+            self.log.info("Published LinkedIn post %s with video %s: %s", post_urn, urn, post["url"])
         return post
 
     def create_post(self, video: Any, *, commentary: str, visibility: str = "PUBLIC", title: str | None = None,

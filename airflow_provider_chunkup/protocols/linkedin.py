@@ -12,7 +12,10 @@ index in ``session.remote["etags"]``: parts are independent, so several go at on
 only the parts without an ETag. Finalize POSTs ``?action=finalizeUpload`` with the ETags in instruction order;
 LinkedIn answers 200 with an empty body. The sensor polls ``GET /rest/videos/{URN}`` (``WAITING_UPLOAD``,
 ``PROCESSING``, ``AVAILABLE``, ``PROCESSING_FAILED``). Publishing is a separate step, the Posts API's:
-:meth:`LinkedInUpload.create_post` (``POST /rest/posts``) once the video is ``AVAILABLE``.
+:meth:`LinkedInUpload.create_post` (``POST /rest/posts``) once the video is ``AVAILABLE``; a post whose answer
+was lost is found again with the Posts API's "Find Posts by Authors" finder (:meth:`LinkedInUpload.find_post`,
+``GET /rest/posts?author=...&q=author&sortBy=CREATED``, learn.microsoft.com/linkedin/marketing/
+community-management/shares/posts-api), so it is never posted twice.
 
 The part URLs are pre-signed (anyone holding one can write the part) and LinkedIn has no request that gives
 them again: they are masked in logs and kept in the session for resume from the task state store, and the
@@ -21,7 +24,9 @@ session never goes to XCom (``Capabilities.secret_session``): the upload runs in
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -34,8 +39,10 @@ from airflow_provider_chunkup.errors import (
     ConfigurationError,
     MalformedResponse,
     PlanError,
+    RateLimited,
     RemoteError,
     RemoteRejected,
+    RetryExhausted,
     UploadExpired,
 )
 from airflow_provider_chunkup.protocols.auth import BearerAuth
@@ -90,6 +97,14 @@ VISIBILITIES = ("PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER")
 LITTLE_RESERVED = frozenset("\\|{}@[]()<>#*_~")
 """Characters little text format reserves: each must be backslash-escaped to be plain text."""
 POST_PAGE = "https://www.linkedin.com/feed/update/"
+LOOKUP_MARGIN_SECS = 300.0
+"""How far before an attempt began a post it made may look created: clocks differ, LinkedIn's counts."""
+LOOKUP_COUNT = 50
+LOOKUP_PAGES = 3
+"""Pages of ``LOOKUP_COUNT`` of the author's newest posts searched for one whose answer was lost."""
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
+
+log = logging.getLogger(__name__)
 
 
 #: Query parameters of a part URL that sign it (LinkedIn's ``m`` and ``ut``; the emulator's ``sig``).
@@ -311,22 +326,93 @@ class LinkedInUpload(UploadProtocol):
         return body
 
     async def send_post(self, body: Mapping[str, Any]) -> str:
-        """Send a body from :meth:`post_body`; returns the post's URN, which LinkedIn gives in ``x-restli-id``."""
-        media = body.get("content", {}).get("media", {}).get("id")
-        step = f"LinkedIn post of {media} as {body.get('author')}"
-        try:
-            response = await self.client.request("POST", "/posts", json=dict(body), step=step)
-        except RemoteRejected as e:
-            if e.status in (400, 422) and "AVAILABLE" in str(e):
-                hint = 'put MediaProcessingSensor(api="linkedin") on the upload before the post task'
-                raise type(e)(f"{e}. Wait until the video is AVAILABLE: {hint}.", status=e.status, body=e.body) from e
-            raise
+        """Send a body from :meth:`post_body`; returns the post's URN, which LinkedIn gives in ``x-restli-id``.
+
+        Never twice: an attempt that ends without LinkedIn's answer (connection lost, 5xx) may have made the
+        post, so the author's posts are searched (:meth:`find_post`) before the POST is tried again.
+        """
+        media = str(body.get("content", {}).get("media", {}).get("id") or "")
+        author = str(body.get("author") or "")
+        step = f"LinkedIn post of {media} as {author}"
+        started = time.time()
+        policy = self.client.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self.client.request("POST", "/posts", json=dict(body), step=step, retry=ONE_ATTEMPT)
+                break
+            except RemoteRejected as e:
+                if e.status in (400, 422) and "AVAILABLE" in str(e):
+                    hint = 'put MediaProcessingSensor(api="linkedin") on the upload before the post task'
+                    raise type(e)(f"{e}. Wait until the video is AVAILABLE: {hint}.", status=e.status,
+                                  body=e.body) from e
+                raise
+            except RateLimited as e:  # refused before anything was posted
+                error: RemoteError = e
+            except RetryExhausted as e:  # the post may or may not exist
+                error = e
+                if media and author and (found := await self.find_post(author, media, since=started)):
+                    log.info("Found post %s, made by an attempt whose answer was lost; not posting again.", found)
+                    return found
+            wait = policy.wait_after(error, attempt)
+            if attempt >= policy.max_attempts or time.time() - started + wait > policy.max_elapsed:
+                raise error
+            log.warning("%s; retry %d of %d in %.1f s", error, attempt, policy.max_attempts - 1, wait)
+            await asyncio.sleep(wait)
         urn = (response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id") or "").strip()
         if not POST_URN.fullmatch(urn):
             raise MalformedResponse(f"{step} answered HTTP {response.status_code} without a post URN in "
                                     f"x-restli-id (got {urn[:BODY_EXCERPT]!r}). {NOT_THE_API}",
                                     status=response.status_code)
         return urn
+
+    async def find_post(self, author: str, video_urn: str, *, since: float | None) -> str | None:
+        """The URN of ``author``'s newest post carrying ``video_urn``, made at or after ``since`` (epoch seconds,
+        less ``LOOKUP_MARGIN_SECS`` of clock slack; ``None``: any time), or ``None``.
+
+        LinkedIn's "Find Posts by Authors" finder (``GET /rest/posts?author=...&q=author&sortBy=CREATED``,
+        newest first), at most ``LOOKUP_PAGES`` pages. Reading posts needs ``r_member_social`` (a member) or
+        ``r_organization_social`` (an organization); without it the refusal says what to do, and nothing is
+        posted (whether the post exists cannot be told).
+        """
+        author = check_owner(author)
+        step = f"LinkedIn lookup of {author}'s recent posts (to never post twice)"
+        floor = None if since is None else (since - LOOKUP_MARGIN_SECS) * 1000
+        for page in range(LOOKUP_PAGES):
+            query = (f"/posts?author={quote(author, safe='')}&q=author&count={LOOKUP_COUNT}"
+                     f"&start={page * LOOKUP_COUNT}&sortBy=CREATED")
+            try:
+                response = await self.client.request("GET", query, headers={"X-RestLi-Method": "FINDER"}, step=step)
+            except RemoteRejected as e:
+                said = e.body.get("message") if isinstance(e.body, Mapping) else None
+                reason = f"{step} failed with HTTP {e.status}: {said}" if said else str(e).rstrip(".")
+                if e.status == 403:
+                    reason += (". The token may not read the author's posts: it needs r_member_social (a member "
+                               "author) or r_organization_social (an organization)")
+                raise type(e)(
+                    f"{reason}. Without this lookup chunkup cannot tell whether an earlier attempt already posted, "
+                    "and does not post again: give the token that permission, or check the author's feed and clear "
+                    "the task's state before retrying.", status=e.status, body=e.body) from e
+            elements = json_object(response, step).get("elements")
+            if not isinstance(elements, list):
+                raise MalformedResponse(f"{step} answered without a list of elements. {NOT_THE_API}",
+                                        status=response.status_code)
+            for post in elements:
+                if not isinstance(post, Mapping):
+                    continue
+                created = post.get("createdAt")
+                if floor is not None and isinstance(created, int | float) and created < floor:
+                    return None  # newest first: every later post is older still
+                content = post.get("content")
+                media = content.get("media") if isinstance(content, Mapping) else None
+                urn = post.get("id")
+                if (isinstance(media, Mapping) and media.get("id") == video_urn and isinstance(urn, str)
+                        and POST_URN.fullmatch(urn)):
+                    return urn
+            if not elements:
+                return None
+        return None
 
     async def create_post(self, video_urn: str, *, commentary: str, visibility: str = "PUBLIC",
                           title: str | None = None, feed: bool = True, author: str | None = None,

@@ -72,6 +72,56 @@ def test_a_retried_post_task_returns_the_stored_post_without_posting_again(video
     assert other["post_urn"] != first["post_urn"] and post_requests(emulator) == 2  # another post, sent
 
 
+def fault(emulator, **rule: Any) -> None:
+    httpx.post(f"{emulator.url}/_emulator/faults", json={"times": 1, **rule}).raise_for_status()
+
+
+def finder_requests(emulator) -> int:
+    routes = httpx.get(f"{emulator.url}/_emulator/stats").json()["routes"]
+    return sum(v["requests"] for k, v in routes.items() if k.startswith("GET /rest/posts"))
+
+
+def test_a_retry_finds_the_post_whose_answer_was_lost_instead_of_posting_again(linkedin_connection, video,
+                                                                               emulator, capsys):
+    linkedin_connection(retry_max_attempts="1")
+    fault(emulator, match="^POST /rest/posts", action="drop", when="after")  # LinkedIn posts; the answer is lost
+    fault(emulator, match="^GET /rest/posts", status=503)  # and the first try cannot look for it either
+    store = MemoryStore()
+    with pytest.raises(Exception) as lost:  # the network failure, whichever class says it
+        LinkedInPostOperator(task_id="post", video=video, commentary="Once").execute({"task_state_store": store})
+    assert not isinstance(lost.value, UploadFailedForGood)  # Airflow retries it
+    (made,) = posts(emulator)
+    assert "post" not in store.get("chunkup.linkedin_post")  # only the attempt's time: the answer never came
+    again = LinkedInPostOperator(task_id="post", video=video, commentary="Once").execute({"task_state_store": store})
+    assert again["post_urn"] == made["urn"] and again["url"].endswith(made["id"])
+    assert len(posts(emulator)) == 1 and post_requests(emulator) == 1
+    assert f"Found post {made['urn']}, made by an earlier attempt whose answer was lost" in capsys.readouterr().out
+    third = LinkedInPostOperator(task_id="post", video=video, commentary="Once").execute({"task_state_store": store})
+    assert third == again and finder_requests(emulator) == 2  # stored now: no lookup, no post
+
+
+def test_a_lost_answer_within_a_try_is_found_before_the_post_is_sent_again(video, emulator):
+    fault(emulator, match="^POST /rest/posts", action="drop", when="after")
+    store = MemoryStore()
+    out = LinkedInPostOperator(task_id="post", video=video, commentary="Once").execute({"task_state_store": store})
+    (made,) = posts(emulator)
+    assert out["post_urn"] == made["urn"] and post_requests(emulator) == 1 and finder_requests(emulator) == 1
+
+
+def test_a_retry_after_an_attempt_that_made_no_post_posts_once(linkedin_connection, video, emulator):
+    linkedin_connection(retry_max_attempts="1")
+    fault(emulator, match="^POST /rest/posts", action="drop", when="before")  # dropped before LinkedIn posts
+    store = MemoryStore()
+    with pytest.raises(Exception) as lost:
+        LinkedInPostOperator(task_id="post", video=video, commentary="Once").execute({"task_state_store": store})
+    assert not isinstance(lost.value, UploadFailedForGood)
+    assert posts(emulator) == [] and "attempt_at" in store.get("chunkup.linkedin_post")
+    out = LinkedInPostOperator(task_id="post", video=video, commentary="Once").execute({"task_state_store": store})
+    (made,) = posts(emulator)
+    assert out["post_urn"] == made["urn"] and store.get("chunkup.linkedin_post")["post"] == out
+    assert post_requests(emulator) == 2  # the dropped one, then the post
+
+
 def test_raw_little_text_goes_as_written(video, emulator):
     text = "Hello @[Chunkup](urn:li:person:chunkup) {hashtag|#|video}"
     LinkedInPostOperator(task_id="post", video=video, commentary=text, raw_commentary=True).execute({})

@@ -12,11 +12,15 @@ from airflow_provider_chunkup.errors import (
     MalformedResponse,
     RateLimited,
     RemoteRejected,
+    RetryExhausted,
     UploadExpired,
 )
 from airflow_provider_chunkup.protocols.chunking import MiB, Segment
 from airflow_provider_chunkup.protocols.linkedin import (
     DEFAULT_VERSION,
+    LOOKUP_COUNT,
+    LOOKUP_MARGIN_SECS,
+    LOOKUP_PAGES,
     MAX_FILE,
     MIN_FILE,
     LinkedInUpload,
@@ -459,3 +463,147 @@ async def test_an_answer_without_a_post_urn_is_malformed(headers):
 def test_post_page_on_linkedin_and_on_the_emulator():
     assert post_page(POST) == f"https://www.linkedin.com/feed/update/{POST}"
     assert post_page(POST, "http://127.0.0.1:8080/") == "http://127.0.0.1:8080/_emulator/linkedin/posts/7300000000000000001"
+
+
+# -- finding a post an earlier attempt made (its answer was lost) -----------------------------------
+
+OTHER = "urn:li:video:OTHER"
+
+
+def share(n: int, video: str = URN, at: float | None = None) -> dict:
+    """A post as LinkedIn's finder reads it back."""
+    ms = int((time.time() if at is None else at) * 1000)
+    return {"id": f"urn:li:share:73000000000000000{n:02d}", "author": OWNER, "commentary": "x", "visibility": "PUBLIC",
+            "content": {"media": {"id": video, "title": "Launch"}}, "lifecycleState": "PUBLISHED",
+            "createdAt": ms, "lastModifiedAt": ms}
+
+
+def finder(pages: list[list[dict]], seen: list[httpx.Request]):
+    """Answers the finder with ``pages`` (by ``start``), records every request."""
+
+    def handler(request):
+        seen.append(request)
+        assert request.method == "GET" and request.url.path == "/rest/posts"
+        start = int(request.url.params["start"])
+        page = pages[start // LOOKUP_COUNT] if start // LOOKUP_COUNT < len(pages) else []
+        return httpx.Response(200, json={"elements": page, "paging": {"start": start, "count": LOOKUP_COUNT,
+                                                                      "links": []}})
+
+    return handler
+
+
+async def test_find_post_asks_the_authors_finder_and_answers_the_newest_post_with_the_video():
+    seen = []
+    async with linkedin(finder([[share(3, OTHER), share(2), share(1)]], seen)) as li:
+        assert await li.find_post(OWNER, URN, since=time.time() - 60) == share(2)["id"]
+    (request,) = seen
+    assert request.url.query.decode() == (f"author=urn%3Ali%3Aorganization%3A2414183&q=author&count={LOOKUP_COUNT}"
+                                          "&start=0&sortBy=CREATED")
+    assert request.headers["X-RestLi-Method"] == "FINDER" and request.headers["Authorization"] == "Bearer tok-123"
+    assert request.headers["LinkedIn-Version"] == DEFAULT_VERSION
+    assert request.headers["X-Restli-Protocol-Version"] == "2.0.0"
+
+
+async def test_find_post_stops_at_posts_older_than_the_attempt_less_the_clock_slack():
+    seen = []
+    now = time.time()
+    old = share(1, at=now - 3600)
+    slack = share(2, at=now - LOOKUP_MARGIN_SECS + 30)  # "before" the attempt by a clock that runs ahead
+    async with linkedin(finder([[share(3, OTHER), old] + [share(4, OTHER)] * (LOOKUP_COUNT - 2)], seen)) as li:
+        assert await li.find_post(OWNER, URN, since=now) is None
+    async with linkedin(finder([[slack]], seen)) as li:
+        assert await li.find_post(OWNER, URN, since=now) == slack["id"]
+    assert len(seen) == 2  # one request each: the older post ended the first search
+    async with linkedin(finder([[old]], seen)) as li:
+        assert await li.find_post(OWNER, URN, since=None) == old["id"]  # no time: any post of the author's
+
+
+async def test_find_post_reads_further_pages_but_a_bounded_number():
+    seen = []
+    full = [share(5, OTHER)] * LOOKUP_COUNT
+    async with linkedin(finder([full, [share(4, OTHER), share(3)]], seen)) as li:
+        assert await li.find_post(OWNER, URN, since=None) == share(3)["id"]
+    assert [r.url.params["start"] for r in seen] == ["0", str(LOOKUP_COUNT)]
+    seen.clear()
+    async with linkedin(finder([full] * (LOOKUP_PAGES + 5), seen)) as li:
+        assert await li.find_post(OWNER, URN, since=None) is None
+    assert len(seen) == LOOKUP_PAGES
+    seen.clear()
+    async with linkedin(finder([], seen)) as li:
+        assert await li.find_post(OWNER, URN, since=None) is None
+    assert len(seen) == 1  # an empty page is the end
+
+
+async def test_find_post_without_read_permission_says_it_does_not_post_again():
+    answer = httpx.Response(403, json={"message": "Not enough permissions to access: partnerApiPostsExternal.FINDER",
+                                       "status": 403})
+    async with linkedin(lambda r: answer) as li:
+        with pytest.raises(AuthenticationFailed, match=r"HTTP 403: Not enough .*FINDER\. The token may not read "
+                                                       r"the author's posts: .*r_member_social .*not post again"):
+            await li.find_post(OWNER, URN, since=None)
+
+
+async def test_find_post_wants_a_list_of_elements():
+    async with linkedin(lambda r: httpx.Response(200, json={"paging": {}})) as li:
+        with pytest.raises(MalformedResponse, match="elements"):
+            await li.find_post(OWNER, URN, since=None)
+
+
+def lost_then(created_on_lost: bool, seen: list[httpx.Request], failure=None):
+    """The first POST fails without an answer (LinkedIn made the post, or not); later requests answer."""
+    made: list[dict] = []
+
+    def handler(request):
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json={"elements": made[::-1], "paging": {"start": 0, "count": 50, "links": []}})
+        posts = sum(r.method == "POST" for r in seen)
+        if posts == 1:
+            if created_on_lost:
+                made.append(share(1))
+            if failure is not None:
+                return failure
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        made.append(share(posts))
+        return httpx.Response(201, headers={"x-restli-id": share(posts)["id"]})
+
+    return handler
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_sent_again():
+    seen = []
+    async with linkedin(lost_then(True, seen)) as li:
+        assert await li.create_post(URN, commentary="x") == share(1)["id"]
+    assert [r.method for r in seen] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize("failure", [None, httpx.Response(503, json={"message": "down", "status": 503})])
+async def test_a_post_lost_before_linkedin_made_it_is_sent_again(failure):
+    seen = []
+    async with linkedin(lost_then(False, seen, failure)) as li:
+        assert await li.create_post(URN, commentary="x") == share(2)["id"]
+    assert [r.method for r in seen] == ["POST", "GET", "POST"]
+
+
+async def test_a_throttled_post_is_retried_without_a_lookup():
+    seen = []
+    answers = iter([httpx.Response(429, headers={"Retry-After": "0"}, json={"message": "throttle", "status": 429}),
+                    created(None)])
+    async with linkedin(lambda r: seen.append(r) or next(answers)) as li:
+        assert await li.create_post(URN, commentary="x") == POST
+    assert [r.method for r in seen] == ["POST", "POST"]
+
+
+async def test_a_post_lost_on_every_attempt_fails_after_the_policy_and_looks_each_time():
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json={"elements": [], "paging": {"start": 0, "count": 50, "links": []}})
+        raise httpx.ReadError("connection reset", request=request)
+
+    async with linkedin(handler) as li:
+        with pytest.raises(RetryExhausted, match="ReadError"):
+            await li.create_post(URN, commentary="x")
+    assert [r.method for r in seen] == ["POST", "GET", "POST", "GET"]  # FAST: two attempts

@@ -9,6 +9,9 @@
   ``AVAILABLE`` or ``PROCESSING_FAILED`` (a drawn fault).
 - ``POST /rest/posts``: a post carrying an ``AVAILABLE`` video of the author's; **201 with an empty body** and the
   post's URN in ``x-restli-id`` (``urn:li:share:<n>``). See :mod:`.posts` for the checks and their sources.
+- ``GET /rest/posts?q=author&author={percent-encoded URN}&count=N&start=S&sortBy=LAST_MODIFIED|CREATED``
+  (LinkedIn's "Find Posts by Authors"): an author the token may post as, its posts newest first,
+  ``{"elements", "paging"}``.
 
 The API wants ``Authorization: Bearer``, ``LinkedIn-Version: YYYYMM`` (missing: 400 ``VERSION_MISSING``; older
 than ``oldest_version``, later than this month, or malformed: 426 ``NONEXISTENT_VERSION``) and
@@ -39,7 +42,7 @@ from ..core.control import PREFIX, ControlHandler, guarded
 from ..core.fault_target import QUERY
 from ..core.forms import SMALL_FIELD_LIMIT
 from .config import VERSION, LinkedInEmulatorConfig
-from .posts import Post, post_request
+from .posts import Post, find_by_author, post_request
 from .videos import FAILED_FAULT, LinkedInError, Video, finalize_request, init_request, parts_of
 
 API = "/rest"
@@ -107,6 +110,7 @@ class LinkedInEmulator(EmulatedApi):
             Route(f"{API}/videos/{{urn}}", self.get_video, methods=["GET"]),
             Route(f"{UPLOAD}/{{video_id}}/{{part}}", self.upload_part, methods=["PUT"]),
             Route(f"{API}/posts", self.create_post, methods=["POST"]),
+            Route(f"{API}/posts", self.find_posts, methods=["GET"]),
         ]
 
     def reset(self) -> None:
@@ -256,6 +260,15 @@ class LinkedInEmulator(EmulatedApi):
         self.posts[post.id] = post
         self.count("linkedin_posts_created")
         return Response(status_code=201, headers={"x-restli-id": post.urn})
+
+    @linkedin_endpoint
+    async def find_posts(self, request: Request, token: str) -> Response:
+        method = request.headers.get("x-restli-method")
+        if method is not None and method.strip().upper() != "FINDER":
+            raise LinkedInError.bad(f"X-RestLi-Method {method!r} does not name this request: a GET with q= is a "
+                                    "FINDER.")  # fmt: skip
+        query = request.url.query
+        return JSONResponse(find_by_author(self.posts.values(), request.query_params, query, self.config.owners))
 
     def _postable(self, urn: str, token: str, author: str) -> None:
         """A video a post of ``author`` may carry: the token's, the author's own, ``AVAILABLE``."""

@@ -12,12 +12,21 @@ Sources (checked for this emulator):
   they start no element. The reserved set, ``\\ | { } @ [ ] ( ) < > # * _ ~``, and LinkedIn cutting the text at
   the first unescaped one: github.com/apoorvdarshan/crossposter/releases/tag/v1.1.5 and
   socket.dev/npm/package/@linkedctl/core. 3000 characters at most: docs.postsyncer.com/platforms/linkedin.
+- Find Posts by Authors, the same Posts API page (section "Find Posts by Authors"):
+  ``GET /rest/posts?author={URL-encoded URN}&q=author&count=10&sortBy=LAST_MODIFIED`` (``sortBy`` is
+  ``LAST_MODIFIED`` or ``CREATED``; ``X-RestLi-Method: FINDER`` may be sent; reading needs
+  ``r_member_social`` or ``r_organization_social``) answers ``{"elements": [posts], "paging": {"start", "count",
+  "links"}}``, newest first; each post as created plus ``id`` (the share URN), ``createdAt``,
+  ``lastModifiedAt`` and ``publishedAt`` (epoch ms). Clients in the wild send it this way, such as the
+  ``listPosts`` tools that call ``/rest/posts?author=...&q=author&count=...&start=...&sortBy=LAST_MODIFIED``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +40,10 @@ RESERVED = frozenset("\\|{}@[]()<>#*_~")
 AUTHOR = re.compile(r"urn:li:(person|organization):[^\s:]+")
 MENTION = re.compile(r"@\[([^\]\\]*)\]\((urn:li:(?:person|organization):[^)\s]+)\)")
 HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|[#\uff03]\|([^}|\\]+)\}")
+SORTS = ("LAST_MODIFIED", "CREATED")
+#: The finder's default and largest page (``count``).
+DEFAULT_COUNT = 10
+MAX_COUNT = 100
 
 
 @dataclass
@@ -61,6 +74,20 @@ class Post:
             "feedDistribution": self.feed_distribution, "media": self.media, "title": self.title,
             "lifecycleState": self.lifecycle_state, "isReshareDisabledByAuthor": self.reshare_disabled,
             "created_at": self.created_at,
+        }  # fmt: skip
+
+    def api(self) -> dict[str, Any]:
+        """The post as LinkedIn's Posts API reads it back (the finder's ``elements``)."""
+        at = math.floor(self.created_at * 1000)
+        media: dict[str, Any] = {"id": self.media, **({"title": self.title} if self.title else {})}
+        return {
+            "id": self.urn, "author": self.author, "commentary": self.commentary, "visibility": self.visibility,
+            "distribution": {"feedDistribution": self.feed_distribution, "targetEntities": [],
+                             "thirdPartyDistributionChannels": []},
+            **({"content": {"media": media}} if self.media else {}),
+            "lifecycleState": self.lifecycle_state, "lifecycleStateInfo": {"isEditedByAuthor": False},
+            "isReshareDisabledByAuthor": self.reshare_disabled,
+            "createdAt": at, "lastModifiedAt": at, "publishedAt": at,
         }  # fmt: skip
 
 
@@ -119,6 +146,42 @@ def post_request(body: Any, owners: list[str]) -> dict[str, Any]:
     return {"author": author, "commentary": commentary, "visibility": visibility, "feed_distribution": feed,
             "media": media, "title": title, "lifecycle_state": lifecycle, "reshare_disabled": reshare,
             "created_at": time.time()}  # fmt: skip
+
+
+def _whole(params: Mapping[str, str], name: str, default: int, most: int | None = None) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or (most is not None and int(raw) > most):
+        bound = f" from 0 to {most}" if most is not None else ""
+        raise LinkedInError.bad(f"Invalid value {raw!r} for query parameter {name}: a whole number{bound}.")
+    return int(raw)
+
+
+def find_by_author(posts: Iterable[Post], params: Mapping[str, str], raw_query: str,
+                   owners: list[str]) -> dict[str, Any]:
+    """The ``q=author`` finder's answer: the author's posts, newest first, one ``start``/``count`` page."""
+    if params.get("q") != "author":
+        raise LinkedInError.bad(f"Unknown finder q={params.get('q')!r}: the posts finder is q=author.")
+    author = params.get("author")
+    if not author or not AUTHOR.fullmatch(author):
+        raise LinkedInError.bad(f"Invalid value {author!r} for query parameter author: a URL-encoded "
+                                "urn:li:person or urn:li:organization URN.")  # fmt: skip
+    if any(p.startswith("author=") and ":" in p for p in raw_query.split("&")):
+        raise LinkedInError(400, "The author URN must be URL-encoded (urn%3Ali%3A...) in the query (Rest.li 2.0).",
+                            "ILLEGAL_ARGUMENT")  # fmt: skip
+    sort = params.get("sortBy", "LAST_MODIFIED")
+    if sort not in SORTS:
+        raise LinkedInError.bad(f"Invalid value {sort!r} for query parameter sortBy: {' or '.join(SORTS)}.")
+    count = _whole(params, "count", DEFAULT_COUNT, MAX_COUNT)
+    start = _whole(params, "start", 0)
+    if author not in owners:
+        raise LinkedInError(403, f"Not enough permissions to access: partnerApiPostsExternal.FINDER-author for "
+                                 f"author {author}.")  # fmt: skip
+    # Posts are never edited here: LAST_MODIFIED and CREATED give the same order (newest first, the URN breaking ties).
+    mine = sorted((p for p in posts if p.author == author), key=lambda p: (p.created_at, int(p.id)), reverse=True)
+    return {"elements": [p.api() for p in mine[start:start + count]],
+            "paging": {"start": start, "count": count, "links": []}}
 
 
 def render_little(commentary: str) -> tuple[str, bool]:

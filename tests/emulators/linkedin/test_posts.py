@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -126,3 +128,64 @@ def test_exactly_3000_characters_are_taken(posting):
 def test_an_unknown_post_is_404(anon):
     response = anon.get(f"{CONTROL}/posts/urn:li:share:1")
     assert response.status_code == 404 and "no such post" in response.text
+
+
+# -- the "Find Posts by Authors" finder ------------------------------------------------------------
+
+
+def find(api: httpx.Client, author: str = OWNER, **params: Any) -> httpx.Response:
+    """``GET /rest/posts?author=<URN, percent-encoded>&q=author&...`` as LinkedIn's docs write it."""
+    query = "&".join([f"author={quote(author, safe='')}", "q=author", *(f"{k}={v}" for k, v in params.items())])
+    return api.get(f"/rest/posts?{query}", headers={"X-RestLi-Method": "FINDER"})
+
+
+def test_the_finder_answers_the_authors_posts_newest_first_as_linkedin_reads_them(posting):
+    video = available(posting)
+    urns = [posting.post("/rest/posts", json=post_body(video, commentary=f"Post {i}")).headers["x-restli-id"]
+            for i in range(3)]
+    org_video = available(posting, owner=ORG)
+    posting.post("/rest/posts", json=post_body(org_video, author=ORG)).raise_for_status()
+    response = find(posting, count=10, start=0, sortBy="LAST_MODIFIED")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["paging"] == {"start": 0, "count": 10, "links": []}
+    assert [p["id"] for p in answer["elements"]] == urns[::-1]  # the organization's post is not the member's
+    newest = answer["elements"][0]
+    assert newest["author"] == OWNER and newest["commentary"] == "Post 2" and newest["visibility"] == "PUBLIC"
+    assert newest["content"] == {"media": {"id": video, "title": "Launch"}}
+    assert newest["lifecycleState"] == "PUBLISHED" and newest["distribution"]["feedDistribution"] == "MAIN_FEED"
+    assert isinstance(newest["createdAt"], int) and newest["lastModifiedAt"] == newest["createdAt"]
+    assert abs(newest["createdAt"] / 1000 - time.time()) < 60
+    (org_post,) = find(posting, ORG, sortBy="CREATED").json()["elements"]
+    assert org_post["author"] == ORG and org_post["content"]["media"]["id"] == org_video
+
+
+def test_the_finder_pages_with_start_and_count(posting):
+    video = available(posting)
+    urns = [posting.post("/rest/posts", json=post_body(video)).headers["x-restli-id"] for _ in range(5)][::-1]
+    pages = [find(posting, count=2, start=start, sortBy="CREATED").json() for start in (0, 2, 4, 6)]
+    assert [[p["id"] for p in page["elements"]] for page in pages] == [urns[0:2], urns[2:4], urns[4:], []]
+    assert pages[1]["paging"] == {"start": 2, "count": 2, "links": []}
+    assert len(find(posting).json()["elements"]) == 5  # count 10 by default, no X-RestLi-Method needed either
+    assert posting.get(f"/rest/posts?author={quote(OWNER, safe='')}&q=author").status_code == 200
+
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    (f"author={quote(OWNER, safe='')}&q=authors", 400, "q=author"),
+    ("q=author", 400, "query parameter author"),
+    (f"author={OWNER}&q=author", 400, "URL-encoded"),
+    (f"author={quote(OWNER, safe='')}&q=author&sortBy=NEWEST", 400, "LAST_MODIFIED or CREATED"),
+    (f"author={quote(OWNER, safe='')}&q=author&count=101", 400, "count"),
+    (f"author={quote(OWNER, safe='')}&q=author&start=-1", 400, "start"),
+    (f"author={quote('urn:li:person:someone-else', safe='')}&q=author", 403, "partnerApiPostsExternal.FINDER"),
+])
+def test_the_finder_refuses_what_linkedin_does(posting, query, status, message):
+    code = "ILLEGAL_ARGUMENT" if message == "URL-encoded" else None
+    assert_error(posting.get(f"/rest/posts?{query}"), status, message, code)
+
+
+def test_the_finder_checks_the_headers_and_the_restli_method(emulator, posting):
+    url = f"{emulator.url}/rest/posts?author={quote(OWNER, safe='')}&q=author"
+    for drop, status in (("Authorization", 401), ("LinkedIn-Version", 400), ("X-Restli-Protocol-Version", 400)):
+        assert httpx.get(url, headers={k: v for k, v in HEADERS.items() if k != drop}).status_code == status
+    assert_error(httpx.get(url, headers={**HEADERS, "X-RestLi-Method": "GET_ALL"}), 400, "FINDER")
