@@ -16,6 +16,7 @@ Reads ``x_upload.json``, ``apivideo_upload.json``, ``content_range_upload.json``
 - ``youtube_upload.png``: YouTube (Google's resumable protocol) against google-api-python-client and curl:
   time relative to curl, peak RSS above the idle process per file and chunk size, bytes sent again after a
   kill.
+- ``meta_upload.png``: Facebook video (Graph's windows) against facebook-business and curl, the same three.
 
 Each chart's footer names the machine, the versions and the date the numbers came from, wrapped to the
 figure's width. ``charts.py tus_upload youtube_upload`` draws only the charts named (default: all).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -223,101 +225,103 @@ def cluster_fanout() -> None:
     plt.close(figure)
 
 
+Row = dict[str, Any]
+
+
+def hbars(ax: Any, labels: list[str], values: list[float], fmt: str, names: list[str]) -> None:
+    """Horizontal bars, chunkup's in blue, each with its value."""
+    ax.barh(labels, values, color=["#1f77b4" if n.startswith("chunkup") else "#999999" for n in names])
+    for y, v in enumerate(values):
+        ax.text(v, y, " " + fmt.format(v), va="center", fontsize=7)
+    ax.invert_yaxis()
+    ax.tick_params(labelsize=7)
+    ax.set_xlim(0, max([*values, 1.0]) * 1.15)
+
+
+def peer_chart(data: dict[str, Any], name: str, title: str, rows: list[Row], label: Callable[[Row], str],
+               memory: list[tuple[str, float, str]], resumed: list[Row], resumed_label: Callable[[Row], str]) -> None:
+    """Three panels against the peers: time / curl's, peak RSS above the idle process (``(label, MiB, method)``),
+    MiB sent again after a kill; written to ``<name>.png``."""
+    figure, (times, rss, again) = plt.subplots(
+        3, 1, figsize=(8, 3 + 0.28 * (len(rows) + len(memory) + len(resumed))),
+        gridspec_kw={"height_ratios": [len(rows), max(len(memory), 1), max(len(resumed), 1)]})
+    hbars(times, [label(r) for r in rows], [r["time_vs_curl"] for r in rows], "{:.2f}", [r["method"] for r in rows])
+    times.axvline(1.0, color="black", linewidth=0.8)
+    times.set_title(f"{title}: median time relative to curl (lower is faster)", fontsize=9, loc="left")
+    hbars(rss, [m[0] for m in memory], [max(m[1], 0.0) for m in memory], "{:.0f} MiB", [m[2] for m in memory])
+    rss.set_title("peak RSS above the same program idle: the chunks it holds", fontsize=9, loc="left")
+    if resumed:
+        hbars(again, [resumed_label(r) for r in resumed], [r["bytes_sent_again_mib"] for r in resumed], "{:.1f} MiB",
+              [r["method"] for r in resumed])
+        again.set_title("killed half-way (SIGKILL) and run again: MiB sent again", fontsize=9, loc="left")
+    else:
+        again.set_visible(False)
+    figure.tight_layout(rect=(0, footer_space(figure, [data]), 1, 1))
+    footer(figure, [data])
+    figure.savefig(RESULTS / f"{name}.png", dpi=110, bbox_inches="tight", pad_inches=0.1)  # long labels kept
+    plt.close(figure)
+
+
 def tus_upload() -> None:
-    """Three panels: time / curl's, peak RSS above the idle process, MiB sent again after a kill; per target."""
+    """tus and Vimeo against tuspy, PyVimeo and curl, per target."""
     data = load("tus_upload")
     if not data:
         return
-    rows, resumed = data["results"], data.get("resume", [])
-    bare = [r for r in rows if not r.get("latency_ms")]  # memory: the runs without latency
+    rows = data["results"]
     titles = {"tus": "tus", "vimeo": "Vimeo"}
-    figure, (times, memory, again) = plt.subplots(
-        3, 1, figsize=(8, 3 + 0.28 * (len(rows) + len(bare) + len(resumed))),
-        gridspec_kw={"height_ratios": [len(rows), len(bare), max(len(resumed), 1)]})
 
-    def bars(ax: Any, labels: list[str], values: list[float], fmt: str, names: list[str]) -> None:
-        ax.barh(labels, values, color=["#1f77b4" if n.startswith("chunkup") else "#999999" for n in names])
-        for y, v in enumerate(values):
-            ax.text(v, y, " " + fmt.format(v), va="center", fontsize=7)
-        ax.invert_yaxis()
-        ax.tick_params(labelsize=7)
-        ax.set_xlim(0, max([*values, 1.0]) * 1.15)
-
-    def label(r: dict[str, Any]) -> str:
+    def label(r: Row) -> str:
         latency = f", {r['latency_ms']} ms/request" if r.get("latency_ms") else ""
         return f"{titles.get(r['target'], r['target'])}, {r['chunk_mib']:g} MiB{latency}: {r['method']}"
 
-    bars(times, [label(r) for r in rows], [r["time_vs_curl"] for r in rows], "{:.2f}", [r["method"] for r in rows])
-    times.axvline(1.0, color="black", linewidth=0.8)
     chunks = " or ".join(f"{c:g}" for c in data.get("chunks_mib", []))
-    times.set_title(f"{rows[0]['size_mib']:g} MiB file in {chunks} MiB chunks: median time relative to curl "
-                    "(lower is faster)", fontsize=9, loc="left")
-    bars(memory, [label(r) for r in bare], [max(r.get("peak_rss_over_idle_mib") or 0.0, 0.0) for r in bare],
-         "{:.0f} MiB", [r["method"] for r in bare])
-    memory.set_title("peak RSS above the same program idle: the chunks it holds", fontsize=9, loc="left")
-    if resumed:
-        labels = [f"{titles.get(r['target'], r['target'])}, {r['size_mib']:g} MiB: {r['method']} "
-                  f"({r['remote_uploads_created']} created)" for r in resumed]
-        bars(again, labels, [r["bytes_sent_again_mib"] for r in resumed], "{:.1f} MiB",
-             [r["method"] for r in resumed])
-        again.set_title("killed half-way (SIGKILL) and run again: MiB sent again", fontsize=9, loc="left")
-    else:
-        again.set_visible(False)
-    figure.tight_layout(rect=(0, footer_space(figure, [data]), 1, 1))
-    footer(figure, [data])
-    figure.savefig(RESULTS / "tus_upload.png", dpi=110, bbox_inches="tight", pad_inches=0.1)  # long labels kept
-    plt.close(figure)
+    memory = [(label(r), r.get("peak_rss_over_idle_mib") or 0.0, r["method"]) for r in rows if not r.get("latency_ms")]
+    peer_chart(data, "tus_upload", f"{rows[0]['size_mib']:g} MiB file in {chunks} MiB chunks", rows, label, memory,
+               data.get("resume", []), lambda r: f"{titles.get(r['target'], r['target'])}, {r['size_mib']:g} MiB: "
+                                                 f"{r['method']} ({r['remote_uploads_created']} created)")
 
 
 def youtube_upload() -> None:
-    """Three panels: time / curl's, peak RSS above the idle process, MiB sent again after a kill."""
+    """YouTube (Google's resumable protocol) against google-api-python-client and curl."""
     data = load("youtube_upload")
     if not data:
         return
-    rows, resumed = data["results"], data.get("resume", [])
-    by_size = data.get("rss_by_size", [])
+    rows, by_size = data["results"], data.get("rss_by_size", [])
     chunk = by_size[0]["chunk_mib"] if by_size else None  # the other chunk sizes: from the timed runs
-    memory_rows = [{**r, "above": r["above_idle_mib"]} for r in by_size] + [
-        {**r, "above": r.get("peak_rss_over_idle_mib")} for r in rows
-        if not r.get("latency_ms") and r["chunk_mib"] != chunk]
-    figure, (times, memory, again) = plt.subplots(
-        3, 1, figsize=(8, 3 + 0.28 * (len(rows) + len(memory_rows) + len(resumed))),
-        gridspec_kw={"height_ratios": [len(rows), max(len(memory_rows), 1), max(len(resumed), 1)]})
+    memory = [(f"{r['size_mib']:g} MiB file, {r['chunk_mib']:g} MiB chunks: {r['method']}", r["above_idle_mib"] or 0.0,
+               r["method"]) for r in by_size]
+    memory += [(f"{r['size_mib']:g} MiB file, {r['chunk_mib']:g} MiB chunks: {r['method']}",
+                r.get("peak_rss_over_idle_mib") or 0.0, r["method"])
+               for r in rows if not r.get("latency_ms") and r["chunk_mib"] != chunk]
 
-    def bars(ax: Any, labels: list[str], values: list[float], fmt: str, names: list[str]) -> None:
-        ax.barh(labels, values, color=["#1f77b4" if n.startswith("chunkup") else "#999999" for n in names])
-        for y, v in enumerate(values):
-            ax.text(v, y, " " + fmt.format(v), va="center", fontsize=7)
-        ax.invert_yaxis()
-        ax.tick_params(labelsize=7)
-        ax.set_xlim(0, max([*values, 1.0]) * 1.15)
-
-    def label(r: dict[str, Any]) -> str:
+    def label(r: Row) -> str:
         latency = f", {r['latency_ms']} ms/request" if r.get("latency_ms") else ""
         return f"{r['chunk_mib']:g} MiB chunks{latency}: {r['method']}"
 
-    bars(times, [label(r) for r in rows], [r["time_vs_curl"] for r in rows], "{:.2f}", [r["method"] for r in rows])
-    times.axvline(1.0, color="black", linewidth=0.8)
-    times.set_title(f"YouTube videos.insert, {rows[0]['size_mib']:g} MiB file: median time relative to curl "
-                    "(lower is faster)", fontsize=9, loc="left")
-    bars(memory, [f"{r['size_mib']:g} MiB file, {r['chunk_mib']:g} MiB chunks: {r['method']}" for r in memory_rows],
-         [max(r["above"] or 0.0, 0.0) for r in memory_rows], "{:.0f} MiB", [r["method"] for r in memory_rows])
-    memory.set_title("peak RSS above the same program idle: the chunks it holds", fontsize=9, loc="left")
-    if resumed:
-        labels = [f"{r['size_mib']:g} MiB: {r['method']} ({r['remote_uploads_created']} sessions)" for r in resumed]
-        bars(again, labels, [r["bytes_sent_again_mib"] for r in resumed], "{:.1f} MiB",
-             [r["method"] for r in resumed])
-        again.set_title("killed half-way (SIGKILL) and run again: MiB sent again", fontsize=9, loc="left")
-    else:
-        again.set_visible(False)
-    figure.tight_layout(rect=(0, footer_space(figure, [data]), 1, 1))
-    footer(figure, [data])
-    figure.savefig(RESULTS / "youtube_upload.png", dpi=110, bbox_inches="tight", pad_inches=0.1)  # long labels kept
-    plt.close(figure)
+    peer_chart(data, "youtube_upload", f"YouTube videos.insert, {rows[0]['size_mib']:g} MiB file", rows, label,
+               memory, data.get("resume", []),
+               lambda r: f"{r['size_mib']:g} MiB: {r['method']} ({r['remote_uploads_created']} sessions)")
+
+
+def meta_upload() -> None:
+    """Facebook video (Graph's windows) against facebook-business and curl."""
+    data = load("meta_upload")
+    if not data:
+        return
+    rows = data["results"]
+
+    def label(r: Row) -> str:
+        return f"{r['window_mib']:g} MiB windows: {r['method']}"
+
+    memory = [(label(r), r.get("peak_rss_over_idle_mib") or 0.0, r["method"]) for r in rows]
+    peer_chart(data, "meta_upload", f"Facebook video (ad account), {rows[0]['size_mib']:g} MiB file", rows, label,
+               memory, data.get("resume", []),
+               lambda r: f"{r['window_mib']:g} MiB windows: {r['method']} ({r['remote_uploads_created']} sessions)")
 
 
 CHARTS = {"time_vs_peers": time_vs_peers, "rss_by_size": rss_by_size, "resume": resume, "s3_overlap": s3_overlap,
-          "cluster_fanout": cluster_fanout, "tus_upload": tus_upload, "youtube_upload": youtube_upload}
+          "cluster_fanout": cluster_fanout, "tus_upload": tus_upload, "youtube_upload": youtube_upload,
+          "meta_upload": meta_upload}
 
 
 def main(names: list[str]) -> None:
