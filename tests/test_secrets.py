@@ -193,20 +193,20 @@ def facebook_app_secret(emulator: Any, set_connection: Callable[..., str]) -> Se
     return Setup("facebook", conn_id, [token, app_secret, proof], chunk_size=MiB)
 
 
-def instagram_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
-    token = secret("meta-user")
-    emulator.config.meta.tokens = [token]
-    conn_id = set_connection("secret_instagram", conn_type="chunkup_instagram", host=emulator.url, password=token,
-                             extra={"ig_user_id": "17841400000000001", "chunk_size": MiB})
-    return Setup("instagram", conn_id, [token], chunk_size=MiB)
+def _meta_token(api: str, **extra: Any) -> Callable[[Any, Callable[..., str]], Setup]:
+    def make(emulator: Any, set_connection: Callable[..., str]) -> Setup:
+        token = secret("meta-token")
+        emulator.config.meta.tokens = [token]
+        conn_id = set_connection(f"secret_{api}", conn_type=f"chunkup_{api}", host=emulator.url, password=token,
+                                 extra={**extra, "chunk_size": MiB})
+        return Setup(api, conn_id, [token], chunk_size=MiB)
+
+    make.__name__ = f"{api}_token"
+    return make
 
 
-def facebook_reels_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:
-    token = secret("meta-page")
-    emulator.config.meta.tokens = [token]
-    conn_id = set_connection("secret_reels", conn_type="chunkup_facebook_reels", host=emulator.url, password=token,
-                             extra={"page_id": "1234", "chunk_size": MiB})
-    return Setup("facebook_reels", conn_id, [token], chunk_size=MiB)
+instagram_token = _meta_token("instagram", ig_user_id="17841400000000001")
+facebook_reels_token = _meta_token("facebook_reels", page_id="1234")
 
 
 def tiktok_token(emulator: Any, set_connection: Callable[..., str]) -> Setup:

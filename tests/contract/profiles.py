@@ -254,49 +254,25 @@ def _connect_gcs(request: pytest.FixtureRequest, **extra: Any) -> Connected:
     return Connected(conn_id, ("gcs-token",), lambda: control.configure({"gcs": {"access_tokens": ["other"]}}))
 
 
-def _connect_linkedin(request: pytest.FixtureRequest, **extra: Any) -> Connected:
-    emulator = request.getfixturevalue("emulator")
-    conn_id = request.getfixturevalue("set_connection")(
-        "contract_linkedin", conn_type="chunkup_linkedin", host=emulator.url, password="linkedin-token",
-        extra={"owner": "urn:li:person:chunkup", **extra})
-    control = EmulatorControl(emulator.url)
-    return Connected(conn_id, ("linkedin-token",), lambda: control.configure({"linkedin": {"tokens": ["other"]}}))
+def _connect_token(conn_type: str, token: str, section: str, **fixed: Any) -> Callable[..., Connected]:
+    """A connection carrying one access token the emulator's ``section`` accepts, with the ``fixed`` extra fields."""
+
+    def connect(request: pytest.FixtureRequest, **extra: Any) -> Connected:
+        emulator = request.getfixturevalue("emulator")
+        conn_id = request.getfixturevalue("set_connection")(
+            f"contract_{conn_type.removeprefix('chunkup_')}", conn_type=conn_type, host=emulator.url, password=token,
+            extra={**fixed, **extra})
+        control = EmulatorControl(emulator.url)
+        return Connected(conn_id, (token,), lambda: control.configure({section: {"tokens": ["other"]}}))
+
+    return connect
 
 
-def _connect_instagram(request: pytest.FixtureRequest, **extra: Any) -> Connected:
-    emulator = request.getfixturevalue("emulator")
-    conn_id = request.getfixturevalue("set_connection")(
-        "contract_instagram", conn_type="chunkup_instagram", host=emulator.url, password="meta-token",
-        extra={"ig_user_id": "17841400000000001", **extra})
-    control = EmulatorControl(emulator.url)
-    return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
-
-
-def _connect_facebook_reels(request: pytest.FixtureRequest, **extra: Any) -> Connected:
-    emulator = request.getfixturevalue("emulator")
-    conn_id = request.getfixturevalue("set_connection")(
-        "contract_facebook_reels", conn_type="chunkup_facebook_reels", host=emulator.url, password="meta-token",
-        extra={"page_id": "1234", **extra})
-    control = EmulatorControl(emulator.url)
-    return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
-
-
-def _connect_facebook(request: pytest.FixtureRequest, **extra: Any) -> Connected:
-    emulator = request.getfixturevalue("emulator")
-    conn_id = request.getfixturevalue("set_connection")(
-        "contract_facebook", conn_type="chunkup_facebook", host=emulator.url, password="meta-token",
-        extra={"target": "page:1234", **extra})
-    control = EmulatorControl(emulator.url)
-    return Connected(conn_id, ("meta-token",), lambda: control.configure({"meta": {"tokens": ["other"]}}))
-
-
-def _connect_tiktok(request: pytest.FixtureRequest, **extra: Any) -> Connected:
-    emulator = request.getfixturevalue("emulator")
-    conn_id = request.getfixturevalue("set_connection")(
-        "contract_tiktok", conn_type="chunkup_tiktok", host=emulator.url, password="tiktok-token",
-        extra={"mode": "inbox", **extra})  # a draft: no post fields needed
-    control = EmulatorControl(emulator.url)
-    return Connected(conn_id, ("tiktok-token",), lambda: control.configure({"tiktok": {"tokens": ["other"]}}))
+_connect_linkedin = _connect_token("chunkup_linkedin", "linkedin-token", "linkedin", owner="urn:li:person:chunkup")
+_connect_instagram = _connect_token("chunkup_instagram", "meta-token", "meta", ig_user_id="17841400000000001")
+_connect_facebook_reels = _connect_token("chunkup_facebook_reels", "meta-token", "meta", page_id="1234")
+_connect_facebook = _connect_token("chunkup_facebook", "meta-token", "meta", target="page:1234")
+_connect_tiktok = _connect_token("chunkup_tiktok", "tiktok-token", "tiktok", mode="inbox")  # a draft: no post fields
 
 
 # -- what the emulators stored ------------------------------------------------------------------------------
