@@ -62,6 +62,9 @@ class UploadProtocol(ABC):
 
     def __init__(self, client: ApiClient) -> None:
         self.client = client
+        self.opened: set[str] = set()
+        """Remote uploads this client opened: it sent all they hold, so it never asks the server what that is
+        (another client, a retried task's, does)."""
 
     async def __aenter__(self) -> UploadProtocol:
         return self

@@ -95,9 +95,6 @@ class GoogleResumableUpload(UploadProtocol):
             in_order_because=f"{self.display_name} takes one resumable session's bytes in order (Google's resumable "
                              "protocol is sequential)")
         self._secret = UrlMasker(on_secret, ("upload_id",))  # Google echoes it in X-GUploader-UploadID
-        self._unsent: set[str] = set()
-        """Sessions this client opened and sent nothing to yet: they hold nothing, so no status query is needed.
-        Another client (a retried task) cannot know what an earlier one sent, so it asks."""
         super().__init__(ApiClient(self.api_base, auth=auth, timeout=timeout, retry=retry or RetryPolicy(),
                                    error_factory=google_error, transport=transport, retry_when=rate_limit_403))
 
@@ -136,7 +133,6 @@ class GoogleResumableUpload(UploadProtocol):
                                     f"URI). {NOT_THE_API}", status=response.status_code)
         uri = str(response.url.join(location))
         self._secret(uri)
-        self._unsent.add(uri)
         return UploadSession(
             api=self.api, media_id=session_handle(uri), total_bytes=spec.total_bytes, chunk_size=plan.chunk_size,
             source=spec.source, media_type=spec.media_type, media_category=spec.media_category,
@@ -145,7 +141,6 @@ class GoogleResumableUpload(UploadProtocol):
 
     async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
         self._secret(self._uri(session))
-        self._unsent.discard(self._uri(session))
         offset = int(session.remote.get("offset") or 0)
         once = dataclasses.replace(self.client.retry, max_attempts=1)  # retried below, after a status query
         failures = stalls = 0
@@ -211,8 +206,6 @@ class GoogleResumableUpload(UploadProtocol):
         """The segments the server persisted whole (a status query); a partial one is finished by append."""
         if not session.remote.get("session_uri"):
             return None
-        if session.remote["session_uri"] in self._unsent:  # a query would cost a round trip to learn nothing
-            return set()
         offset = await self._query(session)
         return {s.index for s in session.plan.segments() if s.end < offset}
 

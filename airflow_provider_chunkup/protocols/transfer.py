@@ -163,7 +163,8 @@ def held_back(protocol: UploadProtocol, session: UploadSession) -> tuple[int, ..
 
 
 async def _already_sent(protocol: UploadProtocol, session: UploadSession) -> set[int]:
-    if not (protocol.capabilities.reports_committed and session.media_id) or session.windowed:
+    if not (protocol.capabilities.reports_committed and session.media_id) or session.windowed \
+            or session.media_id in protocol.opened:  # what this client sent is all there is: no round trip
         return set()
     have = await protocol.committed(session) or set()
     if have:
@@ -331,6 +332,8 @@ async def open_upload(protocol: UploadProtocol, spec: UploadSpec, source: ChunkS
         await protocol.append(session, first, data)
         session.mark_stored(0)
         session.sent_bytes += first.length
+    if session.media_id:
+        protocol.opened.add(session.media_id)
     return session
 
 

@@ -94,6 +94,11 @@ class Api:
         stat = self.profile.probe_stat
         return int(self.control.stats().get(stat, 0)) if stat else 0
 
+    def probes(self) -> int:
+        """Status queries sent on the chunk route since the stats were last reset (Google's)."""
+        self.settle()
+        return self._probes() - self.probes_before
+
     def chunk_requests(self) -> ChunkRequests:
         self.settle()
         routes = self.control.stats()["routes"]

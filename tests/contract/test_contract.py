@@ -89,9 +89,9 @@ def test_byte_exact(api: Api, shape: str) -> None:
     result = api.hook().upload(path, chunk_size=api.chunk_size, max_in_flight=3)
     api.assert_byte_exact(result, path)
     sent = api.chunk_requests()
-    assert sent.accepted == api.segments(size)  # one request per segment ...
-    # ... and, where the server reports what it holds, at most one more that asks it (an offset probe, refused)
-    assert sent.requests - sent.accepted <= (api.profile.abilities.resume_from == "server")
+    # One request per segment, and none asking what the server holds: it holds what this upload sent
+    assert sent.accepted == sent.requests == api.segments(size)
+    assert api.probes() == 0
     assert size <= sent.body_bytes <= size + sent.requests * OVERHEAD_PER_REQUEST
     assert len(api.remote_uploads()) == 1
 

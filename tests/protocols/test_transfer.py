@@ -221,3 +221,32 @@ async def test_invalid_max_in_flight_fails_before_init(big_file):
     with pytest.raises(ConfigurationError, match="at least 1"):
         await upload(protocol, ChunkSource(big_file), UploadSpec(total_bytes=big_file.stat().st_size),
                      max_in_flight=0)
+
+
+class Reporting(Recorder):
+    """A server that can say what it holds: it counts how often it is asked."""
+
+    capabilities = Capabilities(parallel_segments=True, reports_committed=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    async def committed(self, session):
+        self.asked += 1
+        return {0, 1}
+
+
+async def test_a_fresh_upload_asks_the_server_nothing_a_retry_asks_once(media_file):
+    """The client that opened an upload sent all it holds: no round trip to ask; another client (a retried
+    task's) cannot know, so it asks, and skips what the server holds."""
+    path = media_file(4 * MiB + 1)
+    spec = UploadSpec(total_bytes=path.stat().st_size)
+    opener = Reporting()
+    await upload(opener, ChunkSource(path), spec)
+    assert opener.asked == 0 and sorted(opener.parts) == [0, 1, 2, 3, 4]
+
+    session = await opener.init(spec)  # handed over, as XCom or a checkpoint hands it to another task
+    retry = Reporting()
+    await send_segments(retry, session, ChunkSource(path))
+    assert retry.asked == 1 and sorted(retry.parts) == [2, 3, 4]
