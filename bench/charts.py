@@ -319,9 +319,40 @@ def meta_upload() -> None:
                lambda r: f"{r['window_mib']:g} MiB windows: {r['method']} ({r['remote_uploads_created']} sessions)")
 
 
+def wan_upload() -> None:
+    """Over the emulated links (bench/netlink.py): each method's throughput as a fraction of the link's rate."""
+    data = load("wan_upload")
+    if not data:
+        return
+    rows = data["results"]
+    profiles = {p["profile"]["name"]: p["profile"] for p in data.get("profiles", [])}
+
+    def label(r: Row) -> str:
+        p = profiles.get(r["profile"], {})
+        link = (f"{p.get('rtt_ms', '?'):g} ms, {p.get('rate_mbit', '?'):g} Mbit/s, {p.get('loss', 0) * 100:g}% loss"
+                if p else r["profile"])
+        return f"{r['profile']} ({link}), {r['api']}: {r['method']}"
+
+    figure, ax = plt.subplots(figsize=(8, 1.6 + 0.26 * len(rows)))
+    hbars(ax, [label(r) for r in rows], [100 * (r["fraction_of_link"] or 0.0) for r in rows], "{:.0f}%",
+          [r["method"] for r in rows])
+    ax.set_xlim(0, 112)  # the link's rate (100%) in view
+    ax.axvline(100, color="black", linewidth=0.8)
+    ax.axvline(80, color="#1f77b4", linewidth=0.6, linestyle="--")
+    ceiling = data.get("forwarder_ceiling", {}).get("mbit_per_s")
+    ax.set_title(f"{data['size_mib']:g} MiB upload over an emulated link: throughput, % of the link's rate "
+                 f"(median of {data['repeats']}; dashed: 80%)", fontsize=9, loc="left")
+    ax.set_xlabel("% of the link's rate" + (f" (the forwarder alone passes {ceiling:.0f} Mbit/s)" if ceiling else ""),
+                  fontsize=7)
+    figure.tight_layout(rect=(0, footer_space(figure, [data]), 1, 1))
+    footer(figure, [data])
+    figure.savefig(RESULTS / "wan_upload.png", dpi=110, bbox_inches="tight", pad_inches=0.1)
+    plt.close(figure)
+
+
 CHARTS = {"time_vs_peers": time_vs_peers, "rss_by_size": rss_by_size, "resume": resume, "s3_overlap": s3_overlap,
           "cluster_fanout": cluster_fanout, "tus_upload": tus_upload, "youtube_upload": youtube_upload,
-          "meta_upload": meta_upload}
+          "meta_upload": meta_upload, "wan_upload": wan_upload}
 
 
 def main(names: list[str]) -> None:

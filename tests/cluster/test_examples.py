@@ -52,6 +52,36 @@ def test_rest_triggered_x_upload_defers_in_the_triggerer(cluster, shared_file):
     assert media["subtitles"] == [{"media_id": track["media_id"], "language_code": "EN", "display_name": "English"}]
 
 
+def test_social_fanout_publishes_on_six_branches_across_both_workers(cluster, shared_file):
+    """One video to Facebook (a Page video and a Reel), Instagram, TikTok, LinkedIn and X on the cluster: every
+    upload byte-exact, every processing sensor done (through the triggerer where it had to wait), every publish
+    step done."""
+    dag = "chunkup_social_fanout"
+    path, sha = shared_file(14 * MiB + 5)
+    run_id = cluster.trigger(dag, {"source": str(path), "caption": "Cluster launch #chunkup"})
+    cluster.expect_success(dag, run_id)
+    tis = {ti["task_id"]: ti for ti in cluster.task_instances(dag, run_id)}
+    assert len(tis) == 16 and {ti["state"] for ti in tis.values()} == {"success"}
+    assert {ti["hostname"] for ti in tis.values()} <= set(cluster.info["workers"])
+
+    stored = {"upload_to_facebook": "meta/videos", "upload_to_facebook_reel": "meta/videos",
+              "upload_to_instagram": "meta/containers", "upload_to_tiktok": "tiktok/posts",
+              "upload_to_linkedin": "linkedin/videos", "upload_to_x": "x/media"}
+    for task, where in stored.items():
+        result = cluster.xcom(dag, run_id, task)
+        assert result["sha256"] == sha, task
+        assert cluster.emulator_get(f"/_emulator/{where}/{result['media_id']}")["sha256"] == sha, task
+    for task in (t for t in tis if t.startswith("wait_for_")):
+        log = cluster.log(dag, run_id, task, tis[task]["try_number"])
+        # Each sensor checks once, then defers to the triggerer (holding no worker slot) unless the platform
+        # had processed the video already: which one depends on the scheduler's pace, so either is right.
+        ready = log.index(" is ready")
+        assert "Pausing task as DEFERRED" not in log or log.index("Pausing task as DEFERRED") < ready, task
+    assert cluster.xcom(dag, run_id, "publish_to_instagram")["id"]
+    assert cluster.xcom(dag, run_id, "post_to_linkedin")["post_urn"].startswith("urn:li:share:")
+    assert cluster.xcom(dag, run_id, "post_to_x")["post_id"]
+
+
 def dag_runs(cluster, dag_id: str) -> list[dict]:
     return cluster.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
 
