@@ -200,7 +200,8 @@ def with_link_share(rows: list[dict[str, Any]], profile: Profile, api: str) -> l
     return out
 
 
-def run_profile(profile: Profile, size: int, repeats: int, part: int, probe_seconds: float) -> dict[str, Any]:
+def run_profile(profile: Profile, size: int, repeats: int, part: int, probe_seconds: float,
+                wide: int | None = None) -> dict[str, Any]:
     """Every method over one link: rows, one bare TCP connection's throughput, the forwarder's counters."""
     rows: list[dict[str, Any]] = []
     work = Path(tempfile.mkdtemp(prefix="chunkup-bench-wan-"))
@@ -211,7 +212,8 @@ def run_profile(profile: Profile, size: int, repeats: int, part: int, probe_seco
             with ns_emulator(link, {"x": {"rate_limit": 10**9}}, "--no-size-limits", "--x-processing-seconds", "0",
                              tls=True) as emu:
                 x = WanX(emu, work, link)
-                methods: dict[str, Method] = {m: x.runner(m) for m in X_METHODS}
+                names = X_METHODS + ((f"chunkup x{wide}",) if wide else ())
+                methods: dict[str, Method] = {m: x.runner(m) for m in names}
                 got = measure(methods, [size], repeats, emu, x.received, "curl", work)
                 rows += with_link_share(got, profile, "X v1.1 (https)")
                 show(rows[-len(got):])
@@ -219,6 +221,8 @@ def run_profile(profile: Profile, size: int, repeats: int, part: int, probe_seco
                 api = WanApiVideo(emu, part, work, link)
                 methods = {"curl": api.curl, "official client": api.official_client,
                            "chunkup x1": api.chunkup(1), "chunkup x4": api.chunkup(4)}
+                if wide:
+                    methods[f"chunkup x{wide}"] = api.chunkup(wide)
                 got = measure(methods, [size], repeats, emu, api.received, "curl", work)
                 rows += with_link_share(got, profile, "api.video (http)")
                 show(rows[-len(got):])
@@ -242,6 +246,7 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--part-mib", type=int, default=16, help="api.video part size")
+    parser.add_argument("--wide", type=int, help="also chunkup with this many requests in flight, for both APIs")
     parser.add_argument("--output", type=Path, help="default: bench/results/wan_upload.json (--quick: a temp file)")
     args = parser.parse_args()
     probe, ceiling_seconds = 8.0, 5.0
@@ -260,7 +265,7 @@ def main() -> int:
         profile = PROFILES[name]
         if profile.rate_mbit and ceiling["mbit_per_s"] < 1.5 * profile.rate_mbit:
             print(f"warning: the forwarder's ceiling is close to {name}'s rate", flush=True)
-        profiles.append(run_profile(profile, args.size_mib * MiB, args.repeats, args.part_mib * MiB, probe))
+        profiles.append(run_profile(profile, args.size_mib * MiB, args.repeats, args.part_mib * MiB, probe, args.wide))
     rows = [r for p in profiles for r in p["results"]]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({
