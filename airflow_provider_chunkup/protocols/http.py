@@ -26,6 +26,7 @@ from airflow_provider_chunkup.errors import (
     ServerError,
 )
 from airflow_provider_chunkup.protocols.retry import RetryPolicy, announced_wait
+from airflow_provider_chunkup.protocols.streams import http_transport
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,12 @@ class ApiClient:
         self.retry = retry or RetryPolicy()
         self._error_factory = error_factory
         self._retry_when = retry_when
+        if transport is None:
+            transport = http_transport(verify=_tls_context(),
+                                       limits=httpx.Limits(max_connections=32, max_keepalive_connections=32))
         self._client = httpx.AsyncClient(
-            base_url=base_url, auth=auth, headers=dict(headers or {}), transport=transport, verify=_tls_context(),
+            base_url=base_url, auth=auth, headers=dict(headers or {}), transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
         self.retries = 0
         """Retried requests so far, for progress logs and benchmarks."""
