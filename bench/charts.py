@@ -37,7 +37,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHES = {"x_upload": "X (v1.1)", "apivideo_upload": "api.video", "content_range_upload": "Content-Range"}
+BENCHES = {"x_upload": "X (v1.1, TLS)", "x_v2_plain": "X (v2, plain http)", "apivideo_upload": "api.video",
+           "content_range_upload": "Content-Range"}
 
 
 def load(name: str) -> dict[str, Any] | None:
