@@ -4,10 +4,11 @@ httpx's default layer (anyio's streams) yields to the event loop before every wr
 transport's write buffer limit to zero, so each 256 KiB piece of a chunk waits until asyncio has pushed
 all of it into the socket before the next is handed over: at least one event-loop round per piece, a
 fifth of chunkup's CPU on a fast link. These streams write ahead up to :data:`WRITE_AHEAD` bytes and
-wait only beyond that, as asyncio's ``StreamWriter`` does. Errors are httpcore's, as httpx expects.
+wait only beyond that, as asyncio's ``StreamWriter`` does: at most that much more memory per connection,
+whatever the chunk size. Errors are httpcore's, as httpx expects.
 
-Python 3.10 lacks ``asyncio.timeout`` and ``StreamWriter.start_tls``: there :func:`network_backend`
-answers ``None`` and httpx keeps its default.
+Python 3.10 lacks ``asyncio.timeout`` and ``StreamWriter.start_tls``: there :func:`http_transport`
+leaves httpx's default in place.
 """
 
 from __future__ import annotations
