@@ -155,7 +155,7 @@ async def test_a_server_that_never_answers_is_a_read_timeout() -> None:
         seen.set()
         await asyncio.Event().wait()
 
-    async with serve(handler) as url, client(timeout=httpx.Timeout(0.2)) as http:
+    async with serve(handler) as url, client(timeout=httpx.Timeout(30, read=0.2)) as http:
         with pytest.raises(httpx.ReadTimeout):
             await http.post(url, content=b"x")
     assert seen.is_set()
@@ -166,7 +166,7 @@ async def test_a_server_that_stops_reading_is_a_write_timeout() -> None:
         await asyncio.Event().wait()  # reads nothing: the socket buffers fill, then the write-ahead
 
     body = b"\0" * (64 * 1024 * 1024)
-    async with serve(handler) as url, client(timeout=httpx.Timeout(0.3)) as http:
+    async with serve(handler) as url, client(timeout=httpx.Timeout(30, write=0.3)) as http:
         with pytest.raises(httpx.WriteTimeout):
             await http.post(url, content=body)
 
