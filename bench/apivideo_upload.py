@@ -3,7 +3,8 @@
     .venv/bin/python bench/apivideo_upload.py [--quick] [--sizes-mib 256 1024] [--repeats 3] [--part-mib 16]
 
 With the emulator in its own process on loopback, every method sends the same file in the same
-``--part-mib`` parts (``Content-Range: part N/M``), and each upload is checked byte-exact on the emulator:
+``--part-mib`` parts (``Content-Range: part N/M``; chunkup, in part mode, splits a 1 MiB tail off the last,
+the part that must go alone), and each upload is checked byte-exact on the emulator:
 
 - ``curl``: ``POST /videos``, then one ``curl`` process sending the parts in order over one
   kept-alive connection (``curl -K``; the parts are cut with ``split`` beforehand, not timed): the baseline.

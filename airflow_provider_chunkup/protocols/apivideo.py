@@ -25,7 +25,7 @@ from airflow_provider_chunkup.errors import (
     RemoteRejected,
 )
 from airflow_provider_chunkup.protocols.base import Capabilities, Chunk, UploadProtocol
-from airflow_provider_chunkup.protocols.chunking import GiB, Limits, MiB, Segment
+from airflow_provider_chunkup.protocols.chunking import GiB, Limits, MiB, Segment, ShortTailPlan
 from airflow_provider_chunkup.protocols.http import (
     BODY_EXCERPT,
     NOT_THE_API,
@@ -138,9 +138,14 @@ class ApiVideoUpload(UploadProtocol):
             response = await self.client.request("POST", "/videos", json=body, step="api.video create video")
             video = json_object(response, "api.video create video")
             video_id = _video_id(video, response, "api.video create video")
-        return UploadSession(api=self.api, media_id=video_id, total_bytes=spec.total_bytes,
-                             chunk_size=plan.chunk_size, source=spec.source, media_type=spec.media_type,
-                             remote=remote)
+        session = UploadSession(api=self.api, media_id=video_id, total_bytes=spec.total_bytes,
+                                chunk_size=plan.chunk_size, source=spec.source, media_type=spec.media_type,
+                                remote=remote)
+        short_tail = ShortTailPlan(spec.total_bytes, plan.chunk_size)
+        if self.mode == PART and short_tail.split and short_tail.segment_count <= self.limits.max_segments:
+            # The last part completes the video, so it goes alone after the others: keep it short.
+            session.use_plan(short_tail)
+        return session
 
     async def append(self, session: UploadSession, segment: Segment, data: Chunk) -> None:
         self._check_session(session)

@@ -122,7 +122,68 @@ SERVER_PARTS = "server_parts"
 """Plan kind: the parts the server listed when the upload was opened (LinkedIn's upload instructions)."""
 WINDOWS = "windows"
 """Plan kind: no plan up front; each answer names the next byte window to send (Meta Graph)."""
-PLAN_KINDS = (FIXED, MERGED, SERVER_PARTS, WINDOWS)
+SHORT_TAIL = "short_tail"
+"""Plan kind: the client's ``chunk_size`` chunks with a short last one (:class:`ShortTailPlan`, api.video)."""
+PLAN_KINDS = (FIXED, MERGED, SERVER_PARTS, WINDOWS, SHORT_TAIL)
+
+SHORT_TAIL_BYTES = 1 * MiB
+"""The last part of a :class:`ShortTailPlan`."""
+SHORT_TAIL_MIN_PART = 5 * MiB
+"""What the part before the short tail keeps at least (api.video: every part but the last is 5 MiB or more)."""
+
+
+@dataclass(frozen=True)
+class ShortTailPlan:
+    """Fixed ``chunk_size`` chunks, but the last one split so the final part is :data:`SHORT_TAIL_BYTES`.
+
+    For APIs that complete the upload on the last part, which must therefore go alone once every other part
+    is acknowledged (api.video): with parts in flight, a full-size last part would cross the network at one
+    connection's pace after the others. 64 MiB at 16 MiB is three parts of 16 MiB, one of 15 MiB and one of
+    1 MiB. Where the last chunk cannot keep :data:`SHORT_TAIL_MIN_PART` before the tail, or the file is one
+    chunk, it is the fixed plan.
+    """
+
+    total_bytes: int
+    chunk_size: int
+    kind: str = SHORT_TAIL
+
+    @property
+    def _fixed(self) -> ChunkPlan:
+        return ChunkPlan(self.total_bytes, self.chunk_size)
+
+    @property
+    def split(self) -> bool:
+        """Whether the last chunk is split (else the plan is the fixed one)."""
+        fixed = self._fixed
+        count = fixed.segment_count
+        return count > 1 and fixed.segment(count - 1).length - SHORT_TAIL_BYTES >= SHORT_TAIL_MIN_PART
+
+    @property
+    def segment_count(self) -> int:
+        return self._fixed.segment_count + (1 if self.split else 0)
+
+    @property
+    def buffer_bytes(self) -> int:
+        return self.chunk_size
+
+    def segment(self, index: int) -> Segment:
+        count = self.segment_count
+        if not 0 <= index < count:
+            raise SegmentOutOfRange(
+                f"Segment {index} does not exist: this upload has {count} segments (0..{count - 1}). Pass segments "
+                f"within 0..{count - 1}, or leave segments unset to send them all."
+            )
+        fixed = self._fixed
+        if not self.split or index < fixed.segment_count - 1:
+            return fixed.segment(index)
+        last = fixed.segment(fixed.segment_count - 1)
+        if index == last.index:
+            return Segment(index, last.offset, last.length - SHORT_TAIL_BYTES)
+        return Segment(index, self.total_bytes - SHORT_TAIL_BYTES, SHORT_TAIL_BYTES)
+
+    def segments(self, indexes: Iterable[int] | None = None) -> Iterator[Segment]:
+        for index in range(self.segment_count) if indexes is None else indexes:
+            yield self.segment(index)
 
 
 @dataclass(frozen=True)
@@ -219,7 +280,7 @@ class WindowPlan:
             )
 
 
-Plan = ChunkPlan | SegmentPlan | WindowPlan
+Plan = ChunkPlan | SegmentPlan | WindowPlan | ShortTailPlan
 """Any plan kind; each has ``total_bytes``, ``segment_count``, ``segment()``, ``segments()``, ``buffer_bytes``."""
 
 

@@ -23,10 +23,12 @@ from airflow_provider_chunkup.protocols.chunking import (
     MERGED,
     PLAN_KINDS,
     SERVER_PARTS,
+    SHORT_TAIL,
     WINDOWS,
     ChunkPlan,
     Plan,
     SegmentPlan,
+    ShortTailPlan,
     WindowPlan,
     plan_floor_merged,
 )
@@ -127,7 +129,8 @@ class UploadSession(_Record):
     plan_kind: str = FIXED
     """How the file is cut (``chunking.PLAN_KINDS``): ``fixed`` (also a session from before plan kinds),
     ``merged`` (remainder in the last chunk), ``server_parts`` (:attr:`parts`, from the server at init) or
-    ``windows`` (each answer names the next window; ``chunk_size`` is the largest window held in memory)."""
+    ``windows`` (each answer names the next window; ``chunk_size`` is the largest window held in memory) or
+    ``short_tail`` (fixed chunks, the last split so the final part is short: api.video)."""
     parts: list[list[int]] = field(default_factory=list)
     """``[offset, length]`` of each segment, in the server's order, for a ``server_parts`` plan."""
     committed_bytes: int = 0
@@ -144,6 +147,8 @@ class UploadSession(_Record):
             return SegmentPlan(self.total_bytes, tuple((int(o), int(n)) for o, n in self.parts), SERVER_PARTS)
         if self.plan_kind == WINDOWS:
             return WindowPlan(self.total_bytes, self.chunk_size)
+        if self.plan_kind == SHORT_TAIL:
+            return ShortTailPlan(self.total_bytes, self.chunk_size)
         raise ConfigurationError(
             f"Unknown chunk plan kind {self.plan_kind!r} (known: {', '.join(PLAN_KINDS)}): pass the XCom of the "
             "previous chunkup task unchanged."
@@ -170,6 +175,9 @@ class UploadSession(_Record):
             return f"the {self.segment_count} parts the server handed out"
         if self.plan_kind == MERGED:
             return f"{self.segment_count} chunks of {self.chunk_size} bytes, the remainder in the last"
+        if self.plan_kind == SHORT_TAIL and self.segment_count > 1:
+            tail = self.plan.segment(self.segment_count - 1).length
+            return f"{self.segment_count} parts of up to {self.chunk_size} bytes, the last of {tail}"
         return f"{self.segment_count} segments of {self.chunk_size} bytes"
 
     def progress_text(self) -> str:

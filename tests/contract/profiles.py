@@ -164,6 +164,8 @@ class ApiProfile:
     """Statuses (by prefix) that answer a chunk the server took: 2xx, and Google's 308 "resume incomplete"."""
     remainder_in_last: bool = False
     """The plan merges the remainder into the last chunk (TikTok's rule), instead of a shorter last chunk."""
+    short_tail: bool = False
+    """The plan splits a last chunk that can spare it into a part and a short tail (api.video in part mode)."""
     probe_stat: str | None = None
     """The emulator's count of status queries sent on the chunk route itself (Google's), not counted as chunks."""
 
@@ -418,7 +420,8 @@ X_V1_1 = ApiProfile(
 )
 APIVIDEO_PART = ApiProfile(
     name="apivideo_part", hook=ApiVideoHook, connect=_connect_apivideo("part"),
-    file_name="clip.mp4", media_type="video/mp4", chunk_size=5 * MiB,  # api.video's smallest part but the last
+    # The smallest chunk whose full last chunk is split into a 5 MiB part and the short tail (ShortTailPlan).
+    file_name="clip.mp4", media_type="video/mp4", chunk_size=6 * MiB, short_tail=True,
     stored=_apivideo_stored, remote_uploads=_apivideo_uploads, chunk_routes=("POST /videos/{videoId}/source",),
     abilities=Abilities(parallel_segments=True, processes_media=True, resume_from="server", abortable=True),
     emulator_config=APIVIDEO_INSTANT,

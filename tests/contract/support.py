@@ -14,6 +14,7 @@ from emulator_idle import wait_until_idle
 
 from airflow_provider_chunkup.hooks.base import ChunkUploadHook
 from airflow_provider_chunkup.protocols.base import UploadProtocol
+from airflow_provider_chunkup.protocols.chunking import ChunkPlan, Plan, ShortTailPlan, plan_floor_merged
 from airflow_provider_chunkup.protocols.session import UploadResult, UploadSession
 
 from .profiles import ApiProfile, Connected, EmulatorControl, Stored, sha256
@@ -64,12 +65,18 @@ class Api:
         path.write_bytes(os.urandom(size))
         return path
 
-    def segments(self, size: int) -> int:
-        """How many chunk requests a file of ``size`` takes: the last chunk shorter, or (TikTok's merged plan)
-        the remainder in the last."""
+    def plan(self, size: int) -> Plan:
+        """How a file of ``size`` is cut: the last chunk shorter, the remainder in the last (TikTok's merged
+        plan), or a short tail split off the last (api.video's parts)."""
         if self.profile.remainder_in_last:
-            return max(1, size // self.chunk_size)
-        return -(-size // self.chunk_size)
+            return plan_floor_merged(size, self.chunk_size)
+        if self.profile.short_tail:
+            return ShortTailPlan(size, self.chunk_size)
+        return ChunkPlan(size, self.chunk_size)
+
+    def segments(self, size: int) -> int:
+        """How many chunk requests a file of ``size`` takes."""
+        return self.plan(size).segment_count
 
     def recorded(self, session: UploadSession) -> set[int]:
         """The segments a session records as stored; where the server dictates windows, the windows below its

@@ -147,8 +147,8 @@ def test_resume_from_checkpoint(api: Api) -> None:
     api.assert_byte_exact(result, path)
     sent = api.chunk_requests()
     assert sent.accepted == total - len(recorded)  # only what the checkpoint did not record
-    remaining = sum(min(api.chunk_size, path.stat().st_size - i * api.chunk_size)
-                    for i in range(total) if i not in recorded)
+    plan = api.plan(path.stat().st_size)
+    remaining = sum(plan.segment(i).length for i in range(total) if i not in recorded)
     assert remaining <= sent.body_bytes <= remaining + sent.requests * OVERHEAD_PER_REQUEST
     assert api.remote_uploads() == {saved.media_id}  # the same remote upload, no second one
 

@@ -1,5 +1,6 @@
 """The api.video protocol against the emulator over real HTTP: video fields, resume with holes, bearer, collisions,
-encoding, rate limits (what every API shares, byte-exact in every mode, token uploads, abort: tests/contract)."""
+encoding, rate limits, the short tail (what every API shares, byte-exact in every mode, token uploads, abort:
+tests/contract)."""
 
 import hashlib
 
@@ -10,8 +11,10 @@ from emulator_clock import NextWindowOn429, controlled_clock
 from airflow_provider_chunkup.errors import RemoteRejected
 from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth, ApiVideoUpload
 from airflow_provider_chunkup.protocols.chunking import MiB
+from airflow_provider_chunkup.protocols.http import _tls_context
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
-from airflow_provider_chunkup.protocols.session import UploadSpec
+from airflow_provider_chunkup.protocols.session import UploadSession, UploadSpec
+from airflow_provider_chunkup.protocols.streams import http_transport
 from airflow_provider_chunkup.protocols.transfer import finish, held_back, send_segments, upload
 from airflow_provider_chunkup.sources import ChunkSource
 
@@ -127,3 +130,67 @@ async def test_rate_limit_is_waited_out_with_retry_after(emulator, media_file, m
     assert headers["X-RateLimit-Retry-After"] == "1"
     assert retried_at - limited_at >= 1  # waited as long as it was asked to
 
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """chunkup's own transport, noting each part request's Content-Range, body size and when it ran."""
+
+    def __init__(self) -> None:
+        self.inner = http_transport(verify=_tls_context(), limits=httpx.Limits(max_connections=8))
+        self.parts: list[tuple[str, int, int, int]] = []  # content range, body bytes, order sent, order answered
+        self.events = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.events += 1
+        sent = self.events
+        response = await self.inner.handle_async_request(request)
+        self.events += 1
+        if "content-range" in request.headers:
+            length = int(request.headers["content-length"])
+            self.parts.append((request.headers["content-range"], length, sent, self.events))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_parts_in_flight_end_with_a_short_tail(emulator, media_file):
+    """The last part completes the video, so it goes alone after the others: a 1 MiB tail, not a whole part."""
+    path = media_file(24 * MiB)  # 8 MiB parts: 8, 8, 7 and the 1 MiB tail
+    recording = Recording()
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url, transport=recording) as av:
+        session = await av.init(spec(path, chunk=8 * MiB))
+        assert session.plan_kind == "short_tail" and session.segment_count == 4
+        assert UploadSession.from_dict(session.to_dict()).plan == session.plan
+        result = await upload(av, ChunkSource(path), spec(path, chunk=8 * MiB), max_in_flight=3)
+    assert video(emulator, result.media_id)["sha256"] == sha256(path) == result.sha256
+    by_range = {rng: (length, sent, answered) for rng, length, sent, answered in recording.parts}
+    assert sorted(by_range) == ["part 1/4", "part 2/4", "part 3/4", "part 4/4"]
+    sizes = {rng: length for rng, (length, _, _) in by_range.items()}
+    assert 8 * MiB < sizes["part 1/4"] == sizes["part 2/4"] < 8 * MiB + 4096
+    assert 7 * MiB < sizes["part 3/4"] < 7 * MiB + 4096 and MiB < sizes["part 4/4"] < MiB + 4096
+    tail_sent = by_range["part 4/4"][1]
+    assert all(answered < tail_sent for rng, (_, _, answered) in by_range.items() if rng != "part 4/4")
+
+
+async def test_a_short_tail_upload_resumes_with_the_parts_missing(emulator, media_file):
+    path = media_file(18 * MiB)  # 6 MiB parts: 6, 6, 5 and the 1 MiB tail
+    source = ChunkSource(path)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url) as av:
+        session = await av.init(spec(path, chunk=6 * MiB))
+        await send_segments(av, session, source, indexes=[0, 2])  # the task died after these
+        retried = UploadSession.from_dict(session.to_dict())
+        httpx.post(f"{emulator.url}/_emulator/stats/reset").raise_for_status()
+        await send_segments(av, retried, source, max_in_flight=3, hold=held_back(av, retried))
+        assert stats(emulator)[SOURCE_ROUTE]["requests"] == 1  # part 2; the tail waits for finalize
+        result = await finish(av, retried, source)
+    assert stats(emulator)[SOURCE_ROUTE]["requests"] == 2
+    assert video(emulator, result.media_id)["sha256"] == sha256(path)
+
+
+async def test_bytes_mode_keeps_the_fixed_plan(emulator, media_file):
+    """Byte ranges go in order, one at a time: the last goes alone anyway, so no tail is split off."""
+    path = media_file(18 * MiB)
+    async with ApiVideoUpload(auth=BASIC, base_url=emulator.url, mode="bytes") as av:
+        session = await av.init(spec(path, chunk=6 * MiB))
+    assert session.plan_kind == "fixed" and session.segment_count == 3

@@ -50,7 +50,13 @@ def test_result_without_processing_is_ready():
 
 
 def test_logs_describe_each_plan_kind_in_its_own_terms():
-    from airflow_provider_chunkup.protocols.chunking import WindowPlan, plan_floor_merged, plan_from_parts
+    from airflow_provider_chunkup.protocols.chunking import (
+        MiB,
+        ShortTailPlan,
+        WindowPlan,
+        plan_floor_merged,
+        plan_from_parts,
+    )
 
     fixed = UploadSession(api="x", media_id="1", total_bytes=1000, chunk_size=300)
     fixed.mark_stored(0)
@@ -66,3 +72,7 @@ def test_logs_describe_each_plan_kind_in_its_own_terms():
     windows.committed_bytes = 512
     assert windows.layout() == "windows the server dictates, up to 256 bytes each"
     assert windows.progress_text() == "512 of 1000 bytes"  # not "0 of 4 segments": no segment is recorded
+    tail = UploadSession(api="apivideo", media_id="5", total_bytes=18 * MiB, chunk_size=1)
+    tail.use_plan(ShortTailPlan(18 * MiB, 6 * MiB))
+    assert tail.layout() == f"4 parts of up to {6 * MiB} bytes, the last of {MiB}"
+    assert UploadSession.from_dict(tail.to_dict()).plan == ShortTailPlan(18 * MiB, 6 * MiB)
