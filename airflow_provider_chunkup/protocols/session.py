@@ -128,7 +128,7 @@ class UploadSession(_Record):
     transfer_seconds: float = 0.0
     plan_kind: str = FIXED
     """How the file is cut (``chunking.PLAN_KINDS``): ``fixed`` (also a session from before plan kinds),
-    ``merged`` (remainder in the last chunk), ``server_parts`` (:attr:`parts`, from the server at init) or
+    ``merged`` (remainder in the last chunk), ``server_parts`` (:attr:`parts`, from the server at init),
     ``windows`` (each answer names the next window; ``chunk_size`` is the largest window held in memory) or
     ``short_tail`` (fixed chunks, the last split so the final part is short: api.video)."""
     parts: list[list[int]] = field(default_factory=list)
