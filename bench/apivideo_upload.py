@@ -46,11 +46,13 @@ from common import (
     PEERS_PYTHON,
     Emulator,
     Measured,
+    add_pin_argument,
     chunkup_command,
     emulator,
     idle_rss,
     make_file,
     measure,
+    pinned_output,
     require_curl,
     run_chunkup,
     split,
@@ -209,7 +211,10 @@ def main() -> int:
     parser.add_argument("--part-mib", type=int, default=16)
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 100])
     parser.add_argument("--output", type=Path, default=HERE / "results" / "apivideo_upload.json")
+    add_pin_argument(parser)
     args = parser.parse_args()
+    if args.pin:  # the pinned run is about time and CPU: no latency, peak RSS or resume rows
+        args.output, args.latency_ms = pinned_output(args.output, True), [0]
     sizes = args.sizes_mib or ([32, 64] if args.quick else [256, 1024])
     rss_sizes = args.rss_sizes_mib or ([32, 64, 128] if args.quick else [256, 1024, 4096])
     resume_mib = args.resume_mib or (64 if args.quick else 1024)
@@ -219,7 +224,7 @@ def main() -> int:
     chunk = args.part_mib * MiB
     work = Path(tempfile.mkdtemp(prefix="chunkup-bench-apivideo-"))
     try:
-        with emulator(UNLIMITED) as emu:
+        with emulator(UNLIMITED, pin=args.pin) as emu:
             bench = Bench(emu, chunk, work)
             idle = {"curl": measured("curl", "--version").peak_rss_mib,
                     "official client": float(run_json(bench.client_argv(Path("-")))["peak_rss_mib"]),
@@ -240,18 +245,20 @@ def main() -> int:
                     print(f"  {latency} ms {row['size_mib']:g} MiB {row['method']}: {row['median_seconds']} s",
                           flush=True)
             httpx.delete(f"{emu.url}/_emulator/faults").raise_for_status()
-            rss_by_size = rss_rows(rows, rss_sizes, methods, emu, bench, work, idle)
-            path = work / f"resume-{resume_mib}.mp4"
-            make_file(path, resume_mib * MiB)
-            from airflow_provider_chunkup.sources import file_digest
+            rss_by_size, resume = [], []
+            if not args.pin:
+                rss_by_size = rss_rows(rows, rss_sizes, methods, emu, bench, work, idle)
+                path = work / f"resume-{resume_mib}.mp4"
+                make_file(path, resume_mib * MiB)
+                from airflow_provider_chunkup.sources import file_digest
 
-            resume = bench.resume(path, resume_mib * MiB, file_digest(path))
-            path.unlink()
+                resume = bench.resume(path, resume_mib * MiB, file_digest(path))
+                path.unlink()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     write_report("apivideo_upload", rows, args.output, idle_rss_mib=idle, rss_by_size=rss_by_size, resume=resume,
                  versions=versions(api_video=True),
-                 settings={"part_bytes": chunk, "repeats": repeats, "resume_size_mib": resume_mib,
+                 settings={"part_bytes": chunk, "repeats": repeats, "resume_size_mib": resume_mib, "pinned": args.pin,
                            "curl_parts": "cut with split before the timed runs (not timed)",
                            "curl_split_seconds": bench.split_seconds,
                            "chunkup_checkpoint": "JSON file key-value store (Airflow's task state store stand-in)"})

@@ -3,6 +3,7 @@ process that reports its peak RSS and CPU, curl runs, interleaved repetitions, a
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -97,6 +98,15 @@ class Emulator:
     work: Path
     ca: Path | None = None
     """The certificate it serves (``tls=True``), for clients to trust."""
+    pid: int | None = None
+
+    def cpu_seconds(self) -> float:
+        """CPU the emulator's process has used so far (all its threads), from ``/proc``; 0 where there is none."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     @property
     def verify(self) -> ssl.SSLContext | bool:
@@ -142,13 +152,38 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def split_cores() -> tuple[set[int], set[int]]:
+    """This process's CPUs in two halves: (the server's, the clients'). Needs at least two."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        sys.exit("--pin needs at least 2 CPUs: one for the emulator, one for the clients")
+    half = len(cpus) // 2
+    return set(cpus[:half]), set(cpus[half:])
+
+
+def add_pin_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="the emulator on half of the CPUs, the clients (chunkup, curl, peers) on the other half, as if "
+             "the server were another machine: shows what of a client's cost is its own and what is contention; "
+             "results go to <name>_pinned.json")
+
+
+def pinned_output(output: Path, pin: bool) -> Path:
+    """``output`` as given, or, with ``--pin``, the same name with ``_pinned`` (never the unpinned results)."""
+    return output.with_name(f"{output.stem}_pinned{output.suffix}") if pin else output
+
+
 @contextmanager
-def emulator(config_patch: Mapping[str, Any], *args: str, tls: bool = False) -> Iterator[Emulator]:
+def emulator(config_patch: Mapping[str, Any], *args: str, tls: bool = False, pin: bool = False) -> Iterator[Emulator]:
     """``chunkup-emulator`` in its own process on a free loopback port, patched, stopped at exit.
 
     ``tls``: serve HTTPS with a throwaway self-signed certificate (``Emulator.ca``), for peers that only
-    speak https; it lives in the emulator's temp dir and goes with it.
+    speak https; it lives in the emulator's temp dir and goes with it. ``pin``: the emulator runs on one half
+    of the CPUs and this process (so every client it starts) on the other, until exit (:func:`split_cores`).
     """
+    server_cores, client_cores = split_cores() if pin else (None, None)
+    own_cores = os.sched_getaffinity(0)
     work = Path(tempfile.mkdtemp(prefix="chunkup-bench-"))
     port_file = work / "port"
     ca = None
@@ -159,7 +194,10 @@ def emulator(config_patch: Mapping[str, Any], *args: str, tls: bool = False) -> 
         [str(Path(PYTHON).with_name("chunkup-emulator")), "--port", "0", "--port-file", str(port_file),
          "--data-dir", str(work / "emulator"), *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=(lambda: os.sched_setaffinity(0, server_cores)) if server_cores else None,
     )
+    if client_cores:
+        os.sched_setaffinity(0, client_cores)
     try:
         for _ in range(200):
             if port_file.exists() and port_file.read_text().strip():
@@ -168,10 +206,11 @@ def emulator(config_patch: Mapping[str, Any], *args: str, tls: bool = False) -> 
         else:
             raise RuntimeError("emulator did not start")
         url = f"{'https' if tls else 'http'}://127.0.0.1:{port_file.read_text().strip()}"
-        emu = Emulator(url, work, ca)
+        emu = Emulator(url, work, ca, proc.pid)
         httpx.patch(f"{url}/_emulator/config", json=dict(config_patch), verify=emu.verify).raise_for_status()
         yield emu
     finally:
+        os.sched_setaffinity(0, own_cores)
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(work, ignore_errors=True)
@@ -238,7 +277,9 @@ def measure(methods: Mapping[str, Method], sizes: list[int], repeats: int, emu: 
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in methods}
         for _ in range(repeats):  # interleaved, so drift in machine load hits every method alike
             for name, method in methods.items():
+                server_before = emu.cpu_seconds()
                 run = method(path, size, expected)
+                run["server_cpu_seconds"] = emu.cpu_seconds() - server_before
                 got = received(run["media_id"])
                 if got != expected:
                     raise AssertionError(f"{name}: the emulator received other bytes ({got} != {expected})")
@@ -252,6 +293,7 @@ def measure(methods: Mapping[str, Method], sizes: list[int], repeats: int, emu: 
                 "size_mib": size_mib, "method": name, "median_seconds": round(median, 3),
                 "mib_per_second": round(size_mib / median, 1), "time_vs_" + baseline: round(median / base, 3),
                 "client_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in results), 3),
+                "server_cpu_seconds": round(statistics.median(r["server_cpu_seconds"] for r in results), 2),
                 "peak_rss_mib": round(max(rss), 1) if rss else None,
                 "runs": [round(r["seconds"], 3) for r in results],
             })

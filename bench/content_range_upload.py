@@ -42,11 +42,13 @@ from common import (
     HERE,
     Emulator,
     Measured,
+    add_pin_argument,
     chunkup_command,
     emulator,
     idle_rss,
     make_file,
     measure,
+    pinned_output,
     require_curl,
     run_chunkup,
 )
@@ -193,7 +195,10 @@ def main() -> int:
     parser.add_argument("--resume-mb", type=int)
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--output", type=Path, default=HERE / "results" / "content_range_upload.json")
+    add_pin_argument(parser)
     args = parser.parse_args()
+    if args.pin:  # the pinned run is about time and CPU: no peak RSS or resume rows
+        args.output = pinned_output(args.output, True)
     sizes = args.sizes_mb or ([1, 5] if args.quick else [5, 50])
     rss_sizes = args.rss_sizes_mib or ([8, 32] if args.quick else [256, 1024, 4096])
     resume_mb = args.resume_mb or (20 if args.quick else 50)
@@ -201,7 +206,7 @@ def main() -> int:
     require_curl()
     work = Path(tempfile.mkdtemp(prefix="chunkup-bench-cr-"))
     try:
-        with emulator({}) as emu:
+        with emulator({}, pin=args.pin) as emu:
             bench = Bench(emu, work)
             idle = {"curl": measured("curl", "--version").peak_rss_mib,
                     "chunkup": idle_rss(HOOK, bench.env)}
@@ -212,23 +217,26 @@ def main() -> int:
             for row in rows:
                 print(f"  {row['size_mib']:g} MiB {row['method']}: {row['median_seconds']} s", flush=True)
             big = Bench(emu, work, field="file")  # stock django-chunked-upload: no size limit
-            rss_by_size = []
-            for row in measure({"curl": big.curl, "chunkup": big.chunkup(True)}, [s * MiB for s in rss_sizes], 1,
-                               emu, big.received, "curl", work):
+            rss_by_size: list[dict[str, Any]] = []
+            resume: list[dict[str, Any]] = []
+            rss_methods: dict[str, Method] = {"curl": big.curl, "chunkup": big.chunkup(True)}
+            for row in [] if args.pin else measure(rss_methods, [s * MiB for s in rss_sizes], 1, emu, big.received,
+                                                   "curl", work):
                 print(f"  rss {row['size_mib']:g} MiB {row['method']}: {row['peak_rss_mib']} MiB, "
                       f"{row['median_seconds']} s", flush=True)
                 rss_by_size.append(rss_row(row["method"], row["size_mib"], row, idle))
-            path = work / f"resume-{resume_mb}.pdf"
-            make_file(path, resume_mb * MB)
-            from airflow_provider_chunkup.sources import file_digest
+            if not args.pin:
+                path = work / f"resume-{resume_mb}.pdf"
+                make_file(path, resume_mb * MB)
+                from airflow_provider_chunkup.sources import file_digest
 
-            resume = bench.resume(path, resume_mb * MB, file_digest(path))
-            path.unlink()
+                resume = bench.resume(path, resume_mb * MB, file_digest(path))
+                path.unlink()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     write_report("content_range_upload", rows, args.output, idle_rss_mib=idle, rss_by_size=rss_by_size,
                  resume=resume, versions=versions(api_video=False),
-                 settings={"chunk_bytes": CHUNK, "repeats": repeats, "resume_size_mb": resume_mb,
+                 settings={"chunk_bytes": CHUNK, "repeats": repeats, "resume_size_mb": resume_mb, "pinned": args.pin,
                            "curl_parts": "cut with split before the timed runs (not timed)",
                            "curl_split_seconds": {**bench.split_seconds, **big.split_seconds},
                            "rss_runs": "stock django-chunked-upload field 'file' (no size limit), one run each",

@@ -50,6 +50,7 @@ from common import (
     PEERS_PYTHON,
     Emulator,
     Measured,
+    add_pin_argument,
     chunkup_command,
     emulator,
     idle_rss,
@@ -57,6 +58,7 @@ from common import (
     make_file,
     measure,
     mib,
+    pinned_output,
     report,
     require_curl,
     route_bytes,
@@ -255,17 +257,19 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="64/128 MiB, RSS up to 256 MiB, resume at 128 MiB")
     parser.add_argument("--output", type=Path, help="default: bench/results/x_upload.json (--quick: a temp file)")
+    add_pin_argument(parser)
     args = parser.parse_args()
     if args.quick:
         args.sizes_mib, args.rss_sizes_mib, args.resume_mib = [64, 128], [64, 128, 256], 128
     if args.output is None:  # a quick check never overwrites the real results
         quick = Path(tempfile.gettempdir()) / "x_upload_quick.json"
-        args.output = quick if args.quick else HERE / "results" / "x_upload.json"
+        args.output = quick if args.quick else pinned_output(HERE / "results" / "x_upload.json", args.pin)
     require_curl()
     if not PEERS_PYTHON.exists() or not Path(TIME).exists():
         raise SystemExit(f"needs {PEERS_PYTHON} (pip install -r bench/peers/requirements.txt) and GNU time at {TIME}")
     # X's 1875 upload calls per 15 minutes would throttle the repeated runs, not measure them.
-    with emulator({"x": {"rate_limit": 10**9}}, "--no-size-limits", "--x-processing-seconds", "0", tls=True) as emu:
+    with emulator({"x": {"rate_limit": 10**9}}, "--no-size-limits", "--x-processing-seconds", "0", tls=True,
+                  pin=args.pin) as emu:
         work = Path(tempfile.mkdtemp(prefix="chunkup-bench-x-"))
         try:
             x = XMethods(emu, work)
@@ -274,15 +278,20 @@ def main() -> int:
                   f"tweepy {idle['tweepy']:.0f} MiB, curl {idle['curl']:.0f} MiB")
             rows = measure({m: x.runner(m) for m in METHODS}, [s * MiB for s in args.sizes_mib], args.repeats, emu,
                            x.received, "curl", work)
-            print("peak RSS by file size", flush=True)
-            rss = rss_series(x, [s * MiB for s in args.rss_sizes_mib], rows, idle)
-            print(f"resume after a kill half-way through {args.resume_mib} MiB", flush=True)
-            resume = resume_series(x, args.resume_mib * MiB)
+            rss: list[dict[str, Any]] = []
+            resume: list[dict[str, Any]] = []
+            if args.pin:  # the pinned run is about time and CPU: no peak RSS or resume rows
+                args.rss_sizes_mib = []
+            else:
+                print("peak RSS by file size", flush=True)
+                rss = rss_series(x, [s * MiB for s in args.rss_sizes_mib], rows, idle)
+                print(f"resume after a kill half-way through {args.resume_mib} MiB", flush=True)
+                resume = resume_series(x, args.resume_mib * MiB)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     settings = {
         "machine": machine(), "versions": versions(), "api": "X v1.1 over HTTPS (self-signed, loopback)",
-        "chunk_bytes": CHUNK, "repeats": args.repeats,
+        "chunk_bytes": CHUNK, "repeats": args.repeats, "pinned": args.pin,
         "idle_rss_mib_by_method": idle,
         "notes": [
             "curl: OAuth 2.0 bearer (curl cannot sign OAuth 1.0a); tweepy and chunkup: OAuth 1.0a.",

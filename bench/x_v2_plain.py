@@ -28,10 +28,12 @@ from typing import Any
 from common import (
     HERE,
     Measured,
+    add_pin_argument,
     chunkup_command,
     emulator,
     idle_rss,
     measure,
+    pinned_output,
     report,
     require_curl,
     split,
@@ -63,13 +65,15 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="64 MiB, 2 repeats, to check the script")
     parser.add_argument("--output", type=Path, help="default: bench/results/x_v2_plain.json (--quick: a temp file)")
+    add_pin_argument(parser)
     args = parser.parse_args()
     if args.quick:
         args.sizes_mib, args.repeats = [64], 2
     output = args.output or (Path(tempfile.gettempdir()) / "x_v2_plain_quick.json" if args.quick
-                             else HERE / "results" / "x_v2_plain.json")
+                             else pinned_output(HERE / "results" / "x_v2_plain.json", args.pin))
     require_curl()
-    with emulator({"x": {"rate_limit": 10**9}}, "--no-size-limits", "--x-processing-seconds", "0") as emu:
+    with emulator({"x": {"rate_limit": 10**9}}, "--no-size-limits", "--x-processing-seconds", "0",
+                  pin=args.pin) as emu:
         work = Path(tempfile.mkdtemp(prefix="chunkup-bench-x2-"))
         conn = {"conn_type": "chunkup_x", "host": emu.url, "password": TOKEN,
                 "extra": {"allow_insecure_http": True, "size_limits": {"video": 1 << 40}}}
@@ -102,12 +106,14 @@ def main() -> int:
         row["cpu_vs_curl"] = round(row["client_cpu_seconds"] / curl_cpu[row["size_mib"]], 2)
     settings = {
         "machine": machine(), "versions": versions(), "api": "X v2 over plain http (loopback)",
-        "chunk_bytes": CHUNK, "repeats": args.repeats,
+        "chunk_bytes": CHUNK, "repeats": args.repeats, "pinned": args.pin,
         "notes": [
             "curl's time is the whole script's (bash and three curl processes); its segments are cut beforehand.",
             "chunkup's time is hook.upload() in a child that has already imported Airflow and the hook.",
             "The emulator (a Python server that parses each multipart body, hashes and stores it) shares the "
             "2 cores with the client: client CPU turns into wall time here, which a remote server would not.",
+            *(["Pinned: the emulator on one half of the CPUs, every client on the other, as if the server were "
+               "another machine."] if args.pin else []),
         ],
     }
     report("x_v2_plain", rows, "curl", idle, output, settings)
