@@ -518,7 +518,7 @@ def test_tls_is_verified_by_default(self_signed_https, set_connection, media_fil
     set_connection("tls_x", conn_type="chunkup_x", host=url, password=token)
     hook = XMediaUploadHook("tls_x")
 
-    verify = hook.get_conn().client._client._transport._pool._ssl_context
+    verify = hook.get_conn().client._client._transport.tls_context
     assert verify.verify_mode == ssl.CERT_REQUIRED and verify.check_hostname
 
     with pytest.raises(ServerError, match=r"TLS certificate of 127\.0\.0\.1 could not be verified \(.*self[- ]signed"

@@ -25,8 +25,8 @@ from airflow_provider_chunkup.errors import (
     RetryExhausted,
     ServerError,
 )
+from airflow_provider_chunkup.protocols.http1 import http_transport
 from airflow_provider_chunkup.protocols.retry import RetryPolicy, announced_wait
-from airflow_provider_chunkup.protocols.streams import http_transport
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,39 @@ def _tls_context_for(extra_bundles: tuple[str, ...]) -> ssl.SSLContext:
     return context
 
 
+class _SetCookieAware(httpx.Cookies):
+    """httpx's cookie store, reading an answer only when it sets a cookie.
+
+    httpx hands every answer to the stdlib's cookie jar, which first wraps the request and the answer in
+    urllib's objects: a tenth of an upload's event-loop time at small chunks. Answers that set no cookie (most
+    upload APIs') are skipped; one that does (a load balancer's sticky session) is stored as httpx stores it.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class _AsyncClient(httpx.AsyncClient):
+    """``httpx.AsyncClient`` keeping its cookies in a :class:`_SetCookieAware` store."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cookies = kwargs.get("cookies") or {}
+
+    @property  # type: ignore[override]
+    def cookies(self) -> httpx.Cookies:
+        return self._set_cookie_aware
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._set_cookie_aware = _SetCookieAware(cookies)
+
+
+URLS_KEPT = 64
+"""Request URLs an :class:`ApiClient` keeps resolved against its base URL (an upload's few routes)."""
+
+
 class ApiClient:
     """An ``httpx.AsyncClient`` that retries what is worth retrying and explains the rest.
 
@@ -137,12 +170,13 @@ class ApiClient:
         if transport is None:
             transport = http_transport(verify=_tls_context(),
                                        limits=httpx.Limits(max_connections=32, max_keepalive_connections=32))
-        self._client = httpx.AsyncClient(
+        self._client = _AsyncClient(
             base_url=base_url, auth=auth, headers=dict(headers or {}), transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
         )
         self.retries = 0
         """Retried requests so far, for progress logs and benchmarks."""
+        self._urls: dict[str, httpx.URL] = {}
 
     @property
     def base_url(self) -> str:
@@ -150,6 +184,17 @@ class ApiClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def _resolved(self, url: str | httpx.URL) -> str | httpx.URL:
+        """``url`` joined to the base URL as httpx joins it, once per URL (httpx parses and joins it per request)."""
+        if not isinstance(url, str):
+            return url
+        resolved = self._urls.get(url)
+        if resolved is None:
+            if len(self._urls) >= URLS_KEPT:
+                self._urls.clear()
+            resolved = self._urls[url] = self._client.build_request("GET", url).url
+        return resolved
 
     async def request(self, method: str, url: str, *, step: str, retry: RetryPolicy | None = None,
                       accept: Container[int] = (), **kwargs: Any) -> httpx.Response:
@@ -165,7 +210,7 @@ class ApiClient:
         while True:
             attempt += 1
             try:
-                response = await self._client.request(method, url, **kwargs)
+                response = await self._client.request(method, self._resolved(url), **kwargs)
             except httpx.TransportError as e:
                 reason = _certificate_failure(e)
                 if reason is not None:  # the same certificate fails every time: no retry

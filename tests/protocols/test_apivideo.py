@@ -12,9 +12,9 @@ from airflow_provider_chunkup.errors import RemoteRejected
 from airflow_provider_chunkup.protocols.apivideo import ApiVideoBearerAuth, ApiVideoUpload
 from airflow_provider_chunkup.protocols.chunking import MiB
 from airflow_provider_chunkup.protocols.http import _tls_context
+from airflow_provider_chunkup.protocols.http1 import http_transport
 from airflow_provider_chunkup.protocols.retry import RetryPolicy
 from airflow_provider_chunkup.protocols.session import UploadSession, UploadSpec
-from airflow_provider_chunkup.protocols.streams import http_transport
 from airflow_provider_chunkup.protocols.transfer import finish, held_back, send_segments, upload
 from airflow_provider_chunkup.sources import ChunkSource
 
