@@ -10,12 +10,12 @@ import asyncio
 import hashlib
 import ssl
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from loopback_http import answer, read_request, serve
 from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.protocols.http import ApiClient
@@ -23,54 +23,6 @@ from airflow_provider_chunkup.protocols.http1 import WRITE_AHEAD, Http1Transport
 from airflow_provider_chunkup.protocols.multipart import PIECE
 
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="the transport needs Python 3.11's asyncio.timeout")
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@asynccontextmanager
-async def serve(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncIterator[str]:
-    """A loopback server running ``handler`` per connection; its base URL."""
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        tasks.add(asyncio.current_task())  # type: ignore[arg-type]
-        try:
-            await handler(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(connected, "127.0.0.1", 0, ssl=tls)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-    finally:
-        server.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
-
-
-async def read_request(reader: asyncio.StreamReader, *, pace: int = 0) -> tuple[bytes, bytes]:
-    """One request's head and body; with ``pace``, the body is read that many bytes at a time, yielding between."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.lower().split(b"\r\n")
-    length = next(int(line.split(b":")[1]) for line in lines if line.startswith(b"content-length"))
-    body = bytearray()
-    while len(body) < length:
-        body += await reader.read(min(pace or length, length - len(body)))
-        if pace:
-            await asyncio.sleep(0)
-    return head, bytes(body)
-
-
-def answer(body: bytes, *, close: bool = False) -> bytes:
-    connection = b"close" if close else b"keep-alive"
-    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: " + connection
-            + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-
 
 def client(limits: httpx.Limits | None = None, **kwargs: object) -> httpx.AsyncClient:
     transport = http_transport(verify=ssl.create_default_context(), limits=limits or httpx.Limits())
