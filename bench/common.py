@@ -294,6 +294,9 @@ def measure(methods: Mapping[str, Method], sizes: list[int], repeats: int, emu: 
                 "mib_per_second": round(size_mib / median, 1), "time_vs_" + baseline: round(median / base, 3),
                 "client_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in results), 3),
                 "server_cpu_seconds": round(statistics.median(r["server_cpu_seconds"] for r in results), 2),
+                # The least wall time this machine allows for that much CPU, client's and emulator's together.
+                "cpu_floor_seconds": round(statistics.median(r["cpu_seconds"] + r["server_cpu_seconds"]
+                                                             for r in results) / len(os.sched_getaffinity(0)), 3),
                 "peak_rss_mib": round(max(rss), 1) if rss else None,
                 "runs": [round(r["seconds"], 3) for r in results],
             })
