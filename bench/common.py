@@ -26,6 +26,8 @@ from typing import IO, Any
 import httpx
 
 HERE = Path(__file__).resolve().parent
+CPUS = frozenset(os.sched_getaffinity(0))
+"""The CPUs the bench may use (taken before ``--pin`` splits them)."""
 PYTHON = sys.executable
 PEERS_PYTHON = HERE / ".venv-peers" / "bin" / "python"
 """The peers' interpreter (tweepy, api.video's client...): kept apart from chunkup's dependencies."""
@@ -296,7 +298,7 @@ def measure(methods: Mapping[str, Method], sizes: list[int], repeats: int, emu: 
                 "server_cpu_seconds": round(statistics.median(r["server_cpu_seconds"] for r in results), 2),
                 # The least wall time this machine allows for that much CPU, client's and emulator's together.
                 "cpu_floor_seconds": round(statistics.median(r["cpu_seconds"] + r["server_cpu_seconds"]
-                                                             for r in results) / len(os.sched_getaffinity(0)), 3),
+                                                             for r in results) / len(CPUS), 3),
                 "peak_rss_mib": round(max(rss), 1) if rss else None,
                 "runs": [round(r["seconds"], 3) for r in results],
             })
