@@ -132,7 +132,7 @@ def ns_emulator(link: Link, config: Mapping[str, Any], *args: str, tls: bool = F
         else:
             raise RuntimeError("emulator did not start")
         url = f"{'https' if tls else 'http'}://{link.server_ip}:{port_file.read_text().strip()}"
-        emu = NsEmulator(url, work, ca, link)
+        emu = NsEmulator(url, work, ca, proc.pid, link=link)
         emu.patch("/_emulator/config", config)
         yield emu
     finally:
