@@ -214,7 +214,8 @@ def main() -> int:
     add_pin_argument(parser)
     args = parser.parse_args()
     if args.pin:  # the pinned run is about time and CPU: no latency, peak RSS or resume rows
-        args.output, args.latency_ms = pinned_output(args.output, True), [0]
+        args.latency_ms = [0]
+    args.output = pinned_output(args.output, args.pin)
     sizes = args.sizes_mib or ([32, 64] if args.quick else [256, 1024])
     rss_sizes = args.rss_sizes_mib or ([32, 64, 128] if args.quick else [256, 1024, 4096])
     resume_mib = args.resume_mib or (64 if args.quick else 1024)

@@ -197,8 +197,7 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=HERE / "results" / "content_range_upload.json")
     add_pin_argument(parser)
     args = parser.parse_args()
-    if args.pin:  # the pinned run is about time and CPU: no peak RSS or resume rows
-        args.output = pinned_output(args.output, True)
+    args.output = pinned_output(args.output, args.pin)  # pinned: time and CPU only, no peak RSS or resume rows
     sizes = args.sizes_mb or ([1, 5] if args.quick else [5, 50])
     rss_sizes = args.rss_sizes_mib or ([8, 32] if args.quick else [256, 1024, 4096])
     resume_mb = args.resume_mb or (20 if args.quick else 50)
@@ -219,13 +218,12 @@ def main() -> int:
             big = Bench(emu, work, field="file")  # stock django-chunked-upload: no size limit
             rss_by_size: list[dict[str, Any]] = []
             resume: list[dict[str, Any]] = []
-            rss_methods: dict[str, Method] = {"curl": big.curl, "chunkup": big.chunkup(True)}
-            for row in [] if args.pin else measure(rss_methods, [s * MiB for s in rss_sizes], 1, emu, big.received,
-                                                   "curl", work):
-                print(f"  rss {row['size_mib']:g} MiB {row['method']}: {row['peak_rss_mib']} MiB, "
-                      f"{row['median_seconds']} s", flush=True)
-                rss_by_size.append(rss_row(row["method"], row["size_mib"], row, idle))
             if not args.pin:
+                for row in measure({"curl": big.curl, "chunkup": big.chunkup(True)}, [s * MiB for s in rss_sizes],
+                                   1, emu, big.received, "curl", work):
+                    print(f"  rss {row['size_mib']:g} MiB {row['method']}: {row['peak_rss_mib']} MiB, "
+                          f"{row['median_seconds']} s", flush=True)
+                    rss_by_size.append(rss_row(row["method"], row["size_mib"], row, idle))
                 path = work / f"resume-{resume_mb}.pdf"
                 make_file(path, resume_mb * MB)
                 from airflow_provider_chunkup.sources import file_digest

@@ -58,3 +58,15 @@ def answer(body: bytes, *, close: bool = False) -> bytes:
             + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
 
 
+def answering(response: bytes, connections: list[int]) -> Handler:
+    """A handler answering every request on its connection with ``response``; each connection adds to
+    ``connections``."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        while True:
+            await read_request(reader)
+            writer.write(response)
+            await writer.drain()
+
+    return handler

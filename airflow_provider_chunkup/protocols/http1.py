@@ -86,8 +86,11 @@ class Connection:
             return False
         if expiry is not None and time.monotonic() - self.idle_since > expiry:
             return False
-        return not (self._writer.transport.is_closing() or self._reader.at_eof()
-                    or _readable(self._writer.get_extra_info("socket")))
+        return not (self._writer.transport.is_closing() or self._readable())
+
+    def _readable(self) -> bool:
+        """Data or EOF waiting: on an idle connection, the server has closed it."""
+        return self._reader.at_eof() or _readable(self._writer.get_extra_info("socket"))
 
     def done(self) -> bool:
         """The exchange is over on both sides and neither asked to close: ready for the next (after :meth:`reset`)."""
@@ -145,7 +148,7 @@ class Connection:
         if info == "server_addr":
             return self._writer.get_extra_info("peername")
         if info == "is_readable":
-            return self._reader.at_eof() or _readable(self._writer.get_extra_info("socket"))
+            return self._readable()
         if info in ("ssl_object", "socket"):
             return self._writer.get_extra_info(info)
         return None
@@ -171,8 +174,7 @@ class _ResponseBody(httpx.AsyncByteStream):
                 elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                     return
         except BaseException:
-            self._connection.close()
-            await self.aclose()
+            await self.aclose()  # the exchange is not done: the pool drops the connection
             raise
 
     async def aclose(self) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from loopback_http import answer, read_request, serve
+from loopback_http import answer, answering, read_request, serve
 from self_signed import self_signed_cert
 
 from airflow_provider_chunkup.protocols.http import ApiClient
@@ -212,14 +212,8 @@ async def test_an_answer_with_connection_close_is_not_reused() -> None:
 async def test_no_idle_connection_is_kept_beyond_max_keepalive_connections() -> None:
     connections: list[int] = []
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(1)
-        while True:
-            await read_request(reader)
-            writer.write(answer(b"ok"))
-            await writer.drain()
-
-    async with serve(handler) as url, client(httpx.Limits(max_keepalive_connections=0)) as http:
+    async with serve(answering(answer(b"ok"), connections)) as url, \
+            client(httpx.Limits(max_keepalive_connections=0)) as http:
         for _ in range(3):
             assert (await http.post(url, content=b"x")).text == "ok"
     assert len(connections) == 3
@@ -228,15 +222,10 @@ async def test_no_idle_connection_is_kept_beyond_max_keepalive_connections() -> 
 async def test_a_chunked_answer_is_read_whole_and_the_connection_kept() -> None:
     connections: list[int] = []
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(1)
-        while True:
-            await read_request(reader)
-            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         b"5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n")
-            await writer.drain()
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n")
 
-    async with serve(handler) as url, client() as http:
+    async with serve(answering(chunked, connections)) as url, client() as http:
         for _ in range(2):
             response = await http.post(url, content=b"x")
             assert response.text == "hello world"
@@ -301,14 +290,7 @@ async def test_a_response_closed_before_its_end_drops_the_connection() -> None:
     connections: list[int] = []
     body = b"z" * (4 * 1024 * 1024)
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(1)
-        while True:
-            await read_request(reader)
-            writer.write(answer(body))
-            await writer.drain()
-
-    async with serve(handler) as url, client(httpx.Limits(max_connections=1)) as http:
+    async with serve(answering(answer(body), connections)) as url, client(httpx.Limits(max_connections=1)) as http:
         async with http.stream("POST", url, content=b"x") as response:
             async for _ in response.aiter_raw():
                 break  # most of the body is still on its way
